@@ -1,0 +1,17 @@
+//! Database migrations, run on boot and by `lectern migrate`.
+//!
+//! Each migration declares its own `Iden` enums and never imports the `entity` crate, so an old
+//! migration keeps compiling and meaning the same thing however the entities change later.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_audit_events;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_audit_events::Migration)]
+    }
+}

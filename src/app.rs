@@ -1,0 +1,127 @@
+//! Building and running the server: connect, bind, then migrate and open storage in the
+//! background while probes already get answers.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
+use actix_web::web::{self, Data};
+use actix_web::{App, HttpServer};
+use anyhow::Context;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::context::{AppContext, Stage};
+use crate::http::{self, request_context::RequestContext, ExtraRoutes};
+use crate::settings::Settings;
+use crate::store;
+
+/// Knobs for embedding the server in tests.
+#[derive(Default)]
+pub struct AppOptions {
+    /// Startup (migrations, storage) waits until this fires, so tests can observe "not ready".
+    pub startup_gate: Option<oneshot::Receiver<()>>,
+    pub extra_routes: Option<ExtraRoutes>,
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    ctx: Data<AppContext>,
+    startup: JoinHandle<anyhow::Result<()>>,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with(settings, AppOptions::default()).await
+    }
+
+    pub async fn build_with(settings: Settings, options: AppOptions) -> anyhow::Result<Self> {
+        let settings = Arc::new(settings);
+        std::fs::create_dir_all(&settings.data_dir)
+            .with_context(|| format!("cannot create LECTERN_DATA_DIR {}", settings.data_dir.display()))?;
+        let db = store::connect(&settings).await?;
+        let ctx = Data::new(AppContext::new(Arc::clone(&settings), db));
+
+        let listener = TcpListener::bind(settings.addr)
+            .with_context(|| format!("cannot listen on LECTERN_ADDR {}", settings.addr))?;
+        let port = listener.local_addr()?.port();
+        let extra = options.extra_routes;
+        let app_ctx = ctx.clone();
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(app_ctx.clone())
+                .configure(|cfg| http::configure(cfg, extra))
+                .default_service(web::to(http::not_found))
+                .wrap(from_fn(http::readiness_gate))
+                .wrap(RequestContext)
+        })
+        .shutdown_timeout(settings.shutdown_timeout.as_secs())
+        .listen(listener)?;
+        if settings.http_workers > 0 {
+            server = server.workers(settings.http_workers);
+        }
+        let server = server.run();
+        let startup = tokio::spawn(start_up(ctx.clone(), options.startup_gate));
+        Ok(Self { port, server, ctx, startup })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGINT/SIGTERM (or [`ServerHandle::stop`]): stops accepting, lets in-flight
+    /// requests finish within `LECTERN_SHUTDOWN_TIMEOUT_SECS`, then closes the database. A failed
+    /// startup stops the server and is returned as the error.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let Self { server, ctx, startup, .. } = self;
+        let handle = server.handle();
+        let server = tokio::spawn(server);
+        let startup_result = match startup.await {
+            Ok(result) => result,
+            Err(join) => Err(anyhow::anyhow!("startup task failed: {join}")),
+        };
+        if let Err(error) = &startup_result {
+            ctx.readiness.set(Stage::Failed(format!("{error:#}")));
+            tracing::error!(error = format!("{error:#}"), "startup failed; stopping");
+            handle.stop(true).await;
+        }
+        server.await.context("server task failed")??;
+        tracing::info!("server stopped; closing the database");
+        if let Err(error) = ctx.db.close_by_ref().await {
+            tracing::warn!(%error, "closing the database failed");
+        }
+        startup_result
+    }
+}
+
+async fn start_up(ctx: Data<AppContext>, gate: Option<oneshot::Receiver<()>>) -> anyhow::Result<()> {
+    if let Some(gate) = gate {
+        // A dropped sender also releases the gate.
+        let _ = gate.await;
+    }
+    ctx.readiness.set(Stage::Migrating);
+    let applied = store::migrate(&ctx.db).await?;
+    tracing::info!(applied, "database migrations done");
+    ctx.readiness.set(Stage::OpeningEngines);
+    prepare_storage(&ctx.settings).await?;
+    ctx.readiness.set(Stage::Ready);
+    tracing::info!(addr = %ctx.settings.addr, "ready");
+    Ok(())
+}
+
+/// Creates the directories the embedded engines write to, so a permission problem shows at
+/// startup rather than at the first upload.
+async fn prepare_storage(settings: &Settings) -> anyhow::Result<()> {
+    for dir in [settings.search_dir(), settings.vectors_dir(), settings.blobs_dir()] {
+        tokio::fs::create_dir_all(&dir)
+            .await
+            .with_context(|| format!("cannot create {} (check LECTERN_DATA_DIR)", dir.display()))?;
+    }
+    Ok(())
+}

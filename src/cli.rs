@@ -1,0 +1,61 @@
+//! The command line: `lectern [serve]`, `lectern migrate`, `lectern version`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::settings::Overrides;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "lectern",
+    version,
+    about = "Lectern: a self-hostable, multi-tenant content and RAG platform",
+    long_about = "Lectern: a self-hostable, multi-tenant content and RAG platform.\n\n\
+        Settings come from defaults, then a .env file in the working directory, then the \
+        environment, then these flags (each later source wins). See .env.example for every key."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Listen address [env: LECTERN_ADDR] [default: 127.0.0.1:8080]
+    #[arg(long, global = true, value_name = "HOST:PORT")]
+    pub addr: Option<String>,
+    /// Directory for everything the server writes [env: LECTERN_DATA_DIR] [default: ./data]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// sqlite://… or postgres://… [env: DATABASE_URL] [default: SQLite file in the data dir]
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Log format: pretty or json [env: LOG_FORMAT]
+    #[arg(long, global = true, value_name = "FORMAT")]
+    pub log_format: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (the default). Migrations run at startup; SIGTERM/SIGINT stop it
+    /// gracefully.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the version and exit.
+    Version,
+}
+
+impl GlobalArgs {
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            addr: self.addr.clone(),
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+            log_format: self.log_format.clone(),
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! [`AppContext`]: what every handler and service needs, built once per process.
+
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use sea_orm::DatabaseConnection;
+
+use crate::settings::Settings;
+
+pub struct AppContext {
+    pub settings: Arc<Settings>,
+    pub db: DatabaseConnection,
+    pub readiness: Readiness,
+    pub started_at: Instant,
+}
+
+impl AppContext {
+    pub fn new(settings: Arc<Settings>, db: DatabaseConnection) -> Self {
+        Self { settings, db, readiness: Readiness::default(), started_at: Instant::now() }
+    }
+}
+
+/// Where startup stands. The server listens before migrations run, so probes can tell "starting"
+/// from "dead"; requests other than health and docs get 503 until [`Stage::Ready`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stage {
+    Starting,
+    Migrating,
+    OpeningEngines,
+    Ready,
+    Failed(String),
+}
+
+impl Stage {
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Starting => "waiting to start".to_owned(),
+            Self::Migrating => "running database migrations".to_owned(),
+            Self::OpeningEngines => "opening search, vector and blob storage".to_owned(),
+            Self::Ready => "ready".to_owned(),
+            Self::Failed(reason) => format!("startup failed: {reason}"),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Readiness(RwLock<Stage>);
+
+impl Default for Readiness {
+    fn default() -> Self {
+        Self(RwLock::new(Stage::Starting))
+    }
+}
+
+impl Readiness {
+    pub fn stage(&self) -> Stage {
+        match self.0.read() {
+            Ok(stage) => stage.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    pub fn set(&self, stage: Stage) {
+        match self.0.write() {
+            Ok(mut current) => *current = stage,
+            Err(poisoned) => *poisoned.into_inner() = stage,
+        }
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.stage() == Stage::Ready
+    }
+}

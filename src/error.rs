@@ -1,0 +1,256 @@
+//! The one table of stable error codes and the JSON error body every failure uses.
+//!
+//! Each layer has its own `thiserror` enum; each converts into [`ApiError`], which the HTTP layer
+//! renders as `{"error": CODE, "message": "...", "details": ..., "requestId": "..."}`. The
+//! request id is filled in by the request-context middleware, which sees every response.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+/// Stable machine-readable error codes. Clients match on these, so names never change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    InvalidRequest,
+    Unauthorized,
+    InsufficientBalance,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    NotAcceptable,
+    Conflict,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    UnprocessableEntity,
+    RateLimitExceeded,
+    InternalError,
+    ServiceUnavailable,
+}
+
+impl ErrorCode {
+    /// Every code, in table order (used by `GET /v1/errors`).
+    pub const ALL: [ErrorCode; 14] = [
+        Self::InvalidRequest,
+        Self::Unauthorized,
+        Self::InsufficientBalance,
+        Self::Forbidden,
+        Self::NotFound,
+        Self::MethodNotAllowed,
+        Self::NotAcceptable,
+        Self::Conflict,
+        Self::PayloadTooLarge,
+        Self::UnsupportedMediaType,
+        Self::UnprocessableEntity,
+        Self::RateLimitExceeded,
+        Self::InternalError,
+        Self::ServiceUnavailable,
+    ];
+
+    pub fn status(self) -> StatusCode {
+        match self {
+            Self::InvalidRequest => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::InsufficientBalance => StatusCode::PAYMENT_REQUIRED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
+            Self::Conflict => StatusCode::CONFLICT,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::UnprocessableEntity => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::RateLimitExceeded => StatusCode::TOO_MANY_REQUESTS,
+            Self::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "INVALID_REQUEST",
+            Self::Unauthorized => "UNAUTHORIZED",
+            Self::InsufficientBalance => "INSUFFICIENT_BALANCE",
+            Self::Forbidden => "FORBIDDEN",
+            Self::NotFound => "NOT_FOUND",
+            Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            Self::NotAcceptable => "NOT_ACCEPTABLE",
+            Self::Conflict => "CONFLICT",
+            Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            Self::UnprocessableEntity => "UNPROCESSABLE_ENTITY",
+            Self::RateLimitExceeded => "RATE_LIMIT_EXCEEDED",
+            Self::InternalError => "INTERNAL_ERROR",
+            Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
+        }
+    }
+
+    /// What the code means, for humans reading `GET /v1/errors` or the API docs.
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "The request is malformed or a parameter is invalid; `details` names the field.",
+            Self::Unauthorized => "Missing, expired or invalid credentials.",
+            Self::InsufficientBalance => "The tenant has too few credits for this operation; nothing was done.",
+            Self::Forbidden => "The credentials are valid but lack the permission this operation needs.",
+            Self::NotFound => "No such resource, or it belongs to another tenant.",
+            Self::MethodNotAllowed => "The resource exists but does not accept this HTTP method; see the Allow header.",
+            Self::NotAcceptable => "The server cannot produce a response in a format the Accept header allows.",
+            Self::Conflict => {
+                "The request conflicts with the current state (duplicate, in use, or a reused idempotency key)."
+            }
+            Self::PayloadTooLarge => "The request body or an uploaded file is over the configured limit.",
+            Self::UnsupportedMediaType => "The Content-Type or the uploaded file type is not supported.",
+            Self::UnprocessableEntity => "The input is well-formed but cannot be processed (e.g. a corrupt document).",
+            Self::RateLimitExceeded => "Too many requests; retry after the number of seconds in Retry-After.",
+            Self::InternalError => "An unexpected server error; the request id identifies it in the logs.",
+            Self::ServiceUnavailable => "The server is starting, shutting down or a dependency is down; retry later.",
+        }
+    }
+
+    /// The code a bare HTTP status stands for, used to wrap responses that did not come from
+    /// an [`ApiError`] (actix's own 404/405, payload errors) in the same body.
+    pub fn from_status(status: StatusCode) -> ErrorCode {
+        Self::ALL.into_iter().find(|code| code.status() == status).unwrap_or(if status.is_server_error() {
+            Self::InternalError
+        } else {
+            Self::InvalidRequest
+        })
+    }
+}
+
+/// The JSON body of every error response.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorBody {
+    /// Stable machine code, e.g. `NOT_FOUND`.
+    #[schema(example = "NOT_FOUND")]
+    pub error: String,
+    /// Human-readable explanation, safe to show to the user.
+    pub message: String,
+    /// Structured context (the failing field, limits, ...), or null.
+    #[schema(value_type = Object, nullable = true)]
+    pub details: Value,
+    /// The request's id, as echoed in the X-Request-ID header.
+    pub request_id: String,
+}
+
+/// An error on its way to becoming an HTTP response.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{message}")]
+    Client { code: ErrorCode, message: String, details: Value },
+    /// Anything unexpected: the cause chain is logged, the client sees a generic message.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self::Client { code, message: message.into(), details: Value::Null }
+    }
+
+    pub fn with_details(self, extra: Value) -> Self {
+        match self {
+            Self::Client { code, message, .. } => Self::Client { code, message, details: extra },
+            other => other,
+        }
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidRequest, message)
+    }
+
+    /// A 400 naming the offending field, so a form can put the message next to it.
+    pub fn invalid_field(field: &str, reason: impl Into<String>) -> Self {
+        let reason = reason.into();
+        Self::new(ErrorCode::InvalidRequest, format!("invalid `{field}`: {reason}"))
+            .with_details(serde_json::json!({ "field": field, "reason": reason }))
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(ErrorCode::NotFound, format!("{what} not found"))
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::Client { code, .. } => *code,
+            Self::Internal(_) => ErrorCode::InternalError,
+        }
+    }
+
+    /// The message and details a client may see; internal causes are never exposed.
+    pub fn public_parts(&self) -> (String, Value) {
+        match self {
+            Self::Client { message, details, .. } => (message.clone(), details.clone()),
+            Self::Internal(_) => ("internal server error".to_owned(), Value::Null),
+        }
+    }
+}
+
+/// Attached to the response so the request-context middleware can render the final body with
+/// the request id, without parsing what the handler produced.
+#[derive(Debug, Clone)]
+pub struct RenderedError {
+    pub code: ErrorCode,
+    pub message: String,
+    pub details: Value,
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.code().status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Self::Internal(cause) = self {
+            tracing::error!(error = format!("{cause:#}"), "internal error");
+        }
+        let (message, details) = self.public_parts();
+        let mut builder = HttpResponse::build(self.status_code());
+        // 429 and 503 tell the client when to come back.
+        if let Some(seconds) = details.get("retryAfter").and_then(Value::as_u64) {
+            builder.insert_header((actix_web::http::header::RETRY_AFTER, seconds.to_string()));
+        }
+        let rendered = RenderedError { code: self.code(), message, details };
+        let mut response = builder.finish();
+        response.extensions_mut().insert(rendered);
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_maps_back_from_its_status() {
+        for code in ErrorCode::ALL {
+            assert_eq!(ErrorCode::from_status(code.status()), code, "{}", code.as_str());
+        }
+    }
+
+    #[test]
+    fn serde_name_matches_as_str() {
+        for code in ErrorCode::ALL {
+            assert_eq!(serde_json::to_value(code).unwrap(), Value::String(code.as_str().into()));
+        }
+    }
+
+    #[test]
+    fn unknown_statuses_fall_back_by_class() {
+        assert_eq!(ErrorCode::from_status(StatusCode::IM_A_TEAPOT), ErrorCode::InvalidRequest);
+        assert_eq!(ErrorCode::from_status(StatusCode::BAD_GATEWAY), ErrorCode::InternalError);
+    }
+
+    #[test]
+    fn internal_errors_hide_their_cause() {
+        let err = ApiError::from(anyhow::anyhow!("password=hunter2 leaked"));
+        let (message, details) = err.public_parts();
+        assert_eq!(message, "internal server error");
+        assert_eq!(details, Value::Null);
+    }
+}

@@ -1,0 +1,80 @@
+//! The HTTP layer: one module per URL area, each exporting `routes`; middleware; extractors;
+//! the OpenAPI document. Handlers extract, call one service function, and map to a view.
+
+pub mod extract;
+pub mod health;
+pub mod meta;
+pub mod openapi;
+pub mod request_context;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::web::{self, Data};
+use actix_web::{HttpRequest, HttpResponse};
+use serde_json::json;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::context::AppContext;
+use crate::error::{ApiError, ErrorCode};
+
+/// Extra routes mounted behind the full middleware stack (used by the integration tests to
+/// exercise extractor and panic handling on a real server).
+pub type ExtraRoutes = fn(&mut web::ServiceConfig);
+
+/// Mounts every area, the docs and the dashboard.
+pub fn configure(cfg: &mut web::ServiceConfig, extra: Option<ExtraRoutes>) {
+    cfg.app_data(web::JsonConfig::default().error_handler(|e, _| bad_extractor_input("body", &e)))
+        .app_data(web::QueryConfig::default().error_handler(|e, _| bad_extractor_input("query", &e)))
+        .app_data(web::PathConfig::default().error_handler(|e, _| bad_extractor_input("path", &e)))
+        .configure(health::routes)
+        .configure(meta::routes)
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::ApiDoc::openapi()))
+        .service(web::resource("/docs").route(web::get().to(redirect_to_docs)))
+        .service(web::resource("/").route(web::get().to(dashboard)));
+    if let Some(extra) = extra {
+        cfg.configure(extra);
+    }
+}
+
+/// For actix's own extractors (a `Path<Uuid>` that is not a UUID, ...).
+fn bad_extractor_input(part: &str, error: &dyn std::fmt::Display) -> actix_web::Error {
+    ApiError::invalid(format!("invalid {part}: {error}")).into()
+}
+
+pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(ErrorCode::NotFound, format!("no route for {} {}", req.method(), req.path())))
+}
+
+async fn redirect_to_docs() -> HttpResponse {
+    HttpResponse::PermanentRedirect().insert_header(("Location", "/docs/")).finish()
+}
+
+/// The dashboard's entry page, compiled into the binary so it works from any directory.
+async fn dashboard() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(include_str!("../../static/index.html"))
+}
+
+/// Paths that answer while the server is still starting.
+fn available_while_starting(path: &str) -> bool {
+    path == "/" || path.starts_with("/health") || path.starts_with("/docs") || path == "/openapi.json"
+}
+
+/// Until startup has finished (migrations, storage), everything else answers 503.
+pub async fn readiness_gate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if !available_while_starting(req.path()) {
+        if let Some(ctx) = req.app_data::<Data<AppContext>>() {
+            if !ctx.readiness.is_ready() {
+                let stage = ctx.readiness.stage().describe();
+                return Err(ApiError::new(ErrorCode::ServiceUnavailable, format!("server is not ready: {stage}"))
+                    .with_details(json!({ "stage": stage, "retryAfter": 1 }))
+                    .into());
+            }
+        }
+    }
+    next.call(req).await
+}

@@ -1,0 +1,21 @@
+//! Lectern: a self-hostable, multi-tenant content and RAG platform.
+//!
+//! Layers (see ARCHITECTURE.md): [`http`] routes and middleware → services → engines
+//! ([`store`], later fulltext, vectors, embedder, llm). [`app`] wires them into a server.
+
+pub mod app;
+pub mod audit;
+pub mod cli;
+pub mod context;
+pub mod error;
+pub mod health;
+pub mod http;
+pub mod list;
+pub mod settings;
+pub mod store;
+pub mod telemetry;
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Feature areas this build serves, reported by `GET /v1/info`.
+pub const FEATURES: &[&str] = &["health", "openapi"];

@@ -1,0 +1,250 @@
+//! Paging and sorting shared by every list endpoint:
+//! `?page=` (default 1), `?limit=` (default 20, max 100), `?sort=field` / `?sort=-field`, and the
+//! `{"data": [...], "pagination": {...}}` response.
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest};
+use sea_orm::{ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryOrder, Select};
+use serde::Serialize;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::{ApiError, ApiResult};
+
+pub const DEFAULT_LIMIT: u64 = 20;
+pub const MAX_LIMIT: u64 = 100;
+
+/// Paging and sorting parameters, validated. Other query parameters (filters) are left to the
+/// endpoint's own extractor.
+#[derive(Debug, Clone, PartialEq, Eq, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Page number, from 1.
+    #[param(minimum = 1, default = 1)]
+    pub page: u64,
+    /// Items per page, 1 to 100.
+    #[param(minimum = 1, maximum = 100, default = 20)]
+    pub limit: u64,
+    /// `field` for ascending, `-field` for descending; the allowed fields depend on the endpoint.
+    #[param(value_type = Option<String>, example = "-createdAt")]
+    pub sort: Option<Sort>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sort {
+    pub field: String,
+    pub descending: bool,
+}
+
+impl ListParams {
+    /// Parses the query string; every error names the parameter and the accepted range.
+    pub fn parse(query: &str) -> ApiResult<Self> {
+        let mut params = Self { page: 1, limit: DEFAULT_LIMIT, sort: None };
+        for (key, value) in form_urlencoded(query) {
+            match key.as_str() {
+                "page" => params.page = whole_number("page", &value, 1, u64::MAX / MAX_LIMIT)?,
+                "limit" => params.limit = whole_number("limit", &value, 1, MAX_LIMIT)?,
+                "sort" => params.sort = Some(Sort::parse(&value)?),
+                _ => {}
+            }
+        }
+        Ok(params)
+    }
+
+    /// The requested sort if its field is one of `allowed`, else `default`; an unknown field is
+    /// a 400 that lists the allowed ones.
+    pub fn sort_or(&self, allowed: &[&str], default: Sort) -> ApiResult<Sort> {
+        match &self.sort {
+            None => Ok(default),
+            Some(sort) if allowed.contains(&sort.field.as_str()) => Ok(sort.clone()),
+            Some(sort) => Err(ApiError::invalid_field(
+                "sort",
+                format!("cannot sort by `{}`; allowed: {}", sort.field, allowed.join(", ")),
+            )),
+        }
+    }
+
+    pub fn offset(&self) -> u64 {
+        (self.page - 1) * self.limit
+    }
+}
+
+impl Sort {
+    pub fn asc(field: &str) -> Self {
+        Self { field: field.to_owned(), descending: false }
+    }
+
+    pub fn desc(field: &str) -> Self {
+        Self { field: field.to_owned(), descending: true }
+    }
+
+    fn parse(text: &str) -> ApiResult<Self> {
+        let (descending, field) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text.strip_prefix('+').unwrap_or(text)),
+        };
+        if field.is_empty() || !field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
+            return Err(ApiError::invalid_field("sort", format!("`{text}` is not `field` or `-field`")));
+        }
+        Ok(Self { field: field.to_owned(), descending })
+    }
+
+    pub fn order(&self) -> sea_orm::Order {
+        if self.descending {
+            sea_orm::Order::Desc
+        } else {
+            sea_orm::Order::Asc
+        }
+    }
+}
+
+fn whole_number(field: &str, value: &str, min: u64, max: u64) -> ApiResult<u64> {
+    let reason = || format!("must be a whole number from {min} to {max}, got `{value}`");
+    let n: u64 = value.parse().map_err(|_| ApiError::invalid_field(field, reason()))?;
+    if n < min || n > max {
+        return Err(ApiError::invalid_field(field, reason()));
+    }
+    Ok(n)
+}
+
+fn form_urlencoded(query: &str) -> Vec<(String, String)> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query).unwrap_or_default()
+}
+
+impl FromRequest for ListParams {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Self::parse(req.query_string()))
+    }
+}
+
+/// One page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T> {
+    pub data: Vec<T>,
+    pub pagination: Pagination,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Pagination {
+    pub page: u64,
+    pub limit: u64,
+    pub total: u64,
+    pub pages: u64,
+    pub has_next: bool,
+    pub has_prev: bool,
+}
+
+impl Pagination {
+    pub fn new(params: &ListParams, total: u64) -> Self {
+        let pages = total.div_ceil(params.limit);
+        Self {
+            page: params.page,
+            limit: params.limit,
+            total,
+            pages,
+            has_next: params.page < pages,
+            has_prev: params.page > 1,
+        }
+    }
+}
+
+impl<T> Page<T> {
+    /// Pages an in-memory list (small fixed tables); database lists use [`fetch_page`].
+    pub fn from_vec(all: Vec<T>, params: &ListParams) -> Self {
+        let pagination = Pagination::new(params, all.len() as u64);
+        let skip = usize::try_from(params.offset()).unwrap_or(usize::MAX);
+        let take = usize::try_from(params.limit).unwrap_or(usize::MAX);
+        Self { data: all.into_iter().skip(skip).take(take).collect(), pagination }
+    }
+
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page { data: self.data.into_iter().map(f).collect(), pagination: self.pagination }
+    }
+}
+
+/// Counts and fetches one page of `select`, ordered by `sort` mapped to a column by `column`
+/// (the caller has already validated the field with [`ListParams::sort_or`]).
+pub async fn fetch_page<E, C>(
+    db: &C,
+    select: Select<E>,
+    params: &ListParams,
+    order: Option<(E::Column, sea_orm::Order)>,
+) -> ApiResult<Page<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: FromQueryResult + Sized + Send + Sync,
+    C: ConnectionTrait,
+{
+    let select = match order {
+        Some((column, direction)) => select.order_by(column, direction),
+        None => select,
+    };
+    let paginator = select.paginate(db, params.limit);
+    let total = paginator.num_items().await.map_err(anyhow::Error::from)?;
+    let data = paginator.fetch_page(params.page - 1).await.map_err(anyhow::Error::from)?;
+    Ok(Page { data, pagination: Pagination::new(params, total) })
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::EntityTrait;
+    use serde_json::json;
+
+    use super::*;
+    use crate::audit::{record, Actor, Target};
+    use crate::error::ErrorCode;
+    use entity::audit_event;
+
+    #[test]
+    fn defaults_are_page_1_of_20() {
+        assert_eq!(ListParams::parse("").unwrap(), ListParams { page: 1, limit: 20, sort: None });
+    }
+
+    #[test]
+    fn limit_and_page_bounds_are_enforced_with_the_field_named() {
+        for (query, field) in [("limit=101", "limit"), ("limit=0", "limit"), ("page=0", "page"), ("page=x", "page")] {
+            let err = ListParams::parse(query).unwrap_err();
+            assert_eq!(err.code(), ErrorCode::InvalidRequest);
+            assert_eq!(err.public_parts().1["field"], json!(field), "{query}");
+        }
+        assert_eq!(ListParams::parse("limit=100&page=3").unwrap().offset(), 200);
+    }
+
+    #[test]
+    fn sort_accepts_only_allowed_fields() {
+        let params = ListParams::parse("sort=-createdAt").unwrap();
+        assert_eq!(params.sort_or(&["createdAt"], Sort::asc("name")).unwrap(), Sort::desc("createdAt"));
+        let err = params.sort_or(&["name"], Sort::asc("name")).unwrap_err();
+        assert!(err.to_string().contains("allowed: name"), "{err}");
+        assert!(ListParams::parse("sort=-").is_err());
+        assert!(ListParams::parse("sort=a;drop").is_err());
+    }
+
+    #[test]
+    fn pagination_flags_follow_the_page() {
+        let p = |page, limit| ListParams { page, limit, sort: None };
+        assert_eq!(Pagination::new(&p(1, 5), 12).pages, 3);
+        assert!(Pagination::new(&p(1, 5), 12).has_next && !Pagination::new(&p(1, 5), 12).has_prev);
+        assert!(!Pagination::new(&p(3, 5), 12).has_next && Pagination::new(&p(3, 5), 12).has_prev);
+        assert_eq!(Pagination::new(&p(1, 5), 0).pages, 0);
+        let page = Page::from_vec((1..=12).collect::<Vec<_>>(), &p(3, 5));
+        assert_eq!(page.data, vec![11, 12]);
+    }
+
+    #[tokio::test]
+    async fn fetch_page_counts_orders_and_slices_database_rows() {
+        let db = crate::store::memory_db().await;
+        for n in 0..7 {
+            record(&db, &Actor::system(), &format!("a{n}"), Target::new("t", n), json!(n)).await.unwrap();
+        }
+        let params = ListParams::parse("page=2&limit=3").unwrap();
+        let order = Some((audit_event::Column::Action, sea_orm::Order::Desc));
+        let page = fetch_page(&db, audit_event::Entity::find(), &params, order).await.unwrap();
+        let actions: Vec<_> = page.data.iter().map(|r| r.action.as_str()).collect();
+        assert_eq!(actions, ["a3", "a2", "a1"]);
+        assert_eq!((page.pagination.total, page.pagination.pages), (7, 3));
+    }
+}

@@ -1,0 +1,66 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use lectern::app::Application;
+use lectern::cli::{Cli, Command};
+use lectern::settings::Settings;
+use lectern::{store, telemetry};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Version = command {
+        println!("lectern {}", lectern::VERSION);
+        return ExitCode::SUCCESS;
+    }
+    let settings = match Settings::load(&cli.global.overrides()) {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(settings.log_format, &settings.log_filter);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match command {
+            Command::Migrate => migrate(settings).await,
+            _ => serve(settings).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(error = format!("{error:#}"), "exiting");
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    tracing::info!(
+        version = lectern::VERSION,
+        database = settings.database_backend.name(),
+        data_dir = %settings.data_dir.display(),
+        "starting lectern"
+    );
+    let host = settings.addr.ip();
+    let app = Application::build(settings).await?;
+    tracing::info!(addr = %format!("{host}:{}", app.port()), "listening");
+    app.run_until_stopped().await
+}
+
+async fn migrate(settings: Settings) -> anyhow::Result<()> {
+    let db = store::connect(&settings).await?;
+    let applied = store::migrate(&db).await?;
+    println!("applied {applied} migration(s); the {} database is up to date", settings.database_backend.name());
+    db.close().await?;
+    Ok(())
+}

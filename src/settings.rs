@@ -1,0 +1,288 @@
+//! Typed configuration: defaults in code < `.env` < process environment < command-line flags.
+//!
+//! Every key is documented in `.env.example`. Values are parsed and validated once, at startup;
+//! a bad value stops the process with a message naming the key and why. Secrets are wrapped in
+//! [`Secret`] so they never reach a log line or an error message.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A value that must never be printed (passwords, API keys, URLs that may carry credentials).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret<T>(T);
+
+impl<T> Secret<T> {
+    pub fn new(value: T) -> Self {
+        Self(value)
+    }
+
+    /// The only way to read the value; grep for it to audit where secrets flow.
+    pub fn expose(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Which relational backend `DATABASE_URL` selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseBackend {
+    Sqlite,
+    Postgres,
+}
+
+impl DatabaseBackend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `LECTERN_ADDR`: where the HTTP server listens.
+    pub addr: SocketAddr,
+    /// `LECTERN_DATA_DIR`: everything the server writes (database file, indexes, blobs, models).
+    pub data_dir: PathBuf,
+    /// `DATABASE_URL`: `sqlite://…` (default, inside the data dir) or `postgres://…`.
+    pub database_url: Secret<String>,
+    pub database_backend: DatabaseBackend,
+    /// `DATABASE_MAX_CONNECTIONS`: pool size.
+    pub database_max_connections: u32,
+    /// `LOG_FORMAT`: `pretty` or `json`.
+    pub log_format: LogFormat,
+    /// `RUST_LOG`: tracing filter directives.
+    pub log_filter: String,
+    /// `LECTERN_HTTP_WORKERS`: actix worker threads (0 = one per core).
+    pub http_workers: usize,
+    /// `LECTERN_MAX_JSON_BYTES`: largest accepted JSON request body.
+    pub max_json_bytes: usize,
+    /// `LECTERN_SHUTDOWN_TIMEOUT_SECS`: how long in-flight requests may finish after SIGTERM.
+    pub shutdown_timeout: Duration,
+    /// `QDRANT_URL`: a Qdrant server; unset = the in-process qdrant-edge store in the data dir.
+    pub qdrant_url: Option<String>,
+    /// `QDRANT_API_KEY`: API key for the Qdrant server, if it needs one.
+    pub qdrant_api_key: Option<Secret<String>>,
+    /// `LECTERN_EMBED_MODEL_DIR`: local ONNX embedding model (model.onnx + tokenizer files).
+    pub embed_model_dir: PathBuf,
+    /// `ORT_DYLIB_PATH`: the ONNX Runtime shared library (≥ 1.24).
+    pub ort_dylib_path: PathBuf,
+    /// `LLM_BASE_URL`: an OpenAI-compatible upstream; unset = extractive answers.
+    pub llm_base_url: Option<String>,
+}
+
+/// Values given on the command line; they win over everything else.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub addr: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub log_format: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("invalid setting {key}: {reason}")]
+pub struct SettingsError {
+    pub key: &'static str,
+    pub reason: String,
+}
+
+fn invalid(key: &'static str, reason: impl Into<String>) -> SettingsError {
+    SettingsError { key, reason: reason.into() }
+}
+
+impl Settings {
+    /// Loads `.env` (if present; never overriding the real environment), then reads the
+    /// environment and applies the flags.
+    pub fn load(overrides: &Overrides) -> Result<Self, SettingsError> {
+        if let Err(error) = dotenvy::dotenv() {
+            if !error.not_found() {
+                return Err(invalid(".env", error.to_string()));
+            }
+        }
+        Self::from_vars(&std::env::vars().collect(), overrides)
+    }
+
+    /// Builds settings from a map of variables: the pure part of [`Settings::load`].
+    pub fn from_vars(vars: &HashMap<String, String>, overrides: &Overrides) -> Result<Self, SettingsError> {
+        let var = |key: &str| vars.get(key).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+
+        let addr_text = overrides.addr.clone().or_else(|| var("LECTERN_ADDR"));
+        let addr = match addr_text {
+            None => SocketAddr::from(([127, 0, 0, 1], 8080)),
+            Some(text) => text.parse().map_err(|_| {
+                invalid("LECTERN_ADDR", format!("`{text}` is not a socket address like 127.0.0.1:8080"))
+            })?,
+        };
+
+        let data_dir = overrides
+            .data_dir
+            .clone()
+            .or_else(|| var("LECTERN_DATA_DIR").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("./data"));
+
+        let database_url = overrides
+            .database_url
+            .clone()
+            .or_else(|| var("DATABASE_URL"))
+            .unwrap_or_else(|| default_sqlite_url(&data_dir));
+        let database_backend = backend_of(&database_url)?;
+
+        let log_format = match overrides.log_format.clone().or_else(|| var("LOG_FORMAT")).as_deref() {
+            None | Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => return Err(invalid("LOG_FORMAT", format!("`{other}` is not one of: pretty, json"))),
+        };
+
+        let qdrant_url = var("QDRANT_URL");
+        if let Some(url) = &qdrant_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(invalid("QDRANT_URL", "must start with http:// or https:// (the gRPC port, usually 6334)"));
+            }
+        }
+        let llm_base_url = var("LLM_BASE_URL");
+        if let Some(url) = &llm_base_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(invalid("LLM_BASE_URL", "must start with http:// or https://"));
+            }
+        }
+
+        Ok(Self {
+            addr,
+            database_url: Secret::new(database_url),
+            database_backend,
+            database_max_connections: number(&var, "DATABASE_MAX_CONNECTIONS", 10, 1..=1000)?,
+            log_format,
+            log_filter: var("RUST_LOG").unwrap_or_else(|| "info,sqlx=warn,sea_orm=warn".to_owned()),
+            http_workers: number(&var, "LECTERN_HTTP_WORKERS", 0, 0..=1024)?,
+            max_json_bytes: number(&var, "LECTERN_MAX_JSON_BYTES", 1024 * 1024, 1024..=1024 * 1024 * 1024)?,
+            shutdown_timeout: Duration::from_secs(number(&var, "LECTERN_SHUTDOWN_TIMEOUT_SECS", 30, 0..=3600)?),
+            qdrant_url,
+            qdrant_api_key: var("QDRANT_API_KEY").map(Secret::new),
+            embed_model_dir: var("LECTERN_EMBED_MODEL_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| data_dir.join("models").join("all-minilm-l6-v2")),
+            ort_dylib_path: var("ORT_DYLIB_PATH")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| data_dir.join("runtime").join("libonnxruntime.so")),
+            llm_base_url,
+            data_dir,
+        })
+    }
+
+    pub fn search_dir(&self) -> PathBuf {
+        self.data_dir.join("search")
+    }
+
+    pub fn vectors_dir(&self) -> PathBuf {
+        self.data_dir.join("vectors")
+    }
+
+    pub fn blobs_dir(&self) -> PathBuf {
+        self.data_dir.join("blobs")
+    }
+}
+
+fn default_sqlite_url(data_dir: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", data_dir.join("lectern.db").display())
+}
+
+fn backend_of(url: &str) -> Result<DatabaseBackend, SettingsError> {
+    if url.starts_with("sqlite:") {
+        Ok(DatabaseBackend::Sqlite)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(DatabaseBackend::Postgres)
+    } else {
+        // The URL may hold a password: name the scheme only.
+        let scheme = url.split(':').next().unwrap_or_default();
+        Err(invalid("DATABASE_URL", format!("unsupported scheme `{scheme}`; use sqlite://… or postgres://…")))
+    }
+}
+
+fn number<T>(
+    var: &impl Fn(&str) -> Option<String>,
+    key: &'static str,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, SettingsError>
+where
+    T: std::str::FromStr + PartialOrd + fmt::Display + Copy,
+{
+    let Some(text) = var(key) else { return Ok(default) };
+    let value: T = text.parse().map_err(|_| invalid(key, format!("`{text}` is not a whole number")))?;
+    if !range.contains(&value) {
+        return Err(invalid(key, format!("{value} is outside {}..={}", range.start(), range.end())));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_give_the_embedded_mode() {
+        let s = Settings::from_vars(&vars(&[]), &Overrides::default()).unwrap();
+        assert_eq!(s.addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.data_dir, PathBuf::from("./data"));
+        assert_eq!(s.database_url.expose(), "sqlite://./data/lectern.db?mode=rwc");
+        assert_eq!(s.database_backend, DatabaseBackend::Sqlite);
+        assert_eq!(s.log_format, LogFormat::Pretty);
+        assert!(s.qdrant_url.is_none() && s.llm_base_url.is_none());
+    }
+
+    #[test]
+    fn flags_win_over_environment() {
+        let env = vars(&[("LECTERN_ADDR", "0.0.0.0:9000"), ("LECTERN_DATA_DIR", "/srv/env")]);
+        let flags = Overrides { addr: Some("127.0.0.1:7000".into()), ..Default::default() };
+        let s = Settings::from_vars(&env, &flags).unwrap();
+        assert_eq!(s.addr.to_string(), "127.0.0.1:7000");
+        assert_eq!(s.data_dir, PathBuf::from("/srv/env"));
+        assert_eq!(s.database_url.expose(), "sqlite:///srv/env/lectern.db?mode=rwc");
+    }
+
+    #[test]
+    fn bad_values_name_the_key_and_the_reason() {
+        let cases = [
+            ("LECTERN_ADDR", "localhost", "is not a socket address"),
+            ("LOG_FORMAT", "xml", "not one of: pretty, json"),
+            ("DATABASE_URL", "mysql://u:pw@h/db", "unsupported scheme `mysql`"),
+            ("DATABASE_MAX_CONNECTIONS", "lots", "not a whole number"),
+            ("LECTERN_MAX_JSON_BYTES", "10", "outside 1024..="),
+            ("QDRANT_URL", "qdrant:6334", "must start with http"),
+        ];
+        for (key, value, reason) in cases {
+            let err = Settings::from_vars(&vars(&[(key, value)]), &Overrides::default()).unwrap_err();
+            assert_eq!(err.key, key);
+            assert!(err.reason.contains(reason), "{key}: {}", err.reason);
+        }
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let env = vars(&[("DATABASE_URL", "postgres://u:topsecret@h/db"), ("QDRANT_API_KEY", "k3y")]);
+        let s = Settings::from_vars(&env, &Overrides::default()).unwrap();
+        let printed = format!("{s:?}");
+        assert!(!printed.contains("topsecret") && !printed.contains("k3y"), "{printed}");
+        assert_eq!(s.database_backend, DatabaseBackend::Postgres);
+    }
+}

@@ -1,0 +1,63 @@
+//! The OpenAPI document validates as OpenAPI 3.1 and Swagger UI is served without downloads.
+
+use std::process::Command;
+
+use crate::helpers::{json, spawn_app};
+
+#[tokio::test]
+async fn openapi_json_is_a_valid_openapi_3_1_document() {
+    let app = spawn_app().await;
+    let spec = json(app.get("/openapi.json").await).await;
+    assert_eq!(spec["openapi"], "3.1.0");
+    for path in ["/health", "/health/ready", "/v1/info", "/v1/errors"] {
+        assert!(spec["paths"][path].is_object(), "{path} is documented");
+    }
+    assert!(spec["components"]["schemas"]["ErrorBody"].is_object());
+
+    let file = app.data_dir.path().join("openapi.json");
+    std::fs::write(&file, serde_json::to_vec(&spec).unwrap()).unwrap();
+    // The test command installs openapi-spec-validator and points LECTERN_TEST_PYTHON at it.
+    let python = std::env::var("LECTERN_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = "import sys, json\n\
+        from openapi_spec_validator import validate\n\
+        from openapi_spec_validator.versions import consts, get_spec_version\n\
+        spec = json.load(open(sys.argv[1]))\n\
+        assert get_spec_version(spec) == consts.OPENAPIV31, get_spec_version(spec)\n\
+        validate(spec)\n\
+        print('valid')";
+    let output = Command::new(&python).args(["-c", script]).arg(&file).output().expect("python runs");
+    assert!(
+        output.status.success(),
+        "openapi-spec-validator rejected the document (or is not installed: run the README test command):\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[tokio::test]
+async fn docs_serve_swagger_ui_with_its_assets() {
+    let app = spawn_app().await;
+    let redirect = app.get("/docs").await;
+    assert_eq!(redirect.status(), 308);
+    assert_eq!(redirect.headers()["location"], "/docs/");
+
+    let page = app.get("/docs/").await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("swagger-ui"), "{html}");
+    for asset in ["/docs/swagger-ui-bundle.js", "/docs/swagger-ui.css", "/docs/swagger-initializer.js"] {
+        let response = app.get(asset).await;
+        assert_eq!(response.status(), 200, "{asset}");
+        assert!(response.bytes().await.unwrap().len() > 100, "{asset} has content");
+    }
+    let init = app.get("/docs/swagger-initializer.js").await.text().await.unwrap();
+    assert!(init.contains("/openapi.json"), "Swagger UI loads our document: {init}");
+}
+
+#[tokio::test]
+async fn the_root_page_is_served_from_the_binary() {
+    let app = spawn_app().await;
+    let response = app.get("/").await;
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(response.text().await.unwrap().contains("<title>Lectern</title>"));
+}

@@ -1,0 +1,14 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+//! The integration suite: one binary that starts the real server on port 0 with its own data
+//! directory and talks HTTP to it. With `TEST_DATABASE_URL=postgres://…` every test gets a
+//! fresh PostgreSQL database instead of a SQLite file.
+
+mod cli;
+mod docs;
+mod errors;
+mod health;
+mod helpers;
+mod lists;
+mod request_id;
+mod shutdown;
