@@ -41,8 +41,9 @@ impl Application {
         let settings = Arc::new(settings);
         std::fs::create_dir_all(&settings.data_dir)
             .with_context(|| format!("cannot create LECTERN_DATA_DIR {}", settings.data_dir.display()))?;
+        let jwt = crate::identity::keys::load_jwt_keys(&settings)?;
         let db = store::connect(&settings).await?;
-        let ctx = Data::new(AppContext::new(Arc::clone(&settings), db));
+        let ctx = Data::new(AppContext::new(Arc::clone(&settings), db, jwt));
 
         let listener = TcpListener::bind(settings.addr)
             .with_context(|| format!("cannot listen on LECTERN_ADDR {}", settings.addr))?;
@@ -111,7 +112,7 @@ async fn start_up(ctx: Data<AppContext>, gate: Option<oneshot::Receiver<()>>) ->
     ctx.readiness.set(Stage::OpeningEngines);
     prepare_storage(&ctx.settings).await?;
     ctx.readiness.set(Stage::Ready);
-    tracing::info!(addr = %ctx.settings.addr, "ready");
+    tracing::info!("ready");
     Ok(())
 }
 

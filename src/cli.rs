@@ -47,6 +47,35 @@ pub enum Command {
     Migrate,
     /// Print the version and exit.
     Version,
+    /// Administer users from the server's machine (no HTTP needed).
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a user. The password is read from standard input (one line), never from the
+    /// command line, so it stays out of shell history and the process list.
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// Make the user a platform superadmin.
+        #[arg(long)]
+        superadmin: bool,
+        /// Add the user to this tenant (its slug)…
+        #[arg(long, value_name = "SLUG", requires = "role")]
+        tenant: Option<String>,
+        /// …with this role: owner, admin, editor, author or viewer.
+        #[arg(long)]
+        role: Option<String>,
+    },
+    /// Set a new password for a user (read from standard input) and end all their sessions.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 impl GlobalArgs {

@@ -5,6 +5,9 @@ use std::time::Instant;
 
 use sea_orm::DatabaseConnection;
 
+use crate::identity::credentials::JwtKeys;
+use crate::identity::throttle::LoginThrottle;
+use crate::mail::{LogMailer, Mailer};
 use crate::settings::Settings;
 
 pub struct AppContext {
@@ -12,11 +15,22 @@ pub struct AppContext {
     pub db: DatabaseConnection,
     pub readiness: Readiness,
     pub started_at: Instant,
+    pub jwt: JwtKeys,
+    pub login_throttle: LoginThrottle,
+    pub mailer: Arc<dyn Mailer>,
 }
 
 impl AppContext {
-    pub fn new(settings: Arc<Settings>, db: DatabaseConnection) -> Self {
-        Self { settings, db, readiness: Readiness::default(), started_at: Instant::now() }
+    pub fn new(settings: Arc<Settings>, db: DatabaseConnection, jwt: JwtKeys) -> Self {
+        Self {
+            settings,
+            db,
+            readiness: Readiness::default(),
+            started_at: Instant::now(),
+            jwt,
+            login_throttle: LoginThrottle::default(),
+            mailer: Arc::new(LogMailer),
+        }
     }
 }
 

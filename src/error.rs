@@ -191,6 +191,20 @@ impl ApiError {
     }
 }
 
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(error: sea_orm::DbErr) -> Self {
+        Self::Internal(error.into())
+    }
+}
+
+/// Maps a unique-constraint violation to a 409 with `message`; other errors stay internal.
+pub fn conflict_on_unique(error: sea_orm::DbErr, message: &str) -> ApiError {
+    match error.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => ApiError::new(ErrorCode::Conflict, message),
+        _ => error.into(),
+    }
+}
+
 /// Attached to the response so the request-context middleware can render the final body with
 /// the request id, without parsing what the handler produced.
 #[derive(Debug, Clone)]

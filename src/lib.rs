@@ -3,6 +3,7 @@
 //! Layers (see ARCHITECTURE.md): [`http`] routes and middleware → services → engines
 //! ([`store`], later fulltext, vectors, embedder, llm). [`app`] wires them into a server.
 
+pub mod admin;
 pub mod app;
 pub mod audit;
 pub mod cli;
@@ -10,7 +11,10 @@ pub mod context;
 pub mod error;
 pub mod health;
 pub mod http;
+pub mod identity;
 pub mod list;
+pub mod mail;
+pub mod patch;
 pub mod settings;
 pub mod store;
 pub mod telemetry;
@@ -18,4 +22,4 @@ pub mod telemetry;
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Feature areas this build serves, reported by `GET /v1/info`.
-pub const FEATURES: &[&str] = &["health", "openapi"];
+pub const FEATURES: &[&str] = &["health", "openapi", "identity"];

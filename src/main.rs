@@ -31,6 +31,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match command {
             Command::Migrate => migrate(settings).await,
+            Command::Admin(admin) => administer(settings, admin).await,
             _ => serve(settings).await,
         }
     });
@@ -55,6 +56,15 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let app = Application::build(settings).await?;
     tracing::info!(addr = %format!("{host}:{}", app.port()), "listening");
     app.run_until_stopped().await
+}
+
+async fn administer(settings: Settings, command: lectern::cli::AdminCommand) -> anyhow::Result<()> {
+    let jwt = lectern::identity::keys::load_jwt_keys(&settings)?;
+    let db = store::connect(&settings).await?;
+    let ctx = lectern::context::AppContext::new(std::sync::Arc::new(settings), db, jwt);
+    let result = lectern::admin::run(&ctx, command).await;
+    ctx.db.close_by_ref().await.ok();
+    result
 }
 
 async fn migrate(settings: Settings) -> anyhow::Result<()> {

@@ -84,6 +84,29 @@ pub struct Settings {
     pub ort_dylib_path: PathBuf,
     /// `LLM_BASE_URL`: an OpenAI-compatible upstream; unset = extractive answers.
     pub llm_base_url: Option<String>,
+    /// `LECTERN_JWT_SECRET`: HS256 key for access tokens (≥ 32 chars). Unset = a random key kept
+    /// in `<data dir>/secrets/jwt.key`; set it when several nodes share one database.
+    pub jwt_secret: Option<Secret<String>>,
+    /// `LECTERN_ACCESS_TOKEN_TTL_SECS`: lifetime of an access token.
+    pub access_token_ttl: Duration,
+    /// `LECTERN_REFRESH_TOKEN_TTL_DAYS`: lifetime of a refresh token (a login session).
+    pub refresh_token_ttl: Duration,
+    /// `LECTERN_SIGNUP_MODE`: who may create an account: `off`, `invite` or `open`.
+    pub signup_mode: SignupMode,
+    /// `LECTERN_PUBLIC_URL`: the URL people reach this server at (links in mails, OAuth callbacks).
+    pub public_url: String,
+}
+
+/// Who may create an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SignupMode {
+    /// Only administrators create users (CLI, setup).
+    Off,
+    /// Anyone holding a valid invitation.
+    Invite,
+    /// Anyone; a new account gets its own tenant.
+    Open,
 }
 
 /// Values given on the command line; they win over everything else.
@@ -155,6 +178,22 @@ impl Settings {
                 return Err(invalid("QDRANT_URL", "must start with http:// or https:// (the gRPC port, usually 6334)"));
             }
         }
+        let jwt_secret = var("LECTERN_JWT_SECRET");
+        if jwt_secret.as_ref().is_some_and(|s| s.len() < 32) {
+            return Err(invalid("LECTERN_JWT_SECRET", "must be at least 32 characters"));
+        }
+        let signup_mode = match var("LECTERN_SIGNUP_MODE").as_deref() {
+            None | Some("invite") => SignupMode::Invite,
+            Some("off") => SignupMode::Off,
+            Some("open") => SignupMode::Open,
+            Some(other) => {
+                return Err(invalid("LECTERN_SIGNUP_MODE", format!("`{other}` is not one of: off, invite, open")))
+            }
+        };
+        let public_url = var("LECTERN_PUBLIC_URL").unwrap_or_else(|| format!("http://{addr}"));
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(invalid("LECTERN_PUBLIC_URL", "must start with http:// or https://"));
+        }
         let llm_base_url = var("LLM_BASE_URL");
         if let Some(url) = &llm_base_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
@@ -181,6 +220,13 @@ impl Settings {
                 .map(PathBuf::from)
                 .unwrap_or_else(|| data_dir.join("runtime").join("libonnxruntime.so")),
             llm_base_url,
+            jwt_secret: jwt_secret.map(Secret::new),
+            access_token_ttl: Duration::from_secs(number(&var, "LECTERN_ACCESS_TOKEN_TTL_SECS", 900, 10..=86_400)?),
+            refresh_token_ttl: Duration::from_secs(
+                86_400 * number(&var, "LECTERN_REFRESH_TOKEN_TTL_DAYS", 30, 1..=365)?,
+            ),
+            signup_mode,
+            public_url: public_url.trim_end_matches('/').to_owned(),
             data_dir,
         })
     }
@@ -269,6 +315,8 @@ mod tests {
             ("DATABASE_MAX_CONNECTIONS", "lots", "not a whole number"),
             ("LECTERN_MAX_JSON_BYTES", "10", "outside 1024..="),
             ("QDRANT_URL", "qdrant:6334", "must start with http"),
+            ("LECTERN_JWT_SECRET", "short", "at least 32 characters"),
+            ("LECTERN_SIGNUP_MODE", "everyone", "not one of: off, invite, open"),
         ];
         for (key, value, reason) in cases {
             let err = Settings::from_vars(&vars(&[(key, value)]), &Overrides::default()).unwrap_err();

@@ -1,4 +1,11 @@
 //! SeaORM entities, one module per table. Only data shapes live here: behaviour belongs to the
 //! services in the `lectern` crate, and responses use their own view types.
 
+pub mod api_key;
 pub mod audit_event;
+pub mod invite;
+pub mod membership;
+pub mod session;
+pub mod site;
+pub mod tenant;
+pub mod user;

@@ -1,11 +1,17 @@
 //! The HTTP layer: one module per URL area, each exporting `routes`; middleware; extractors;
 //! the OpenAPI document. Handlers extract, call one service function, and map to a view.
 
+pub mod api_keys;
+pub mod auth;
 pub mod extract;
 pub mod health;
+pub mod members;
 pub mod meta;
 pub mod openapi;
+pub mod principal;
 pub mod request_context;
+pub mod sites;
+pub mod tenants;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -30,6 +36,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, extra: Option<ExtraRoutes>) {
         .app_data(web::PathConfig::default().error_handler(|e, _| bad_extractor_input("path", &e)))
         .configure(health::routes)
         .configure(meta::routes)
+        .configure(auth::routes)
+        .configure(tenants::routes)
+        .configure(sites::routes)
+        .configure(members::routes)
+        .configure(api_keys::routes)
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::ApiDoc::openapi()))
         .service(web::resource("/docs").route(web::get().to(redirect_to_docs)))
         .service(web::resource("/").route(web::get().to(dashboard)));

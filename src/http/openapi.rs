@@ -1,11 +1,13 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations and served at
 //! `/openapi.json`, with Swagger UI (vendored assets, no download) at `/docs`.
 
-use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 
 use crate::error::{ErrorBody, ErrorCode};
 use crate::health::{ComponentHealth, HealthReport, Status};
-use crate::http::{health, meta};
+use crate::http::{api_keys, auth, health, members, meta, sites, tenants};
+use crate::identity::permissions::{Permission, Role};
 use crate::list::Pagination;
 
 #[derive(OpenApi)]
@@ -14,14 +16,52 @@ use crate::list::Pagination;
         title = "Lectern API",
         description = "Multi-tenant content and RAG platform. Every error has the body \
             `{\"error\": CODE, \"message\": ..., \"details\": ..., \"requestId\": ...}`; \
-            see `GET /v1/errors` for the codes. Every response carries `X-Request-ID`.",
+            see `GET /v1/errors` for the codes. Every response carries `X-Request-ID`. \
+            Authenticate with `Authorization: Bearer <access token | API key>`; users with \
+            several tenants choose one with `X-Tenant-ID`.",
         license(name = "AGPL-3.0-or-later"),
     ),
-    paths(health::get_health, health::get_ready, meta::get_info, meta::list_error_codes),
-    components(schemas(ErrorBody, ErrorCode, HealthReport, ComponentHealth, Status, Pagination)),
+    paths(
+        health::get_health, health::get_ready, meta::get_info, meta::list_error_codes,
+        auth::get_setup_status, auth::post_setup, auth::post_login, auth::post_refresh, auth::post_logout,
+        auth::get_me, auth::patch_me, auth::post_password, auth::get_my_permissions, auth::get_auth_test,
+        auth::get_invite, auth::post_accept_invite, auth::list_roles,
+        tenants::list_tenants, tenants::create_tenant, tenants::get_tenant, tenants::update_tenant,
+        tenants::delete_tenant, tenants::suspend_tenant, tenants::resume_tenant,
+        sites::list_sites, sites::create_site, sites::get_site, sites::update_site, sites::delete_site,
+        members::list_members, members::update_member, members::remove_member,
+        members::list_invites, members::create_invite, members::revoke_invite,
+        api_keys::list_api_keys, api_keys::create_api_key, api_keys::get_api_key, api_keys::update_api_key,
+        api_keys::revoke_api_key,
+    ),
+    components(schemas(ErrorBody, ErrorCode, HealthReport, ComponentHealth, Status, Pagination, Permission, Role)),
+    modifiers(&BearerAuth),
     tags(
         (name = "health", description = "Liveness and readiness probes"),
         (name = "meta", description = "What this server is and how it reports errors"),
+        (name = "auth", description = "Setup, login, sessions, the caller's profile, invitations, roles"),
+        (name = "tenants", description = "Tenants (platform superadmin)"),
+        (name = "sites", description = "Sites of the tenant"),
+        (name = "members", description = "Members and invitations"),
+        (name = "api-keys", description = "API keys for integrators"),
     )
 )]
 pub struct ApiDoc;
+
+/// Declares the `bearer` scheme the paths refer to: a JWT access token or an `lk_…` API key.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An access token from /v1/auth/login, or an API key (lk_live_… / lk_test_…)"))
+                    .build(),
+            ),
+        );
+    }
+}

@@ -68,7 +68,8 @@ async fn migrate_creates_the_schema_and_is_idempotent() {
     let first = run();
     assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
     let first_out = String::from_utf8(first.stdout).unwrap();
-    assert!(first_out.starts_with("applied 1 migration(s)"), "{first_out}");
+    let applied: u32 = first_out.split_whitespace().nth(1).unwrap().parse().unwrap();
+    assert!(applied >= 2, "{first_out}");
     if database_url.is_none() {
         assert!(data_dir.join("lectern.db").is_file(), "the SQLite file is in the data dir");
     }

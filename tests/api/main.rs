@@ -4,11 +4,15 @@
 //! directory and talks HTTP to it. With `TEST_DATABASE_URL=postgres://…` every test gets a
 //! fresh PostgreSQL database instead of a SQLite file.
 
+mod auth;
 mod cli;
 mod docs;
 mod errors;
 mod health;
 mod helpers;
+mod identity_helpers;
+mod isolation;
 mod lists;
+mod onboarding;
 mod request_id;
 mod shutdown;

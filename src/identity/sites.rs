@@ -1,0 +1,268 @@
+//! Sites of a tenant: name, slug, domains, default locale and locales.
+
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use entity::site;
+
+use crate::audit::{self, Target};
+use crate::context::AppContext;
+use crate::error::{conflict_on_unique, ApiError, ApiResult};
+use crate::identity::accounts::parse_name;
+use crate::identity::permissions::Permission;
+use crate::identity::tenants::{parse_slug, slugify};
+use crate::identity::{Principal, TenantScope};
+use crate::list::{fetch_page, ListParams, Page, Sort};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SitePayload {
+    pub name: String,
+    /// Unique in the tenant; derived from the name when absent.
+    pub slug: Option<String>,
+    /// Host names the site is served on, e.g. `blog.example.com`.
+    #[serde(default)]
+    pub domains: Vec<String>,
+    /// Defaults to `en`.
+    pub default_locale: Option<String>,
+    /// The default locale is always included.
+    #[serde(default)]
+    pub locales: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SitePatch {
+    pub name: Option<String>,
+    pub slug: Option<String>,
+    pub domains: Option<Vec<String>>,
+    pub default_locale: Option<String>,
+    pub locales: Option<Vec<String>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SiteView {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub name: String,
+    pub slug: String,
+    pub domains: Vec<String>,
+    pub default_locale: String,
+    pub locales: Vec<String>,
+    pub created_at: chrono::DateTime<Utc>,
+    pub updated_at: chrono::DateTime<Utc>,
+}
+
+impl From<site::Model> for SiteView {
+    fn from(s: site::Model) -> Self {
+        Self {
+            id: s.id,
+            tenant_id: s.tenant_id,
+            name: s.name,
+            slug: s.slug,
+            domains: serde_json::from_value(s.domains).unwrap_or_default(),
+            default_locale: s.default_locale,
+            locales: serde_json::from_value(s.locales).unwrap_or_default(),
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+        }
+    }
+}
+
+/// A BCP 47-style locale: a 2–3 letter language, optionally `-Script` and/or `-REGION`.
+pub fn parse_locale(field: &str, raw: &str) -> ApiResult<String> {
+    let code = raw.trim();
+    let mut parts = code.split('-');
+    let language_ok =
+        parts.next().is_some_and(|l| (2..=3).contains(&l.len()) && l.bytes().all(|b| b.is_ascii_lowercase()));
+    let rest_ok = parts.all(|p| (2..=4).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()));
+    if language_ok && rest_ok && code.len() <= 16 {
+        Ok(code.to_owned())
+    } else {
+        Err(ApiError::invalid_field(field, format!("`{code}` is not a locale code like `en` or `pt-BR`")))
+    }
+}
+
+fn parse_domain(field: &str, raw: &str) -> ApiResult<String> {
+    let host = raw.trim().to_lowercase();
+    let valid = !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').all(|label| {
+            (1..=63).contains(&label.len())
+                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        });
+    if valid {
+        Ok(host)
+    } else {
+        Err(ApiError::invalid_field(field, format!("`{raw}` is not a host name")))
+    }
+}
+
+fn parse_locales(default: &str, locales: &[String]) -> ApiResult<(String, Vec<String>)> {
+    let default = parse_locale("defaultLocale", default)?;
+    let mut all = vec![default.clone()];
+    for (i, code) in locales.iter().enumerate() {
+        let code = parse_locale(&format!("locales[{i}]"), code)?;
+        if !all.contains(&code) {
+            all.push(code);
+        }
+    }
+    Ok((default, all))
+}
+
+fn parse_domains(domains: &[String]) -> ApiResult<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for (i, d) in domains.iter().enumerate() {
+        let d = parse_domain(&format!("domains[{i}]"), d)?;
+        if !out.contains(&d) {
+            out.push(d);
+        }
+    }
+    Ok(out)
+}
+
+/// A site of the caller's tenant that the caller may see (site limits apply); else 404.
+async fn visible(ctx: &AppContext, scope: &TenantScope, id: Uuid) -> ApiResult<site::Model> {
+    let site = site::Entity::find_by_id(id)
+        .filter(site::Column::TenantId.eq(scope.tenant_id))
+        .one(&ctx.db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("site"))?;
+    if scope.site_ids.as_ref().is_some_and(|ids| !ids.contains(&id)) {
+        return Err(ApiError::not_found("site"));
+    }
+    Ok(site)
+}
+
+pub async fn list(ctx: &AppContext, principal: &Principal, params: &ListParams) -> ApiResult<Page<SiteView>> {
+    let scope = principal.require(Permission::SitesRead)?;
+    let sort = params.sort_or(&["name", "slug", "createdAt"], Sort::asc("name"))?;
+    let column = match sort.field.as_str() {
+        "slug" => site::Column::Slug,
+        "createdAt" => site::Column::CreatedAt,
+        _ => site::Column::Name,
+    };
+    let mut select = site::Entity::find().filter(site::Column::TenantId.eq(scope.tenant_id));
+    if let Some(ids) = &scope.site_ids {
+        select = select.filter(site::Column::Id.is_in(ids.clone()));
+    }
+    Ok(fetch_page(&ctx.db, select, params, Some((column, sort.order()))).await?.map(SiteView::from))
+}
+
+pub async fn get(ctx: &AppContext, principal: &Principal, id: Uuid) -> ApiResult<SiteView> {
+    let scope = principal.require(Permission::SitesRead)?;
+    Ok(visible(ctx, scope, id).await?.into())
+}
+
+pub async fn create(ctx: &AppContext, principal: &Principal, payload: SitePayload) -> ApiResult<SiteView> {
+    let scope = principal.require(Permission::SitesManage)?;
+    let name = parse_name("name", &payload.name)?;
+    let slug = match &payload.slug {
+        Some(s) => parse_slug("slug", s)?,
+        None => slugify(&name),
+    };
+    let (default_locale, locales) = parse_locales(payload.default_locale.as_deref().unwrap_or("en"), &payload.locales)?;
+    let domains = parse_domains(&payload.domains)?;
+    let now = Utc::now();
+    let txn = ctx.db.begin().await?;
+    let site = site::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(scope.tenant_id),
+        name: Set(name),
+        slug: Set(slug),
+        domains: Set(serde_json::json!(domains)),
+        default_locale: Set(default_locale),
+        locales: Set(serde_json::json!(locales)),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| conflict_on_unique(e, "a site with this slug already exists in the tenant"))?;
+    audit::record(
+        &txn,
+        &principal.actor(),
+        "site.create",
+        Target::new("site", site.id),
+        serde_json::json!({ "slug": site.slug }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(site.into())
+}
+
+pub async fn update(ctx: &AppContext, principal: &Principal, id: Uuid, patch: SitePatch) -> ApiResult<SiteView> {
+    let scope = principal.require(Permission::SitesManage)?;
+    let site = visible(ctx, scope, id).await?;
+    let current = SiteView::from(site.clone());
+    let mut active: site::ActiveModel = site.into();
+    if let Some(name) = &patch.name {
+        active.name = Set(parse_name("name", name)?);
+    }
+    if let Some(slug) = &patch.slug {
+        active.slug = Set(parse_slug("slug", slug)?);
+    }
+    if let Some(domains) = &patch.domains {
+        active.domains = Set(serde_json::json!(parse_domains(domains)?));
+    }
+    if patch.default_locale.is_some() || patch.locales.is_some() {
+        let default = patch.default_locale.as_deref().unwrap_or(&current.default_locale);
+        let locales = patch.locales.as_ref().unwrap_or(&current.locales);
+        let (default, locales) = parse_locales(default, locales)?;
+        active.default_locale = Set(default);
+        active.locales = Set(serde_json::json!(locales));
+    }
+    active.updated_at = Set(Utc::now());
+    let txn = ctx.db.begin().await?;
+    let site = active
+        .update(&txn)
+        .await
+        .map_err(|e| conflict_on_unique(e, "a site with this slug already exists in the tenant"))?;
+    audit::record(&txn, &principal.actor(), "site.update", Target::new("site", id), serde_json::Value::Null).await?;
+    txn.commit().await?;
+    Ok(site.into())
+}
+
+pub async fn delete(ctx: &AppContext, principal: &Principal, id: Uuid) -> ApiResult<()> {
+    let scope = principal.require(Permission::SitesManage)?;
+    let site = visible(ctx, scope, id).await?;
+    let txn = ctx.db.begin().await?;
+    site::Entity::delete_by_id(site.id).exec(&txn).await?;
+    audit::record(
+        &txn,
+        &principal.actor(),
+        "site.delete",
+        Target::new("site", id),
+        serde_json::json!({ "slug": site.slug }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locales_and_domains_are_validated() {
+        for ok in ["en", "pt-BR", "zh-Hant-TW", "fil"] {
+            assert!(parse_locale("l", ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "EN", "english", "en_US", "e"] {
+            assert!(parse_locale("l", bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            parse_locales("de", &["en".into(), "de".into()]).unwrap(),
+            ("de".into(), vec!["de".into(), "en".into()])
+        );
+        assert_eq!(parse_domains(&["Blog.Example.com".into()]).unwrap(), ["blog.example.com"]);
+        assert!(parse_domains(&["http://x.io".into()]).is_err());
+    }
+}

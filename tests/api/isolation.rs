@@ -1,0 +1,125 @@
+//! Tenant isolation: every endpoint answers another tenant's ids exactly like missing ones
+//! (404), whether the id is in the path, the body or the tenant header, and changes nothing.
+//! Later issues add their endpoints to `foreign_calls`.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{json, spawn_app, TestApp};
+use crate::identity_helpers::Tenant;
+
+/// What tenant B owns, for A to try.
+struct Foreign {
+    tenant: String,
+    site: String,
+    api_key: String,
+    member: String,
+    invite: String,
+}
+
+async fn tenant_b_with_things(app: &TestApp, b: &Tenant) -> Foreign {
+    let site = app.create("/v1/sites", &b.owner, &b.id, json!({"name": "B site"})).await;
+    let api_key = app.create("/v1/api-keys", &b.owner, &b.id, json!({"name": "B key"})).await;
+    app.add_member(b, "b-editor@example.com", "editor").await;
+    let members = json(app.call(Method::GET, "/v1/members", &b.owner, Some(&b.id), None).await).await;
+    let member = members["data"].as_array().unwrap().iter().find(|m| m["email"] == "b-editor@example.com").unwrap()
+        ["userId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let invite =
+        app.create("/v1/invites", &b.owner, &b.id, json!({"email": "pending@example.com", "role": "viewer"})).await;
+    Foreign { tenant: b.id.clone(), site, api_key, member, invite }
+}
+
+fn foreign_calls(f: &Foreign) -> Vec<(Method, String, Option<Value>)> {
+    vec![
+        (Method::GET, format!("/v1/tenants/{}", f.tenant), None),
+        (Method::PATCH, format!("/v1/tenants/{}", f.tenant), Some(json!({"name": "pwned"}))),
+        (Method::GET, format!("/v1/sites/{}", f.site), None),
+        (Method::PATCH, format!("/v1/sites/{}", f.site), Some(json!({"name": "pwned"}))),
+        (Method::DELETE, format!("/v1/sites/{}", f.site), None),
+        (Method::GET, format!("/v1/api-keys/{}", f.api_key), None),
+        (Method::PATCH, format!("/v1/api-keys/{}", f.api_key), Some(json!({"name": "pwned"}))),
+        (Method::DELETE, format!("/v1/api-keys/{}", f.api_key), None),
+        (Method::PATCH, format!("/v1/members/{}", f.member), Some(json!({"role": "viewer"}))),
+        (Method::DELETE, format!("/v1/members/{}", f.member), None),
+        (Method::DELETE, format!("/v1/invites/{}", f.invite), None),
+        // Ids in bodies: limiting a member or an invitation to B's site.
+        (
+            Method::POST,
+            "/v1/invites".to_owned(),
+            Some(json!({"email": "x@example.com", "role": "viewer", "siteIds": [f.site]})),
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn another_tenants_ids_are_404_everywhere_and_nothing_changes() {
+    let app = spawn_app().await;
+    let (superadmin, _) = app.bootstrap().await;
+    let a = app.tenant_with_owner(&superadmin, "Tenant A", "owner-a@example.com").await;
+    let b = app.tenant_with_owner(&superadmin, "Tenant B", "owner-b@example.com").await;
+    let foreign = tenant_b_with_things(&app, &b).await;
+    let own_member = {
+        app.add_member(&a, "a-viewer@example.com", "viewer").await;
+        let m = json(app.call(Method::GET, "/v1/members", &a.owner, Some(&a.id), None).await).await;
+        m["data"].as_array().unwrap().iter().find(|m| m["email"] == "a-viewer@example.com").unwrap()["userId"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let mut calls = foreign_calls(&foreign);
+    calls.push((Method::PATCH, format!("/v1/members/{own_member}"), Some(json!({"siteIds": [foreign.site]}))));
+
+    for (method, path, body) in calls {
+        // With and without naming tenant A explicitly.
+        for tenant in [Some(a.id.as_str()), None] {
+            let response = app.call(method.clone(), &path, &a.owner, tenant, body.clone()).await;
+            let status = response.status();
+            let body = json(response).await;
+            assert_eq!(status, 404, "{method} {path} (tenant header {tenant:?}): {body}");
+            assert_eq!(body["error"], "NOT_FOUND");
+        }
+    }
+
+    // Acting in B by header is refused like an unknown tenant.
+    let by_header = app.call(Method::GET, "/v1/sites", &a.owner, Some(&b.id), None).await;
+    assert_eq!(by_header.status(), 404);
+    let unknown = app.call(Method::GET, "/v1/sites", &a.owner, Some(&uuid::Uuid::now_v7().to_string()), None).await;
+    assert_eq!(json(by_header).await["message"], json(unknown).await["message"]);
+
+    // A's lists do not show B's things, and B's things are intact.
+    let a_sites = json(app.call(Method::GET, "/v1/sites", &a.owner, Some(&a.id), None).await).await;
+    assert_eq!(a_sites["pagination"]["total"], 0);
+    let a_tenants = json(app.call(Method::GET, "/v1/tenants", &a.owner, None, None).await).await;
+    assert_eq!(a_tenants["data"].as_array().unwrap().len(), 1);
+    let site =
+        json(app.call(Method::GET, &format!("/v1/sites/{}", foreign.site), &b.owner, Some(&b.id), None).await).await;
+    assert_eq!(site["name"], "B site");
+    let key = app.call(Method::GET, &format!("/v1/api-keys/{}", foreign.api_key), &b.owner, Some(&b.id), None).await;
+    assert_eq!(json(key).await["name"], "B key");
+    let members = json(app.call(Method::GET, "/v1/members", &b.owner, Some(&b.id), None).await).await;
+    let editor =
+        members["data"].as_array().unwrap().iter().find(|m| m["userId"] == foreign.member.as_str()).unwrap().clone();
+    assert_eq!(editor["role"], "editor");
+    let invites = json(app.call(Method::GET, "/v1/invites", &b.owner, Some(&b.id), None).await).await;
+    assert_eq!(invites["pagination"]["total"], 1);
+}
+
+#[tokio::test]
+async fn an_api_key_only_reaches_its_own_tenant() {
+    let app = spawn_app().await;
+    let (superadmin, _) = app.bootstrap().await;
+    let a = app.tenant_with_owner(&superadmin, "Tenant A", "owner-a@example.com").await;
+    let b = app.tenant_with_owner(&superadmin, "Tenant B", "owner-b@example.com").await;
+    let b_site = app.create("/v1/sites", &b.owner, &b.id, json!({"name": "B site"})).await;
+    let key =
+        json(app.call(Method::POST, "/v1/api-keys", &a.owner, Some(&a.id), Some(json!({"name": "A key"}))).await).await;
+    let secret = key["secret"].as_str().unwrap();
+
+    assert_eq!(app.call(Method::GET, &format!("/v1/sites/{b_site}"), secret, None, None).await.status(), 404);
+    assert_eq!(app.call(Method::GET, "/v1/sites", secret, Some(&b.id), None).await.status(), 404);
+    assert_eq!(app.call(Method::GET, &format!("/v1/tenants/{}", b.id), secret, None, None).await.status(), 404);
+    assert_eq!(app.call(Method::GET, "/v1/sites", secret, None, None).await.status(), 200);
+}
