@@ -104,6 +104,17 @@ pub async fn spawn_held_app() -> TestApp {
 async fn start(hold: bool) -> TestApp {
     let data_dir = tempfile::tempdir().expect("temp dir");
     let settings = test_settings(&data_dir, &[]).await;
+    start_with(data_dir, settings, hold).await
+}
+
+/// Starts the server on an existing data dir and settings (e.g. after the CLI prepared them).
+pub async fn spawn_app_with(data_dir: TempDir, settings: Settings) -> TestApp {
+    let mut app = start_with(data_dir, settings, false).await;
+    app.release_startup().await;
+    app
+}
+
+async fn start_with(data_dir: TempDir, settings: Settings, hold: bool) -> TestApp {
     let database_url = settings.database_url.expose().clone();
     let (gate_tx, gate_rx) = oneshot::channel();
     let options = AppOptions { startup_gate: Some(gate_rx), extra_routes: Some(test_routes) };

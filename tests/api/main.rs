@@ -4,6 +4,8 @@
 //! directory and talks HTTP to it. With `TEST_DATABASE_URL=postgres://…` every test gets a
 //! fresh PostgreSQL database instead of a SQLite file.
 
+mod admin_cli;
+mod api_keys;
 mod auth;
 mod cli;
 mod docs;
@@ -15,4 +17,6 @@ mod isolation;
 mod lists;
 mod onboarding;
 mod request_id;
+mod roles;
+mod secrets;
 mod shutdown;
