@@ -43,7 +43,8 @@ impl Application {
             .with_context(|| format!("cannot create LECTERN_DATA_DIR {}", settings.data_dir.display()))?;
         let jwt = crate::identity::keys::load_jwt_keys(&settings)?;
         let db = store::connect(&settings).await?;
-        let ctx = Data::new(AppContext::new(Arc::clone(&settings), db, jwt));
+        let mailer = crate::context::mailer_from(&settings)?;
+        let ctx = Data::new(AppContext::new(Arc::clone(&settings), db, jwt, mailer));
 
         let listener = TcpListener::bind(settings.addr)
             .with_context(|| format!("cannot listen on LECTERN_ADDR {}", settings.addr))?;

@@ -7,7 +7,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::identity::credentials::JwtKeys;
 use crate::identity::throttle::LoginThrottle;
-use crate::mail::{LogMailer, Mailer};
+use crate::mail::{LogMailer, Mailer, SmtpMailer};
 use crate::settings::Settings;
 
 pub struct AppContext {
@@ -21,7 +21,7 @@ pub struct AppContext {
 }
 
 impl AppContext {
-    pub fn new(settings: Arc<Settings>, db: DatabaseConnection, jwt: JwtKeys) -> Self {
+    pub fn new(settings: Arc<Settings>, db: DatabaseConnection, jwt: JwtKeys, mailer: Arc<dyn Mailer>) -> Self {
         Self {
             settings,
             db,
@@ -29,9 +29,17 @@ impl AppContext {
             started_at: Instant::now(),
             jwt,
             login_throttle: LoginThrottle::default(),
-            mailer: Arc::new(LogMailer),
+            mailer,
         }
     }
+}
+
+/// The mailer the settings ask for: SMTP when `SMTP_URL` is set, else the log.
+pub fn mailer_from(settings: &Settings) -> anyhow::Result<Arc<dyn Mailer>> {
+    Ok(match &settings.smtp_url {
+        Some(url) => Arc::new(SmtpMailer::new(url.expose(), &settings.mail_from)?),
+        None => Arc::new(LogMailer),
+    })
 }
 
 /// Where startup stands. The server listens before migrations run, so probes can tell "starting"

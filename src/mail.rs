@@ -26,3 +26,38 @@ impl Mailer for LogMailer {
         Ok(())
     }
 }
+
+/// Sends through an SMTP server (`SMTP_URL`, e.g. `smtps://user:pass@smtp.example.com` or
+/// `smtp://relay:25?tls=opportunistic`) with lettre.
+pub struct SmtpMailer {
+    transport: lettre::AsyncSmtpTransport<lettre::Tokio1Executor>,
+    from: lettre::message::Mailbox,
+}
+
+impl SmtpMailer {
+    pub fn new(url: &str, from: &str) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        let transport = lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url)
+            .context("SMTP_URL is not a valid smtp:// or smtps:// URL")?
+            .build();
+        let from = from
+            .parse()
+            .with_context(|| format!("MAIL_FROM `{from}` is not a mailbox like `Lectern <no-reply@example.com>`"))?;
+        Ok(Self { transport, from })
+    }
+}
+
+#[async_trait]
+impl Mailer for SmtpMailer {
+    async fn send(&self, mail: Mail) -> anyhow::Result<()> {
+        use lettre::AsyncTransport;
+        let message = lettre::Message::builder()
+            .from(self.from.clone())
+            .to(mail.to.parse()?)
+            .subject(mail.subject)
+            .header(lettre::message::header::ContentType::TEXT_PLAIN)
+            .body(mail.body)?;
+        self.transport.send(message).await?;
+        Ok(())
+    }
+}

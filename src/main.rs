@@ -61,7 +61,8 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 async fn administer(settings: Settings, command: lectern::cli::AdminCommand) -> anyhow::Result<()> {
     let jwt = lectern::identity::keys::load_jwt_keys(&settings)?;
     let db = store::connect(&settings).await?;
-    let ctx = lectern::context::AppContext::new(std::sync::Arc::new(settings), db, jwt);
+    let mailer = lectern::context::mailer_from(&settings)?;
+    let ctx = lectern::context::AppContext::new(std::sync::Arc::new(settings), db, jwt, mailer);
     let result = lectern::admin::run(&ctx, command).await;
     ctx.db.close_by_ref().await.ok();
     result

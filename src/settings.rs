@@ -91,10 +91,14 @@ pub struct Settings {
     pub access_token_ttl: Duration,
     /// `LECTERN_REFRESH_TOKEN_TTL_DAYS`: lifetime of a refresh token (a login session).
     pub refresh_token_ttl: Duration,
-    /// `LECTERN_SIGNUP_MODE`: who may create an account: `off`, `invite` or `open`.
+    /// `LECTERN_SIGNUP_MODE`: who may create an account: `off`, `invite`, `open` or `approval`.
     pub signup_mode: SignupMode,
     /// `LECTERN_PUBLIC_URL`: the URL people reach this server at (links in mails, OAuth callbacks).
     pub public_url: String,
+    /// `SMTP_URL`: where mail goes (`smtps://user:pass@host`); unset = mail is only logged.
+    pub smtp_url: Option<Secret<String>>,
+    /// `MAIL_FROM`: the sender of outgoing mail.
+    pub mail_from: String,
 }
 
 /// Who may create an account.
@@ -107,6 +111,8 @@ pub enum SignupMode {
     Invite,
     /// Anyone; a new account gets its own tenant.
     Open,
+    /// Anyone may ask; a superadmin approves or rejects each sign-up from the waitlist.
+    Approval,
 }
 
 /// Values given on the command line; they win over everything else.
@@ -186,8 +192,12 @@ impl Settings {
             None | Some("invite") => SignupMode::Invite,
             Some("off") => SignupMode::Off,
             Some("open") => SignupMode::Open,
+            Some("approval") => SignupMode::Approval,
             Some(other) => {
-                return Err(invalid("LECTERN_SIGNUP_MODE", format!("`{other}` is not one of: off, invite, open")))
+                return Err(invalid(
+                    "LECTERN_SIGNUP_MODE",
+                    format!("`{other}` is not one of: off, invite, open, approval"),
+                ))
             }
         };
         let public_url = var("LECTERN_PUBLIC_URL").unwrap_or_else(|| format!("http://{addr}"));
@@ -227,6 +237,8 @@ impl Settings {
             ),
             signup_mode,
             public_url: public_url.trim_end_matches('/').to_owned(),
+            smtp_url: var("SMTP_URL").map(Secret::new),
+            mail_from: var("MAIL_FROM").unwrap_or_else(|| "Lectern <no-reply@localhost>".to_owned()),
             data_dir,
         })
     }
@@ -316,7 +328,7 @@ mod tests {
             ("LECTERN_MAX_JSON_BYTES", "10", "outside 1024..="),
             ("QDRANT_URL", "qdrant:6334", "must start with http"),
             ("LECTERN_JWT_SECRET", "short", "at least 32 characters"),
-            ("LECTERN_SIGNUP_MODE", "everyone", "not one of: off, invite, open"),
+            ("LECTERN_SIGNUP_MODE", "everyone", "not one of: off, invite, open, approval"),
         ];
         for (key, value, reason) in cases {
             let err = Settings::from_vars(&vars(&[(key, value)]), &Overrides::default()).unwrap_err();

@@ -3,9 +3,15 @@
 
 pub mod api_key;
 pub mod audit_event;
+pub mod group;
+pub mod group_member;
 pub mod invite;
 pub mod membership;
+pub mod oauth_state;
+pub mod password_reset;
 pub mod session;
 pub mod site;
 pub mod tenant;
 pub mod user;
+pub mod user_identity;
+pub mod waitlist_entry;

@@ -7,12 +7,17 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_audit_events;
 mod m20261123_000002_identity;
+mod m20261123_000003_access;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261123_000001_audit_events::Migration), Box::new(m20261123_000002_identity::Migration)]
+        vec![
+            Box::new(m20261123_000001_audit_events::Migration),
+            Box::new(m20261123_000002_identity::Migration),
+            Box::new(m20261123_000003_access::Migration),
+        ]
     }
 }

@@ -11,7 +11,9 @@ use crate::identity::accounts::{
     self, ChangePasswordPayload, MeView, SetupPayload, SetupStatusView, SetupView, UpdateMePayload, UserView,
 };
 use crate::identity::members::{self, AcceptInvitePayload, PublicInviteView};
+use crate::identity::recovery::{self, ResetConfirmPayload, ResetRequestPayload};
 use crate::identity::sessions::{self, LoginPayload, RefreshPayload, TokensView};
+use crate::identity::signup::{self, SignupOutcome, SignupPayload};
 use crate::identity::{self, CallerView, RoleView};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -26,6 +28,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/v1/auth/test").route(web::get().to(get_auth_test)))
         .service(web::resource("/v1/auth/invites/{token}").route(web::get().to(get_invite)))
         .service(web::resource("/v1/auth/invites/{token}/accept").route(web::post().to(post_accept_invite)))
+        .service(web::resource("/v1/auth/signup").route(web::post().to(post_signup)))
+        .service(web::resource("/v1/auth/password-reset").route(web::post().to(post_password_reset)))
+        .service(web::resource("/v1/auth/password-reset/confirm").route(web::post().to(post_password_reset_confirm)))
         .service(web::resource("/v1/roles").route(web::get().to(list_roles)));
 }
 
@@ -149,4 +154,41 @@ pub async fn post_accept_invite(
 #[utoipa::path(get, path = "/v1/roles", tag = "auth", responses((status = 200, body = Vec<RoleView>)))]
 pub async fn list_roles() -> web::Json<Vec<RoleView>> {
     web::Json(identity::roles())
+}
+
+/// Self-service sign-up, as the sign-up mode allows: `open` logs the new account in (201),
+/// `approval` puts it on the waitlist (202); `off` and `invite` answer 403.
+#[utoipa::path(post, path = "/v1/auth/signup", tag = "auth", request_body = SignupPayload,
+    responses((status = 201, description = "Account created and logged in", body = SignupOutcome),
+        (status = 202, description = "Waiting for approval", body = SignupOutcome),
+        (status = 400, body = ErrorBody), (status = 403, description = "Sign-up is closed or by invitation", body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+pub async fn post_signup(ctx: Data<AppContext>, Json(payload): Json<SignupPayload>) -> ApiResult<HttpResponse> {
+    let outcome = signup::signup(&ctx, payload).await?;
+    Ok(match outcome {
+        SignupOutcome::Active { .. } => HttpResponse::Created().json(outcome),
+        SignupOutcome::Pending { .. } => HttpResponse::Accepted().json(outcome),
+    })
+}
+
+/// Mails a password reset link. Always 202, whether or not the email has an account.
+#[utoipa::path(post, path = "/v1/auth/password-reset", tag = "auth", request_body = ResetRequestPayload,
+    responses((status = 202), (status = 400, body = ErrorBody)))]
+pub async fn post_password_reset(
+    ctx: Data<AppContext>,
+    Json(payload): Json<ResetRequestPayload>,
+) -> ApiResult<HttpResponse> {
+    recovery::request(&ctx, payload).await?;
+    Ok(HttpResponse::Accepted().json(serde_json::json!({ "status": "sent if the account exists" })))
+}
+
+/// Sets a new password with the token from the reset mail; every session of the account ends.
+#[utoipa::path(post, path = "/v1/auth/password-reset/confirm", tag = "auth", request_body = ResetConfirmPayload,
+    responses((status = 204), (status = 400, description = "Bad token or weak password", body = ErrorBody)))]
+pub async fn post_password_reset_confirm(
+    ctx: Data<AppContext>,
+    Json(payload): Json<ResetConfirmPayload>,
+) -> ApiResult<HttpResponse> {
+    recovery::confirm(&ctx, payload).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod auth;
 pub mod extract;
+pub mod groups;
 pub mod health;
 pub mod members;
 pub mod meta;
@@ -12,6 +13,7 @@ pub mod principal;
 pub mod request_context;
 pub mod sites;
 pub mod tenants;
+pub mod waitlist;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -40,6 +42,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, extra: Option<ExtraRoutes>) {
         .configure(tenants::routes)
         .configure(sites::routes)
         .configure(members::routes)
+        .configure(groups::routes)
+        .configure(waitlist::routes)
         .configure(api_keys::routes)
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::ApiDoc::openapi()))
         .service(web::resource("/docs").route(web::get().to(redirect_to_docs)))

@@ -6,7 +6,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::error::{ErrorBody, ErrorCode};
 use crate::health::{ComponentHealth, HealthReport, Status};
-use crate::http::{api_keys, auth, health, members, meta, sites, tenants};
+use crate::http::{api_keys, auth, groups, health, members, meta, sites, tenants, waitlist};
 use crate::identity::permissions::{Permission, Role};
 use crate::list::Pagination;
 
@@ -25,12 +25,15 @@ use crate::list::Pagination;
         health::get_health, health::get_ready, meta::get_info, meta::list_error_codes,
         auth::get_setup_status, auth::post_setup, auth::post_login, auth::post_refresh, auth::post_logout,
         auth::get_me, auth::patch_me, auth::post_password, auth::get_my_permissions, auth::get_auth_test,
-        auth::get_invite, auth::post_accept_invite, auth::list_roles,
+        auth::get_invite, auth::post_accept_invite, auth::list_roles, auth::post_signup, auth::post_password_reset,
+        auth::post_password_reset_confirm, waitlist::list_waitlist, waitlist::approve_signup, waitlist::reject_signup,
         tenants::list_tenants, tenants::create_tenant, tenants::get_tenant, tenants::update_tenant,
         tenants::delete_tenant, tenants::suspend_tenant, tenants::resume_tenant,
         sites::list_sites, sites::create_site, sites::get_site, sites::update_site, sites::delete_site,
         members::list_members, members::update_member, members::remove_member,
         members::list_invites, members::create_invite, members::revoke_invite,
+        groups::list_groups, groups::create_group, groups::get_group, groups::update_group, groups::delete_group,
+        groups::add_group_member, groups::remove_group_member,
         api_keys::list_api_keys, api_keys::create_api_key, api_keys::get_api_key, api_keys::update_api_key,
         api_keys::revoke_api_key,
     ),

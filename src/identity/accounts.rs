@@ -53,7 +53,7 @@ pub async fn create_user<C: ConnectionTrait>(
 ) -> ApiResult<user::Model> {
     let email = parse_email("email", email)?;
     let name = parse_name("name", name)?;
-    check_password_policy(password, &email, &name)?;
+    check_password_policy("password", password, &email, &name)?;
     let hash = hash_password(password.to_owned()).await?;
     let now = Utc::now();
     user::ActiveModel {
@@ -327,15 +327,26 @@ pub async fn change_password(ctx: &AppContext, principal: &Principal, payload: C
 
 /// Sets a new password (policy checked), revokes all sessions, and audits it.
 pub async fn set_password(ctx: &AppContext, user: &user::Model, password: &str, actor: &Actor) -> ApiResult<()> {
-    check_password_policy(password, &user.email, &user.name)?;
+    check_password_policy("newPassword", password, &user.email, &user.name)?;
     let hash = hash_password(password.to_owned()).await?;
     let txn = ctx.db.begin().await?;
+    store_password(&txn, user, hash, actor).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The write half of [`set_password`], for callers that need it inside their own transaction.
+pub async fn store_password<C: ConnectionTrait>(
+    conn: &C,
+    user: &user::Model,
+    hash: String,
+    actor: &Actor,
+) -> ApiResult<()> {
     let mut active: user::ActiveModel = user.clone().into();
     active.password_hash = Set(Some(hash));
     active.updated_at = Set(Utc::now());
-    active.update(&txn).await?;
-    revoke_all_for_user(&txn, user.id).await?;
-    audit::record(&txn, actor, "user.change_password", Target::new("user", user.id), serde_json::Value::Null).await?;
-    txn.commit().await?;
+    active.update(conn).await?;
+    revoke_all_for_user(conn, user.id).await?;
+    audit::record(conn, actor, "user.change_password", Target::new("user", user.id), serde_json::Value::Null).await?;
     Ok(())
 }

@@ -18,19 +18,19 @@ pub const MIN_PASSWORD_LEN: usize = 10;
 pub const MAX_PASSWORD_LEN: usize = 1024;
 
 /// Checks the password policy: 10–1024 characters and not built from the user's email or name.
-pub fn check_password_policy(password: &str, email: &str, name: &str) -> ApiResult<()> {
+pub fn check_password_policy(field: &str, password: &str, email: &str, name: &str) -> ApiResult<()> {
     let chars = password.chars().count();
     if chars < MIN_PASSWORD_LEN {
-        return Err(ApiError::invalid_field("password", format!("must be at least {MIN_PASSWORD_LEN} characters")));
+        return Err(ApiError::invalid_field(field, format!("must be at least {MIN_PASSWORD_LEN} characters")));
     }
     if chars > MAX_PASSWORD_LEN {
-        return Err(ApiError::invalid_field("password", format!("must be at most {MAX_PASSWORD_LEN} characters")));
+        return Err(ApiError::invalid_field(field, format!("must be at most {MAX_PASSWORD_LEN} characters")));
     }
     let lower = password.to_lowercase();
     let local_part = email.split('@').next().unwrap_or_default().to_lowercase();
     let personal = [email.to_lowercase(), local_part, name.to_lowercase().replace(' ', "")];
     if personal.iter().any(|p| p.chars().count() >= 3 && lower.replace(' ', "").contains(p.as_str())) {
-        return Err(ApiError::invalid_field("password", "must not contain your email address or name"));
+        return Err(ApiError::invalid_field(field, "must not contain your email address or name"));
     }
     Ok(())
 }
@@ -134,10 +134,10 @@ mod tests {
 
     #[test]
     fn policy_rejects_short_and_personal_passwords() {
-        assert!(check_password_policy("short", "a@b.io", "Ann").is_err());
-        assert!(check_password_policy("maria.lopez-2026!", "maria.lopez@example.com", "Maria").is_err());
-        assert!(check_password_policy("xxMariaLopezxx", "ml@example.com", "Maria Lopez").is_err());
-        assert!(check_password_policy("correct horse battery", "maria@example.com", "Maria").is_ok());
+        assert!(check_password_policy("password", "short", "a@b.io", "Ann").is_err());
+        assert!(check_password_policy("password", "maria.lopez-2026!", "maria.lopez@example.com", "Maria").is_err());
+        assert!(check_password_policy("password", "xxMariaLopezxx", "ml@example.com", "Maria Lopez").is_err());
+        assert!(check_password_policy("password", "correct horse battery", "maria@example.com", "Maria").is_ok());
     }
 
     #[tokio::test]

@@ -47,7 +47,7 @@ pub struct MemberPatch {
 }
 
 /// Callers may only hand out roles up to their own (an admin cannot make owners).
-fn check_grantable(principal: &Principal, role: Role) -> ApiResult<()> {
+pub fn check_grantable(principal: &Principal, role: Role) -> ApiResult<()> {
     let scope = principal.scope()?;
     let own = scope.role.unwrap_or(Role::Owner); // superadmins and keys with members.manage
     if role < own {
@@ -57,7 +57,7 @@ fn check_grantable(principal: &Principal, role: Role) -> ApiResult<()> {
 }
 
 /// Site limits must name sites of this tenant.
-async fn check_sites(ctx: &AppContext, tenant_id: Uuid, ids: &Option<Vec<Uuid>>) -> ApiResult<()> {
+pub async fn check_sites(ctx: &AppContext, tenant_id: Uuid, ids: &Option<Vec<Uuid>>) -> ApiResult<()> {
     let Some(ids) = ids else { return Ok(()) };
     let found = site::Entity::find()
         .filter(site::Column::TenantId.eq(tenant_id))
@@ -189,6 +189,11 @@ pub async fn remove(ctx: &AppContext, principal: &Principal, user_id: Uuid) -> A
         .filter(api_key::Column::TenantId.eq(tenant_id))
         .filter(api_key::Column::UserId.eq(user_id))
         .filter(api_key::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?;
+    entity::group_member::Entity::delete_many()
+        .filter(entity::group_member::Column::TenantId.eq(tenant_id))
+        .filter(entity::group_member::Column::UserId.eq(user_id))
         .exec(&txn)
         .await?;
     audit::record(&txn, &principal.actor(), "member.remove", Target::new("user", user_id), serde_json::Value::Null)

@@ -6,11 +6,14 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod credentials;
+pub mod groups;
 pub mod keys;
 pub mod members;
 pub mod permissions;
 pub mod principal;
+pub mod recovery;
 pub mod sessions;
+pub mod signup;
 pub mod sites;
 pub mod tenants;
 pub mod throttle;
@@ -61,6 +64,8 @@ pub struct CallerView {
     pub permissions: Vec<Permission>,
     /// Sites the caller is limited to; null = all.
     pub site_ids: Option<Vec<Uuid>>,
+    /// Groups of the tenant the caller belongs to (their roles add to the caller's).
+    pub groups: Vec<Uuid>,
 }
 
 pub fn describe(principal: &Principal) -> ApiResult<CallerView> {
@@ -79,5 +84,6 @@ pub fn describe(principal: &Principal) -> ApiResult<CallerView> {
         role: scope.and_then(|s| s.role),
         permissions: scope.map(|s| s.permissions.iter().copied().collect()).unwrap_or_default(),
         site_ids: scope.and_then(|s| s.site_ids.clone()),
+        groups: scope.map(|s| s.groups.clone()).unwrap_or_default(),
     })
 }

@@ -7,7 +7,7 @@ use chrono::{Duration, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use entity::{api_key, membership, session, tenant, user};
+use entity::{api_key, group, group_member, membership, session, tenant, user};
 
 use crate::audit::{Actor, ActorKind};
 use crate::context::AppContext;
@@ -39,6 +39,8 @@ pub struct TenantScope {
     pub permissions: BTreeSet<Permission>,
     /// Sites the caller is limited to; None = every site of the tenant.
     pub site_ids: Option<Vec<Uuid>>,
+    /// Groups of the tenant the caller belongs to.
+    pub groups: Vec<Uuid>,
 }
 
 #[derive(Debug, Clone)]
@@ -182,17 +184,63 @@ async fn resolve_tenant(ctx: &AppContext, user: &user::Model, choice: Option<Uui
     Ok(Some(match member {
         Some(m) => {
             let role: Role = m.role.parse().map_err(|e: String| ApiError::from(anyhow::anyhow!(e)))?;
-            let permissions =
-                if user.is_superadmin { Permission::ALL.iter().copied().collect() } else { role.permissions() };
-            TenantScope { tenant_id, role: Some(role), permissions, site_ids: site_ids(m.site_ids.as_ref()) }
+            let groups = user_groups(ctx, tenant_id, user.id).await?;
+            let mut access = vec![(role, site_ids(m.site_ids.as_ref()))];
+            access.extend(groups.iter().filter_map(|g| Some((g.role.parse().ok()?, site_ids(g.site_ids.as_ref())))));
+            let (mut permissions, site_ids) = combine(&access);
+            if user.is_superadmin {
+                permissions = Permission::ALL.iter().copied().collect();
+            }
+            TenantScope {
+                tenant_id,
+                role: Some(role),
+                permissions,
+                site_ids,
+                groups: groups.iter().map(|g| g.id).collect(),
+            }
         }
         None => TenantScope {
             tenant_id,
             role: None,
             permissions: Permission::ALL.iter().copied().collect(),
             site_ids: None,
+            groups: Vec::new(),
         },
     }))
+}
+
+async fn user_groups(ctx: &AppContext, tenant_id: Uuid, user_id: Uuid) -> ApiResult<Vec<group::Model>> {
+    let links = group_member::Entity::find()
+        .filter(group_member::Column::TenantId.eq(tenant_id))
+        .filter(group_member::Column::UserId.eq(user_id))
+        .all(&ctx.db)
+        .await?;
+    if links.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Uuid> = links.iter().map(|l| l.group_id).collect();
+    Ok(group::Entity::find().filter(group::Column::Id.is_in(ids)).all(&ctx.db).await?)
+}
+
+/// Effective access from several sources (own membership, groups): the union of their
+/// permissions; unlimited if any source is unlimited, else the union of their sites.
+pub fn combine(sources: &[(Role, Option<Vec<Uuid>>)]) -> (BTreeSet<Permission>, Option<Vec<Uuid>>) {
+    let permissions = sources.iter().flat_map(|(role, _)| role.permissions()).collect();
+    let mut sites: Option<Vec<Uuid>> = Some(Vec::new());
+    for (_, limit) in sources {
+        match (limit, sites.as_mut()) {
+            (None, _) => sites = None,
+            (Some(ids), Some(all)) => {
+                for id in ids {
+                    if !all.contains(id) {
+                        all.push(*id);
+                    }
+                }
+            }
+            (Some(_), None) => {}
+        }
+    }
+    (permissions, sites)
 }
 
 pub fn site_ids(value: Option<&serde_json::Value>) -> Option<Vec<Uuid>> {
@@ -230,7 +278,13 @@ async fn from_api_key(ctx: &AppContext, key: &str, tenant_choice: Option<Uuid>) 
         credential: Credential::ApiKey { key_id: record.id, test_mode: record.mode == "test" },
         user_id: record.user_id,
         is_superadmin: false,
-        tenant: Some(TenantScope { tenant_id: record.tenant_id, role: None, permissions, site_ids: None }),
+        tenant: Some(TenantScope {
+            tenant_id: record.tenant_id,
+            role: None,
+            permissions,
+            site_ids: None,
+            groups: Vec::new(),
+        }),
         ip: None,
         request_id: None,
     })
@@ -238,4 +292,21 @@ async fn from_api_key(ctx: &AppContext, key: &str, tenant_choice: Option<Uuid>) 
 
 pub fn scopes(value: &serde_json::Value) -> BTreeSet<Permission> {
     value.as_array().map(|items| items.iter().filter_map(|v| v.as_str()?.parse().ok()).collect()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_add_permissions_and_widen_site_limits() {
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let (perms, sites) = combine(&[(Role::Viewer, Some(vec![a])), (Role::Editor, Some(vec![b, a]))]);
+        assert!(perms.contains(&Permission::ContentPublish));
+        assert_eq!(sites, Some(vec![a, b]));
+        let (_, sites) = combine(&[(Role::Viewer, Some(vec![a])), (Role::Author, None)]);
+        assert_eq!(sites, None, "an unlimited source lifts the limit");
+        let (perms, _) = combine(&[(Role::Viewer, None)]);
+        assert_eq!(perms, Role::Viewer.permissions());
+    }
 }

@@ -22,6 +22,8 @@ pub struct TestApp {
     pub data_dir: TempDir,
     gate: Option<oneshot::Sender<()>>,
     pub run: tokio::task::JoinHandle<anyhow::Result<()>>,
+    /// The SMTP server the app sends mail to.
+    pub mail: crate::fake_smtp::FakeSmtp,
 }
 
 impl TestApp {
@@ -102,19 +104,35 @@ pub async fn spawn_held_app() -> TestApp {
 }
 
 async fn start(hold: bool) -> TestApp {
-    let data_dir = tempfile::tempdir().expect("temp dir");
-    let settings = test_settings(&data_dir, &[]).await;
-    start_with(data_dir, settings, hold).await
+    start_env(hold, &[]).await
 }
 
-/// Starts the server on an existing data dir and settings (e.g. after the CLI prepared them).
-pub async fn spawn_app_with(data_dir: TempDir, settings: Settings) -> TestApp {
-    let mut app = start_with(data_dir, settings, false).await;
+/// Like [`spawn_app`] with extra settings, e.g. `[("LECTERN_SIGNUP_MODE", "open")]`.
+pub async fn spawn_app_env(extra: &[(&str, &str)]) -> TestApp {
+    let mut app = start_env(false, extra).await;
     app.release_startup().await;
     app
 }
 
-async fn start_with(data_dir: TempDir, settings: Settings, hold: bool) -> TestApp {
+async fn start_env(hold: bool, extra: &[(&str, &str)]) -> TestApp {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let mail = crate::fake_smtp::FakeSmtp::start().await;
+    let smtp = mail.url();
+    let mut vars = vec![("SMTP_URL", smtp.as_str())];
+    vars.extend_from_slice(extra);
+    let settings = test_settings(&data_dir, &vars).await;
+    start_with(data_dir, settings, hold, mail).await
+}
+
+/// Starts the server on an existing data dir and settings (e.g. after the CLI prepared them).
+pub async fn spawn_app_with(data_dir: TempDir, settings: Settings) -> TestApp {
+    let mail = crate::fake_smtp::FakeSmtp::start().await;
+    let mut app = start_with(data_dir, settings, false, mail).await;
+    app.release_startup().await;
+    app
+}
+
+async fn start_with(data_dir: TempDir, settings: Settings, hold: bool, mail: crate::fake_smtp::FakeSmtp) -> TestApp {
     let database_url = settings.database_url.expose().clone();
     let (gate_tx, gate_rx) = oneshot::channel();
     let options = AppOptions { startup_gate: Some(gate_rx), extra_routes: Some(test_routes) };
@@ -123,7 +141,7 @@ async fn start_with(data_dir: TempDir, settings: Settings, hold: bool) -> TestAp
     let handle = app.handle();
     let run = tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let mut test_app = TestApp { address, client, database_url, handle, data_dir, gate: Some(gate_tx), run };
+    let mut test_app = TestApp { address, client, database_url, handle, data_dir, gate: Some(gate_tx), run, mail };
     if !hold {
         test_app.gate.take().map(|g| g.send(()));
     }
