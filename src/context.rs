@@ -18,6 +18,9 @@ pub struct AppContext {
     pub jwt: JwtKeys,
     pub login_throttle: LoginThrottle,
     pub mailer: Arc<dyn Mailer>,
+    /// For calls to third parties (login providers). Never follows redirects: a provider
+    /// answering with one is an error, not a hop to wherever it points.
+    pub http: reqwest::Client,
 }
 
 impl AppContext {
@@ -30,6 +33,12 @@ impl AppContext {
             jwt,
             login_throttle: LoginThrottle::default(),
             mailer,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(std::time::Duration::from_secs(10))
+                .user_agent(concat!("lectern/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .unwrap_or_default(),
         }
     }
 }

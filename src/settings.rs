@@ -99,6 +99,29 @@ pub struct Settings {
     pub smtp_url: Option<Secret<String>>,
     /// `MAIL_FROM`: the sender of outgoing mail.
     pub mail_from: String,
+    /// Login providers: Google, GitHub and a generic OIDC issuer, each when its client id is set.
+    pub oauth_providers: Vec<OAuthProvider>,
+}
+
+/// An OAuth 2.0 / OpenID Connect login provider.
+#[derive(Debug, Clone)]
+pub struct OAuthProvider {
+    /// `google`, `github` or `oidc`: the path segment of its login URLs.
+    pub id: &'static str,
+    /// Shown on the login button.
+    pub name: String,
+    pub client_id: String,
+    pub client_secret: Secret<String>,
+    pub kind: OAuthKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OAuthKind {
+    /// OpenID Connect: endpoints from `<issuer>/.well-known/openid-configuration`, identity
+    /// from the signed ID token.
+    Oidc { issuer: String },
+    /// GitHub (or GitHub Enterprise Server): plain OAuth 2.0, identity from its REST API.
+    GitHub { web_url: String, api_url: String },
 }
 
 /// Who may create an account.
@@ -204,6 +227,7 @@ impl Settings {
         if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
             return Err(invalid("LECTERN_PUBLIC_URL", "must start with http:// or https://"));
         }
+        let oauth_providers = oauth_providers(&var)?;
         let llm_base_url = var("LLM_BASE_URL");
         if let Some(url) = &llm_base_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
@@ -239,6 +263,7 @@ impl Settings {
             public_url: public_url.trim_end_matches('/').to_owned(),
             smtp_url: var("SMTP_URL").map(Secret::new),
             mail_from: var("MAIL_FROM").unwrap_or_else(|| "Lectern <no-reply@localhost>".to_owned()),
+            oauth_providers,
             data_dir,
         })
     }
@@ -254,6 +279,48 @@ impl Settings {
     pub fn blobs_dir(&self) -> PathBuf {
         self.data_dir.join("blobs")
     }
+}
+
+/// Reads the providers whose client id is set; a client id without its secret (or an OIDC
+/// client without an issuer) is an error naming the missing key.
+fn oauth_providers(var: &impl Fn(&str) -> Option<String>) -> Result<Vec<OAuthProvider>, SettingsError> {
+    let url = |key: &'static str, default: &str| -> Result<String, SettingsError> {
+        let value = var(key).unwrap_or_else(|| default.to_owned());
+        if value.starts_with("http://") || value.starts_with("https://") {
+            Ok(value.trim_end_matches('/').to_owned())
+        } else {
+            Err(invalid(key, "must start with http:// or https://"))
+        }
+    };
+    let specs: [(&'static str, &'static str, &'static str, &'static str); 3] = [
+        ("google", "LECTERN_OAUTH_GOOGLE_CLIENT_ID", "LECTERN_OAUTH_GOOGLE_CLIENT_SECRET", "Google"),
+        ("github", "LECTERN_OAUTH_GITHUB_CLIENT_ID", "LECTERN_OAUTH_GITHUB_CLIENT_SECRET", "GitHub"),
+        ("oidc", "LECTERN_OIDC_CLIENT_ID", "LECTERN_OIDC_CLIENT_SECRET", "Single sign-on"),
+    ];
+    let mut providers = Vec::new();
+    for (id, id_key, secret_key, default_name) in specs {
+        let Some(client_id) = var(id_key) else { continue };
+        let client_secret =
+            var(secret_key).ok_or_else(|| invalid(secret_key, format!("is required when {id_key} is set")))?;
+        let (name, kind) = match id {
+            "google" => (default_name.to_owned(), OAuthKind::Oidc { issuer: "https://accounts.google.com".to_owned() }),
+            "github" => (
+                default_name.to_owned(),
+                OAuthKind::GitHub {
+                    web_url: url("LECTERN_OAUTH_GITHUB_URL", "https://github.com")?,
+                    api_url: url("LECTERN_OAUTH_GITHUB_API_URL", "https://api.github.com")?,
+                },
+            ),
+            _ => {
+                var("LECTERN_OIDC_ISSUER")
+                    .ok_or_else(|| invalid("LECTERN_OIDC_ISSUER", "is required when LECTERN_OIDC_CLIENT_ID is set"))?;
+                let issuer = url("LECTERN_OIDC_ISSUER", "")?;
+                (var("LECTERN_OIDC_NAME").unwrap_or_else(|| default_name.to_owned()), OAuthKind::Oidc { issuer })
+            }
+        };
+        providers.push(OAuthProvider { id, name, client_id, client_secret: Secret::new(client_secret), kind });
+    }
+    Ok(providers)
 }
 
 fn default_sqlite_url(data_dir: &Path) -> String {
@@ -335,6 +402,34 @@ mod tests {
             assert_eq!(err.key, key);
             assert!(err.reason.contains(reason), "{key}: {}", err.reason);
         }
+    }
+
+    #[test]
+    fn oauth_providers_need_their_secret_and_oidc_its_issuer() {
+        let err =
+            Settings::from_vars(&vars(&[("LECTERN_OAUTH_GITHUB_CLIENT_ID", "gh")]), &Overrides::default()).unwrap_err();
+        assert_eq!(err.key, "LECTERN_OAUTH_GITHUB_CLIENT_SECRET");
+        let err = Settings::from_vars(
+            &vars(&[("LECTERN_OIDC_CLIENT_ID", "c"), ("LECTERN_OIDC_CLIENT_SECRET", "s")]),
+            &Overrides::default(),
+        )
+        .unwrap_err();
+        assert_eq!(err.key, "LECTERN_OIDC_ISSUER");
+        let s = Settings::from_vars(
+            &vars(&[
+                ("LECTERN_OAUTH_GOOGLE_CLIENT_ID", "g"),
+                ("LECTERN_OAUTH_GOOGLE_CLIENT_SECRET", "gs"),
+                ("LECTERN_OIDC_CLIENT_ID", "c"),
+                ("LECTERN_OIDC_CLIENT_SECRET", "s"),
+                ("LECTERN_OIDC_ISSUER", "https://sso.example.com/"),
+                ("LECTERN_OIDC_NAME", "Example SSO"),
+            ]),
+            &Overrides::default(),
+        )
+        .unwrap();
+        let ids: Vec<_> = s.oauth_providers.iter().map(|p| (p.id, p.name.as_str())).collect();
+        assert_eq!(ids, [("google", "Google"), ("oidc", "Example SSO")]);
+        assert_eq!(s.oauth_providers[1].kind, OAuthKind::Oidc { issuer: "https://sso.example.com".into() });
     }
 
     #[test]

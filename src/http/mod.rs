@@ -8,6 +8,7 @@ pub mod groups;
 pub mod health;
 pub mod members;
 pub mod meta;
+pub mod oauth;
 pub mod openapi;
 pub mod principal;
 pub mod request_context;
@@ -39,6 +40,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, extra: Option<ExtraRoutes>) {
         .configure(health::routes)
         .configure(meta::routes)
         .configure(auth::routes)
+        .configure(oauth::routes)
         .configure(tenants::routes)
         .configure(sites::routes)
         .configure(members::routes)

@@ -6,7 +6,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::error::{ErrorBody, ErrorCode};
 use crate::health::{ComponentHealth, HealthReport, Status};
-use crate::http::{api_keys, auth, groups, health, members, meta, sites, tenants, waitlist};
+use crate::http::{api_keys, auth, groups, health, members, meta, oauth, sites, tenants, waitlist};
 use crate::identity::permissions::{Permission, Role};
 use crate::list::Pagination;
 
@@ -26,7 +26,7 @@ use crate::list::Pagination;
         auth::get_setup_status, auth::post_setup, auth::post_login, auth::post_refresh, auth::post_logout,
         auth::get_me, auth::patch_me, auth::post_password, auth::get_my_permissions, auth::get_auth_test,
         auth::get_invite, auth::post_accept_invite, auth::list_roles, auth::post_signup, auth::post_password_reset,
-        auth::post_password_reset_confirm, waitlist::list_waitlist, waitlist::approve_signup, waitlist::reject_signup,
+        auth::post_password_reset_confirm, oauth::list_providers, oauth::start_login, oauth::finish_login, waitlist::list_waitlist, waitlist::approve_signup, waitlist::reject_signup,
         tenants::list_tenants, tenants::create_tenant, tenants::get_tenant, tenants::update_tenant,
         tenants::delete_tenant, tenants::suspend_tenant, tenants::resume_tenant,
         sites::list_sites, sites::create_site, sites::get_site, sites::update_site, sites::delete_site,

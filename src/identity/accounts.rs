@@ -55,14 +55,27 @@ pub async fn create_user<C: ConnectionTrait>(
     let name = parse_name("name", name)?;
     check_password_policy("password", password, &email, &name)?;
     let hash = hash_password(password.to_owned()).await?;
+    insert_user(conn, &email, &name, Some(hash), None, is_superadmin).await
+}
+
+/// Inserts an active user from already-validated parts (a password hash, or none for users
+/// who log in through a provider).
+pub async fn insert_user<C: ConnectionTrait>(
+    conn: &C,
+    email: &str,
+    name: &str,
+    password_hash: Option<String>,
+    avatar_url: Option<String>,
+    is_superadmin: bool,
+) -> ApiResult<user::Model> {
     let now = Utc::now();
     user::ActiveModel {
         id: Set(Uuid::now_v7()),
-        email: Set(email),
-        name: Set(name),
-        password_hash: Set(Some(hash)),
+        email: Set(email.to_owned()),
+        name: Set(name.to_owned()),
+        password_hash: Set(password_hash),
         is_superadmin: Set(is_superadmin),
-        avatar_url: Set(None),
+        avatar_url: Set(avatar_url),
         locale: Set(None),
         status: Set("active".to_owned()),
         created_at: Set(now),
@@ -102,15 +115,21 @@ pub async fn add_membership<C: ConnectionTrait>(
 pub struct SetupStatusView {
     /// True once `POST /v1/auth/setup` has run.
     pub bootstrapped: bool,
-    /// Login methods available on this server.
+    /// Login methods available on this server: `password` and the configured providers.
     pub providers: Vec<String>,
+    /// The configured login providers with their button names and start URLs.
+    pub oauth_providers: Vec<crate::identity::oauth::ProviderView>,
     pub signup_mode: SignupMode,
 }
 
 pub async fn setup_status(ctx: &AppContext) -> ApiResult<SetupStatusView> {
+    let oauth = crate::identity::oauth::providers(ctx);
+    let mut providers = vec!["password".to_owned()];
+    providers.extend(oauth.iter().map(|p| p.id.clone()));
     Ok(SetupStatusView {
         bootstrapped: is_bootstrapped(&ctx.db).await?,
-        providers: vec!["password".to_owned()],
+        providers,
+        oauth_providers: oauth,
         signup_mode: ctx.settings.signup_mode,
     })
 }

@@ -9,6 +9,7 @@ pub mod credentials;
 pub mod groups;
 pub mod keys;
 pub mod members;
+pub mod oauth;
 pub mod permissions;
 pub mod principal;
 pub mod recovery;

@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -13,7 +14,7 @@ use entity::{user, waitlist_entry};
 use crate::audit::{self, Actor, ActorKind, Target};
 use crate::context::AppContext;
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::identity::accounts::{add_membership, parse_email, parse_name};
+use crate::identity::accounts::{add_membership, insert_user, parse_email, parse_name};
 use crate::identity::credentials::{check_password_policy, hash_password};
 use crate::identity::permissions::Role;
 use crate::identity::sessions::{start_session, TokensView};
@@ -101,30 +102,25 @@ pub async fn signup(ctx: &AppContext, payload: SignupPayload) -> ApiResult<Signu
 }
 
 /// Creates the user (with an already-hashed password) and their own tenant, as its owner.
-async fn activate<C: sea_orm::ConnectionTrait>(
+async fn activate<C: ConnectionTrait>(
     conn: &C,
     email: &str,
     name: &str,
     hash: String,
     tenant_name: &str,
 ) -> ApiResult<user::Model> {
-    let now = Utc::now();
-    let user = user::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        email: Set(email.to_owned()),
-        name: Set(name.to_owned()),
-        password_hash: Set(Some(hash)),
-        is_superadmin: Set(false),
-        avatar_url: Set(None),
-        locale: Set(None),
-        status: Set("active".to_owned()),
-        created_at: Set(now),
-        updated_at: Set(now),
-        deleted_at: Set(None),
-    }
-    .insert(conn)
-    .await
-    .map_err(|e| crate::error::conflict_on_unique(e, "an account with this email already exists"))?;
+    let user = insert_user(conn, email, name, Some(hash), None, false).await?;
+    create_own_tenant(conn, &user, tenant_name).await?;
+    Ok(user)
+}
+
+/// A tenant of their own for a self-registered user, named after them.
+pub async fn own_tenant<C: ConnectionTrait>(conn: &C, user: &user::Model) -> ApiResult<()> {
+    create_own_tenant(conn, user, &format!("{}'s workspace", user.name)).await
+}
+
+async fn create_own_tenant<C: ConnectionTrait>(conn: &C, user: &user::Model, tenant_name: &str) -> ApiResult<()> {
+    // A suffix from the user id keeps slugs unique when two people share a name.
     let slug = format!("{}-{}", crate::identity::tenants::slugify(tenant_name), &user.id.simple().to_string()[24..]);
     let tenant = create_tenant_row(conn, &TenantPayload { name: tenant_name.to_owned(), slug: Some(slug) }).await?;
     add_membership(conn, tenant.id, user.id, Role::Owner, None).await?;
@@ -143,7 +139,7 @@ async fn activate<C: sea_orm::ConnectionTrait>(
         serde_json::json!({ "tenantId": tenant.id }),
     )
     .await?;
-    Ok(user)
+    Ok(())
 }
 
 #[derive(Debug, Serialize, ToSchema)]

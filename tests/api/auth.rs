@@ -10,7 +10,10 @@ use crate::identity_helpers::{ADMIN_EMAIL, PASSWORD};
 async fn setup_runs_once_and_setup_status_reports_it() {
     let app = spawn_app().await;
     let before = json(app.get("/v1/auth/setup-status").await).await;
-    assert_eq!(before, json!({"bootstrapped": false, "providers": ["password"], "signupMode": "invite"}));
+    assert_eq!(
+        before,
+        json!({"bootstrapped": false, "providers": ["password"], "oauthProviders": [], "signupMode": "invite"})
+    );
     app.bootstrap().await;
     assert_eq!(json(app.get("/v1/auth/setup-status").await).await["bootstrapped"], true);
 
