@@ -15,6 +15,7 @@ struct Foreign {
     api_key: String,
     member: String,
     invite: String,
+    group: String,
 }
 
 async fn tenant_b_with_things(app: &TestApp, b: &Tenant) -> Foreign {
@@ -29,7 +30,18 @@ async fn tenant_b_with_things(app: &TestApp, b: &Tenant) -> Foreign {
         .to_owned();
     let invite =
         app.create("/v1/invites", &b.owner, &b.id, json!({"email": "pending@example.com", "role": "viewer"})).await;
-    Foreign { tenant: b.id.clone(), site, api_key, member, invite }
+    let group = app.create("/v1/groups", &b.owner, &b.id, json!({"name": "B team", "role": "viewer"})).await;
+    let added = app
+        .call(
+            Method::POST,
+            &format!("/v1/groups/{group}/members"),
+            &b.owner,
+            Some(&b.id),
+            Some(json!({"userId": member})),
+        )
+        .await;
+    assert_eq!(added.status(), 200);
+    Foreign { tenant: b.id.clone(), site, api_key, member, invite, group }
 }
 
 fn foreign_calls(f: &Foreign) -> Vec<(Method, String, Option<Value>)> {
@@ -45,12 +57,18 @@ fn foreign_calls(f: &Foreign) -> Vec<(Method, String, Option<Value>)> {
         (Method::PATCH, format!("/v1/members/{}", f.member), Some(json!({"role": "viewer"}))),
         (Method::DELETE, format!("/v1/members/{}", f.member), None),
         (Method::DELETE, format!("/v1/invites/{}", f.invite), None),
-        // Ids in bodies: limiting a member or an invitation to B's site.
+        (Method::GET, format!("/v1/groups/{}", f.group), None),
+        (Method::PATCH, format!("/v1/groups/{}", f.group), Some(json!({"name": "pwned"}))),
+        (Method::DELETE, format!("/v1/groups/{}", f.group), None),
+        (Method::POST, format!("/v1/groups/{}/members", f.group), Some(json!({"userId": f.member}))),
+        (Method::DELETE, format!("/v1/groups/{}/members/{}", f.group, f.member), None),
+        // Ids in bodies: limiting an invitation or a group to B's site.
         (
             Method::POST,
             "/v1/invites".to_owned(),
             Some(json!({"email": "x@example.com", "role": "viewer", "siteIds": [f.site]})),
         ),
+        (Method::POST, "/v1/groups".to_owned(), Some(json!({"name": "Sneaky", "role": "viewer", "siteIds": [f.site]}))),
     ]
 }
 
@@ -71,6 +89,9 @@ async fn another_tenants_ids_are_404_everywhere_and_nothing_changes() {
     };
     let mut calls = foreign_calls(&foreign);
     calls.push((Method::PATCH, format!("/v1/members/{own_member}"), Some(json!({"siteIds": [foreign.site]}))));
+    let own_group = app.create("/v1/groups", &a.owner, &a.id, json!({"name": "A team", "role": "viewer"})).await;
+    calls.push((Method::POST, format!("/v1/groups/{own_group}/members"), Some(json!({"userId": foreign.member}))));
+    calls.push((Method::PATCH, format!("/v1/groups/{own_group}"), Some(json!({"siteIds": [foreign.site]}))));
 
     for (method, path, body) in calls {
         // With and without naming tenant A explicitly.
@@ -105,6 +126,13 @@ async fn another_tenants_ids_are_404_everywhere_and_nothing_changes() {
     assert_eq!(editor["role"], "editor");
     let invites = json(app.call(Method::GET, "/v1/invites", &b.owner, Some(&b.id), None).await).await;
     assert_eq!(invites["pagination"]["total"], 1);
+    let group =
+        json(app.call(Method::GET, &format!("/v1/groups/{}", foreign.group), &b.owner, Some(&b.id), None).await).await;
+    assert_eq!((group["name"].as_str(), group["memberIds"].as_array().map(Vec::len)), (Some("B team"), Some(1)));
+    let a_groups = json(app.call(Method::GET, "/v1/groups", &a.owner, Some(&a.id), None).await).await;
+    assert_eq!(a_groups["pagination"]["total"], 1, "nothing was created in A from B's ids");
+    assert_eq!(a_groups["data"][0]["memberIds"], json!([]));
+    assert_eq!(a_groups["data"][0]["siteIds"], Value::Null);
 }
 
 #[tokio::test]

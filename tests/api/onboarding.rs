@@ -2,6 +2,7 @@
 //! invite, a second user, an API key, and check the key with /v1/auth/test.
 
 use reqwest::Method;
+use sea_orm::{EntityTrait, QueryOrder};
 use serde_json::json;
 
 use crate::helpers::{json, spawn_app};
@@ -103,4 +104,29 @@ async fn a_new_admin_gets_from_setup_to_a_working_api_key() {
     assert_eq!(listed["data"][0]["name"], "CI deploys");
     assert!(listed["data"][0].get("secret").is_none(), "the secret is shown once");
     assert!(listed["data"][0]["lastUsedAt"].is_string(), "last use is recorded");
+
+    // Every state change above left an audit event, with who did it.
+    let db = sea_orm::Database::connect(&app.database_url).await.unwrap();
+    let events = entity::audit_event::Entity::find()
+        .order_by_asc(entity::audit_event::Column::CreatedAt)
+        .all(&db)
+        .await
+        .unwrap();
+    let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+    for expected in [
+        "platform.setup",
+        "auth.login",
+        "tenant.create",
+        "site.create",
+        "invite.create",
+        "invite.accept",
+        "api_key.create",
+    ] {
+        assert!(actions.contains(&expected), "{expected} in {actions:?}");
+    }
+    let site_event = events.iter().find(|e| e.action == "site.create").unwrap();
+    assert_eq!(site_event.actor_kind, "user");
+    assert_eq!(site_event.tenant_id.map(|t| t.to_string()).as_deref(), Some(tenant_id));
+    assert_eq!(site_event.target_id.as_deref(), site["id"].as_str());
+    assert!(site_event.request_id.is_some() && site_event.ip.as_deref() == Some("127.0.0.1"), "{site_event:?}");
 }
