@@ -3,18 +3,18 @@
 //! membership and their groups (see `principal::resolve_tenant`).
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use entity::{group, group_member, membership};
+use entity::{group, group_member};
 
 use crate::audit::{self, Target};
 use crate::context::AppContext;
 use crate::error::{conflict_on_unique, ApiError, ApiResult};
 use crate::identity::accounts::parse_name;
-use crate::identity::members::{check_grantable, check_sites};
+use crate::identity::members::{check_grantable, check_sites, find_membership};
 use crate::identity::permissions::{Permission, Role};
 use crate::identity::principal::site_ids;
 use crate::identity::Principal;
@@ -200,16 +200,7 @@ pub async fn add_member(
     let tenant_id = principal.require(Permission::MembersManage)?.tenant_id;
     let g = find(ctx, tenant_id, id).await?;
     check_grantable(principal, g.role.parse().unwrap_or(Role::Owner))?;
-    let is_member = membership::Entity::find()
-        .filter(membership::Column::TenantId.eq(tenant_id))
-        .filter(membership::Column::UserId.eq(payload.user_id))
-        .filter(membership::Column::DeletedAt.is_null())
-        .count(&ctx.db)
-        .await?
-        > 0;
-    if !is_member {
-        return Err(ApiError::not_found("member"));
-    }
+    find_membership(ctx, tenant_id, payload.user_id).await?;
     let txn = ctx.db.begin().await?;
     group_member::ActiveModel {
         group_id: Set(id),

@@ -105,7 +105,7 @@ pub async fn list(ctx: &AppContext, principal: &Principal, params: &ListParams) 
     Ok(Page::from_vec(members, params))
 }
 
-async fn find_membership(ctx: &AppContext, tenant_id: Uuid, user_id: Uuid) -> ApiResult<membership::Model> {
+pub async fn find_membership(ctx: &AppContext, tenant_id: Uuid, user_id: Uuid) -> ApiResult<membership::Model> {
     membership::Entity::find()
         .filter(membership::Column::TenantId.eq(tenant_id))
         .filter(membership::Column::UserId.eq(user_id))
