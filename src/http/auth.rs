@@ -14,7 +14,7 @@ use crate::identity::members::{self, AcceptInvitePayload, PublicInviteView};
 use crate::identity::recovery::{self, ResetConfirmPayload, ResetRequestPayload};
 use crate::identity::sessions::{self, LoginPayload, RefreshPayload, TokensView};
 use crate::identity::signup::{self, SignupOutcome, SignupPayload};
-use crate::identity::{self, CallerView, RoleView};
+use crate::identity::{self, CallerView, MyPermissionsView, RoleView};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/v1/auth/setup-status").route(web::get().to(get_setup_status)))
@@ -118,9 +118,12 @@ pub async fn post_password(
 /// The caller's effective permissions in the tenant the call acts in.
 #[utoipa::path(get, path = "/v1/auth/my-permissions", tag = "auth", security(("bearer" = [])),
     params(("X-Tenant-ID" = Option<uuid::Uuid>, Header, description = "The tenant to act in")),
-    responses((status = 200, body = CallerView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get_my_permissions(Authenticated(who): Authenticated) -> ApiResult<web::Json<CallerView>> {
-    Ok(web::Json(identity::describe(&who)?))
+    responses((status = 200, body = MyPermissionsView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_my_permissions(
+    ctx: Data<AppContext>,
+    Authenticated(who): Authenticated,
+) -> ApiResult<web::Json<MyPermissionsView>> {
+    Ok(web::Json(identity::my_permissions(&ctx, &who).await?))
 }
 
 /// Tells an integrator whether their key (or token) works, for which tenant and scopes.

@@ -88,3 +88,22 @@ pub fn describe(principal: &Principal) -> ApiResult<CallerView> {
         groups: scope.map(|s| s.groups.clone()).unwrap_or_default(),
     })
 }
+
+/// `GET /v1/auth/my-permissions`: the caller in the current tenant, plus every tenant they can
+/// act in (choose one with `X-Tenant-ID`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MyPermissionsView {
+    #[serde(flatten)]
+    pub caller: CallerView,
+    pub tenants: Vec<accounts::MembershipView>,
+}
+
+pub async fn my_permissions(ctx: &crate::context::AppContext, principal: &Principal) -> ApiResult<MyPermissionsView> {
+    let caller = describe(principal)?;
+    let tenants = match principal.credential {
+        Credential::User { .. } => accounts::me(ctx, principal).await?.memberships,
+        Credential::ApiKey { .. } => Vec::new(),
+    };
+    Ok(MyPermissionsView { caller, tenants })
+}

@@ -36,6 +36,8 @@ async fn a_group_role_adds_to_its_members_access_and_leaving_takes_it_away() {
     let perms = json(app.call(Method::GET, "/v1/auth/my-permissions", &viewer, None, None).await).await;
     assert_eq!(perms["role"], "viewer", "the own role is unchanged");
     assert_eq!(perms["groups"], json!([group]));
+    assert_eq!(perms["tenants"][0]["tenantId"], tenant.id.as_str(), "the tenants the caller can act in");
+    assert_eq!(perms["tenants"][0]["tenantName"], "Teams");
     assert!(perms["permissions"].as_array().unwrap().contains(&json!("sites.manage")));
     assert_eq!(app.call(Method::POST, "/v1/sites", &viewer, None, Some(json!({"name": "Now"}))).await.status(), 201);
 
