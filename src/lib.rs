@@ -14,6 +14,7 @@ pub mod http;
 pub mod identity;
 pub mod list;
 pub mod mail;
+pub mod parse;
 pub mod patch;
 pub mod settings;
 pub mod store;

@@ -1,0 +1,89 @@
+//! PDF text per page with lopdf. Encrypted files are opened with the empty password (the common
+//! "protected against editing" case); anything else that fails is reported, never a panic.
+
+use std::panic::AssertUnwindSafe;
+
+use lopdf::{Document, Object};
+
+use super::text::normalise;
+use super::{DocumentKind, Limits, ParseError, ParsedDocument, Section};
+
+pub fn parse(bytes: &[u8], limits: &Limits) -> Result<ParsedDocument, ParseError> {
+    // lopdf is robust but not panic-free on hostile input: a panic is a damaged file.
+    std::panic::catch_unwind(AssertUnwindSafe(|| parse_inner(bytes, limits)))
+        .unwrap_or_else(|_| Err(ParseError::Malformed("the PDF structure could not be parsed".to_owned())))
+}
+
+fn parse_inner(bytes: &[u8], limits: &Limits) -> Result<ParsedDocument, ParseError> {
+    let mut doc = Document::load_mem(bytes).map_err(|e| classify(&e))?;
+    if doc.is_encrypted() && doc.decrypt("").is_err() {
+        return Err(ParseError::Encrypted);
+    }
+    let pages = doc.get_pages();
+    let count = u32::try_from(pages.len()).unwrap_or(u32::MAX);
+    if count == 0 {
+        return Err(ParseError::Malformed("the PDF has no pages".to_owned()));
+    }
+    if count > limits.max_pages {
+        return Err(ParseError::TooManyPages { pages: count, limit: limits.max_pages });
+    }
+    let max_unpacked = usize::try_from(limits.max_unpacked_bytes).unwrap_or(usize::MAX);
+    let mut sections = Vec::new();
+    let mut first_error = None;
+    for &number in pages.keys() {
+        match doc.extract_text_with_limit(&[number], max_unpacked) {
+            Ok(text) => {
+                sections.push(Section { page: Some(number), headings: Vec::new(), text: normalise(&clean(&text)) })
+            }
+            Err(error) => {
+                first_error.get_or_insert(error.to_string());
+                sections.push(Section { page: Some(number), headings: Vec::new(), text: String::new() });
+            }
+        }
+    }
+    // No readable page at all because reading failed is damage, not a missing text layer.
+    if let Some(error) = first_error {
+        if sections.iter().all(|s| s.text.is_empty()) {
+            return Err(ParseError::Malformed(format!("no page could be read ({error})")));
+        }
+    }
+    Ok(ParsedDocument { kind: DocumentKind::Pdf, title: title(&doc), pages: Some(count), sections })
+}
+
+fn classify(error: &lopdf::Error) -> ParseError {
+    let message = error.to_string();
+    if message.to_lowercase().contains("decrypt") || message.to_lowercase().contains("password") {
+        ParseError::Encrypted
+    } else {
+        ParseError::Malformed(message)
+    }
+}
+
+/// lopdf marks unmapped glyphs and page breaks with control characters; keep letters only.
+fn clean(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control() || *c == '\n' || *c == '\t').collect()
+}
+
+fn title(doc: &Document) -> Option<String> {
+    let info = doc.trailer.get(b"Info").ok()?;
+    let info = match info {
+        Object::Reference(id) => doc.get_object(*id).ok()?,
+        other => other,
+    };
+    let title = info.as_dict().ok()?.get(b"Title").ok()?;
+    let text = match title {
+        Object::String(bytes, _) => decode_pdf_string(bytes),
+        _ => return None,
+    };
+    let text: String = text.chars().filter(|c| !c.is_control()).collect::<String>().trim().to_owned();
+    (!text.is_empty()).then_some(text)
+}
+
+/// PDF text strings are UTF-16BE with a BOM or PDFDocEncoding (close to Latin-1).
+fn decode_pdf_string(bytes: &[u8]) -> String {
+    if let Some(rest) = bytes.strip_prefix(&[0xfe, 0xff]) {
+        let units: Vec<u16> = rest.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
+        return String::from_utf16_lossy(&units);
+    }
+    bytes.iter().map(|&b| b as char).collect()
+}
