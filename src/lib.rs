@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod app;
 pub mod audit;
+pub mod chunk;
 pub mod cli;
 pub mod context;
 pub mod error;
