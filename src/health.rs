@@ -52,7 +52,7 @@ pub async fn report(ctx: &AppContext) -> HealthReport {
         ("database".to_owned(), database),
         ("fulltext".to_owned(), fulltext),
         ("vectors".to_owned(), vectors),
-        ("embedder".to_owned(), embedder(&settings.embed_model_dir, &settings.ort_dylib_path)),
+        ("embedder".to_owned(), embedder(&crate::embed::ModelFiles::from_settings(settings))),
         ("llm".to_owned(), llm(settings.llm_base_url.as_deref())),
     ]);
     HealthReport {
@@ -124,24 +124,10 @@ async fn writable_dir(what: &str, dir: &Path) -> ComponentHealth {
 }
 
 /// The model is loaded on first use (it costs ~260 MB), so health checks the files it needs.
-fn embedder(model_dir: &Path, ort_dylib: &Path) -> ComponentHealth {
-    let missing: Vec<String> = ["model.onnx", "tokenizer.json", "config.json"]
-        .iter()
-        .map(|f| model_dir.join(f))
-        .chain(std::iter::once(ort_dylib.to_path_buf()))
-        .filter(|p| !p.is_file())
-        .map(|p| p.display().to_string())
-        .collect();
-    if missing.is_empty() {
-        ComponentHealth::new(Status::Ok, format!("local model at {}", model_dir.display()))
-    } else {
-        ComponentHealth::new(
-            Status::Degraded,
-            format!(
-                "missing {}: semantic search is off until installed (.ci/setup-model installs them)",
-                missing.join(", ")
-            ),
-        )
+fn embedder(files: &crate::embed::ModelFiles) -> ComponentHealth {
+    match files.missing_message() {
+        None => ComponentHealth::new(Status::Ok, format!("{} at {}", files.name, files.dir.display())),
+        Some(message) => ComponentHealth::new(Status::Degraded, format!("semantic search is off: {message}")),
     }
 }
 
@@ -168,14 +154,20 @@ mod tests {
     }
 
     #[test]
-    fn embedder_names_each_missing_file() {
+    fn embedder_names_each_missing_file_and_the_setup_command() {
         let dir = tempfile::tempdir().unwrap();
-        let health = embedder(dir.path(), &dir.path().join("libonnxruntime.so"));
+        let files = crate::embed::ModelFiles {
+            name: "m".into(),
+            dir: dir.path().to_path_buf(),
+            runtime: dir.path().join("libonnxruntime.so"),
+        };
+        let health = embedder(&files);
         assert_eq!(health.status, Status::Degraded);
         assert!(health.message.contains("model.onnx") && health.message.contains("libonnxruntime.so"));
-        for f in ["model.onnx", "tokenizer.json", "config.json", "libonnxruntime.so"] {
+        assert!(health.message.contains(".ci/setup-model"), "{}", health.message);
+        for f in crate::embed::MODEL_FILES.iter().chain(["libonnxruntime.so"].iter()) {
             std::fs::write(dir.path().join(f), b"x").unwrap();
         }
-        assert_eq!(embedder(dir.path(), &dir.path().join("libonnxruntime.so")).status, Status::Ok);
+        assert_eq!(embedder(&files).status, Status::Ok);
     }
 }

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod chunk;
 pub mod cli;
 pub mod context;
+pub mod embed;
 pub mod error;
 pub mod health;
 pub mod http;

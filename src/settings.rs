@@ -78,9 +78,11 @@ pub struct Settings {
     pub qdrant_url: Option<String>,
     /// `QDRANT_API_KEY`: API key for the Qdrant server, if it needs one.
     pub qdrant_api_key: Option<Secret<String>>,
-    /// `LECTERN_EMBED_MODEL_DIR`: local ONNX embedding model (model.onnx + tokenizer files).
-    pub embed_model_dir: PathBuf,
-    /// `ORT_DYLIB_PATH`: the ONNX Runtime shared library (≥ 1.24).
+    /// `LECTERN_MODELS_DIR`: model files and ONNX Runtime, shared by every data dir.
+    pub models_dir: PathBuf,
+    /// `EMBEDDING_MODEL`: the embedding model, a directory name under the models dir.
+    pub embedding_model: String,
+    /// `ORT_DYLIB_PATH`: the ONNX Runtime shared library (≥ 1.24); default: in the models dir.
     pub ort_dylib_path: PathBuf,
     /// `LLM_BASE_URL`: an OpenAI-compatible upstream; unset = extractive answers.
     pub llm_base_url: Option<String>,
@@ -228,6 +230,11 @@ impl Settings {
             return Err(invalid("LECTERN_PUBLIC_URL", "must start with http:// or https://"));
         }
         let oauth_providers = oauth_providers(&var)?;
+        let models_dir = var("LECTERN_MODELS_DIR").map(PathBuf::from).unwrap_or_else(|| default_models_dir(vars));
+        let embedding_model = var("EMBEDDING_MODEL").unwrap_or_else(|| "all-minilm-l6-v2".to_owned());
+        if embedding_model.contains(['/', '\\']) || embedding_model.starts_with('.') {
+            return Err(invalid("EMBEDDING_MODEL", "must be a model directory name, e.g. all-minilm-l6-v2"));
+        }
         let llm_base_url = var("LLM_BASE_URL");
         if let Some(url) = &llm_base_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
@@ -247,12 +254,11 @@ impl Settings {
             shutdown_timeout: Duration::from_secs(number(&var, "LECTERN_SHUTDOWN_TIMEOUT_SECS", 30, 0..=3600)?),
             qdrant_url,
             qdrant_api_key: var("QDRANT_API_KEY").map(Secret::new),
-            embed_model_dir: var("LECTERN_EMBED_MODEL_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| data_dir.join("models").join("all-minilm-l6-v2")),
             ort_dylib_path: var("ORT_DYLIB_PATH")
                 .map(PathBuf::from)
-                .unwrap_or_else(|| data_dir.join("runtime").join("libonnxruntime.so")),
+                .unwrap_or_else(|| models_dir.join("onnxruntime").join("libonnxruntime.so")),
+            models_dir,
+            embedding_model,
             llm_base_url,
             jwt_secret: jwt_secret.map(Secret::new),
             access_token_ttl: Duration::from_secs(number(&var, "LECTERN_ACCESS_TOKEN_TTL_SECS", 900, 10..=86_400)?),
@@ -266,6 +272,11 @@ impl Settings {
             oauth_providers,
             data_dir,
         })
+    }
+
+    /// The embedding model's files.
+    pub fn embedding_model_dir(&self) -> PathBuf {
+        self.models_dir.join(&self.embedding_model)
     }
 
     pub fn search_dir(&self) -> PathBuf {
@@ -321,6 +332,14 @@ fn oauth_providers(var: &impl Fn(&str) -> Option<String>) -> Result<Vec<OAuthPro
         providers.push(OAuthProvider { id, name, client_id, client_secret: Secret::new(client_secret), kind });
     }
     Ok(providers)
+}
+
+/// `~/.cache/lectern/models`, or `./models` where there is no home directory.
+fn default_models_dir(vars: &HashMap<String, String>) -> PathBuf {
+    match vars.get("HOME").filter(|h| !h.is_empty()) {
+        Some(home) => PathBuf::from(home).join(".cache").join("lectern").join("models"),
+        None => PathBuf::from("models"),
+    }
 }
 
 fn default_sqlite_url(data_dir: &Path) -> String {

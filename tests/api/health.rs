@@ -21,10 +21,22 @@ async fn health_reports_version_uptime_and_every_component() {
     assert_eq!(components["fulltext"]["status"], "ok");
     assert_eq!(components["vectors"]["status"], "ok");
     assert!(components["vectors"]["message"].as_str().unwrap().starts_with("qdrant-edge"));
-    // No model is installed in the test data dir: semantic search is reported as degraded.
-    assert_eq!(components["embedder"]["status"], "degraded");
-    assert!(components["embedder"]["message"].as_str().unwrap().contains("model.onnx"));
+    // The test command installs the model into the shared cache.
+    assert_eq!(components["embedder"]["status"], "ok", "{}", components["embedder"]);
+    assert!(components["embedder"]["message"].as_str().unwrap().starts_with("all-minilm-l6-v2 at "));
+    assert_eq!(body["status"], "ok");
+}
+
+#[tokio::test]
+async fn a_missing_model_makes_health_degraded_and_names_the_fix() {
+    let app = crate::helpers::spawn_app_env(&[("LECTERN_MODELS_DIR", "/nonexistent/models")]).await;
+    let body = json(app.get("/health").await).await;
     assert_eq!(body["status"], "degraded");
+    let message = body["components"]["embedder"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("/nonexistent/models/all-minilm-l6-v2/model.onnx") && message.contains(".ci/setup-model"),
+        "{message}"
+    );
 }
 
 #[tokio::test]

@@ -86,6 +86,12 @@ pub async fn test_settings(data_dir: &TempDir, extra: &[(&str, &str)]) -> Settin
     if let Some(url) = fresh_database_url().await {
         vars.insert("DATABASE_URL".into(), url);
     }
+    // The model cache is shared, as on a real machine.
+    for key in ["HOME", "LECTERN_MODELS_DIR", "ORT_DYLIB_PATH"] {
+        if let Ok(value) = std::env::var(key) {
+            vars.insert(key.into(), value);
+        }
+    }
     for (k, v) in extra {
         vars.insert((*k).into(), (*v).into());
     }
