@@ -11,6 +11,7 @@ pub mod cli;
 pub mod context;
 pub mod embed;
 pub mod error;
+pub mod fulltext;
 pub mod health;
 pub mod http;
 pub mod identity;

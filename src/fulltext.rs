@@ -1,0 +1,275 @@
+//! The lexical index: tantivy over chunk text, BM25 scoring, tenant- and KB-scoped.
+//!
+//! Derived data: chunk rows in the database are the source of truth and the index can be
+//! rebuilt from them. All calls are blocking (tantivy is synchronous): run them with
+//! `spawn_blocking`. Every search is filtered by tenant before anything else.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use tantivy::collector::TopDocs;
+use tantivy::directory::MmapDirectory;
+use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, STORED, STRING};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use uuid::Uuid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FulltextError {
+    #[error("the search index at {path} cannot be opened ({reason}); rebuild it with `lectern reindex`")]
+    Open { path: String, reason: String },
+    #[error("search index error: {0}")]
+    Index(#[from] tantivy::TantivyError),
+}
+
+/// One chunk as the index sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChunkText {
+    pub chunk_id: Uuid,
+    pub tenant_id: Uuid,
+    pub kb_id: Uuid,
+    pub document_id: Uuid,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LexicalHit {
+    pub chunk_id: Uuid,
+    pub document_id: Uuid,
+    pub score: f32,
+    /// The best fragment with matches wrapped in `<b>…</b>` (HTML-escaped).
+    pub snippet: String,
+}
+
+#[derive(Clone, Copy)]
+struct Fields {
+    chunk_id: Field,
+    tenant_id: Field,
+    kb_id: Field,
+    document_id: Field,
+    /// English stemming: "running" finds "runs".
+    text: Field,
+    /// Lower-cased words without stemming, for other languages and exact forms.
+    text_plain: Field,
+}
+
+pub struct FulltextIndex {
+    index: Index,
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    fields: Fields,
+}
+
+const WRITER_MEMORY: usize = 50 * 1024 * 1024;
+
+fn schema() -> (Schema, Fields) {
+    let mut builder = Schema::builder();
+    let text_with = |tokenizer: &str, stored: bool| {
+        let options = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(tokenizer)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        );
+        if stored {
+            options.set_stored()
+        } else {
+            options
+        }
+    };
+    let fields = Fields {
+        chunk_id: builder.add_text_field("chunk_id", STRING | STORED),
+        tenant_id: builder.add_text_field("tenant_id", STRING),
+        kb_id: builder.add_text_field("kb_id", STRING),
+        document_id: builder.add_text_field("document_id", STRING | STORED),
+        text: builder.add_text_field("text", text_with("en_stem", true)),
+        text_plain: builder.add_text_field("text_plain", text_with("default", false)),
+    };
+    (builder.build(), fields)
+}
+
+impl FulltextIndex {
+    /// Opens the index in `dir`, creating it if needed.
+    pub fn open(dir: &Path) -> Result<Self, FulltextError> {
+        let fail = |reason: String| FulltextError::Open { path: dir.display().to_string(), reason };
+        std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+        let (schema, fields) = schema();
+        let directory = MmapDirectory::open(dir).map_err(|e| fail(e.to_string()))?;
+        let index = Index::open_or_create(directory, schema).map_err(|e| fail(e.to_string()))?;
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let writer = index.writer(WRITER_MEMORY)?;
+        Ok(Self { index, reader, writer: Mutex::new(writer), fields })
+    }
+
+    fn writer(&self) -> std::sync::MutexGuard<'_, IndexWriter> {
+        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Adds chunks and commits once (a batch is visible to searches when this returns).
+    pub fn add(&self, chunks: &[ChunkText]) -> Result<(), FulltextError> {
+        let f = self.fields;
+        let mut writer = self.writer();
+        for c in chunks {
+            writer.add_document(doc!(
+                f.chunk_id => c.chunk_id.to_string(),
+                f.tenant_id => c.tenant_id.to_string(),
+                f.kb_id => c.kb_id.to_string(),
+                f.document_id => c.document_id.to_string(),
+                f.text => c.text.clone(),
+                f.text_plain => c.text.clone(),
+            ))?;
+        }
+        writer.commit()?;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Removes every chunk of a document (safe to repeat).
+    pub fn delete_document(&self, document_id: Uuid) -> Result<(), FulltextError> {
+        self.delete(Term::from_field_text(self.fields.document_id, &document_id.to_string()))
+    }
+
+    /// Removes every chunk of a knowledge base.
+    pub fn delete_kb(&self, kb_id: Uuid) -> Result<(), FulltextError> {
+        self.delete(Term::from_field_text(self.fields.kb_id, &kb_id.to_string()))
+    }
+
+    fn delete(&self, term: Term) -> Result<(), FulltextError> {
+        let mut writer = self.writer();
+        writer.delete_term(term);
+        writer.commit()?;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Chunks indexed for a tenant (all tenants with None): for consistency checks.
+    pub fn count(&self, tenant_id: Option<Uuid>) -> Result<u64, FulltextError> {
+        let searcher = self.reader.searcher();
+        Ok(match tenant_id {
+            None => searcher.num_docs(),
+            Some(t) => searcher.search(&self.exact(self.fields.tenant_id, t), &tantivy::collector::Count)? as u64,
+        })
+    }
+
+    fn exact(&self, field: Field, id: Uuid) -> TermQuery {
+        TermQuery::new(Term::from_field_text(field, &id.to_string()), IndexRecordOption::Basic)
+    }
+
+    /// BM25 search within one tenant and the given knowledge bases. The query is parsed
+    /// leniently: any user text is a valid query.
+    pub fn search(
+        &self,
+        tenant_id: Uuid,
+        kb_ids: &[Uuid],
+        query: &str,
+        limit: usize,
+    ) -> Result<Vec<LexicalHit>, FulltextError> {
+        if kb_ids.is_empty() || query.trim().is_empty() || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let f = self.fields;
+        let parser = QueryParser::for_index(&self.index, vec![f.text, f.text_plain]);
+        let (text_query, _errors) = parser.parse_query_lenient(query);
+        let kbs: Vec<(Occur, Box<dyn Query>)> =
+            kb_ids.iter().map(|kb| (Occur::Should, Box::new(self.exact(f.kb_id, *kb)) as Box<dyn Query>)).collect();
+        // Filters score nothing: tantivy 0.27 has no Occur::Filter, so they are constant-0 musts.
+        let filter = |q: Box<dyn Query>| -> Box<dyn Query> { Box::new(ConstScoreQuery::new(q, 0.0)) };
+        let combined = BooleanQuery::new(vec![
+            (Occur::Must, filter(Box::new(self.exact(f.tenant_id, tenant_id)))),
+            (Occur::Must, filter(Box::new(BooleanQuery::new(kbs)))),
+            (Occur::Must, text_query.box_clone()),
+        ]);
+        let searcher = self.reader.searcher();
+        let top = searcher.search(&combined, &TopDocs::with_limit(limit).order_by_score())?;
+        let mut snippets = SnippetGenerator::create(&searcher, &*text_query, f.text)?;
+        snippets.set_max_num_chars(240);
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, address) in top {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let id = |field: Field| doc.get_first(field).and_then(|v| v.as_str()).and_then(|s| Uuid::parse_str(s).ok());
+            let (Some(chunk_id), Some(document_id)) = (id(f.chunk_id), id(f.document_id)) else { continue };
+            hits.push(LexicalHit { chunk_id, document_id, score, snippet: snippets.snippet_from_doc(&doc).to_html() });
+        }
+        Ok(hits)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunk(tenant: Uuid, kb: Uuid, document: Uuid, text: &str) -> ChunkText {
+        ChunkText {
+            chunk_id: Uuid::now_v7(),
+            tenant_id: tenant,
+            kb_id: kb,
+            document_id: document,
+            text: text.to_owned(),
+        }
+    }
+
+    #[test]
+    fn search_is_scoped_by_tenant_and_kb_and_ranks_by_bm25() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = FulltextIndex::open(dir.path()).unwrap();
+        let (t1, t2, kb1, kb2, kb3, d) =
+            (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let same = "The secret launch code is stored in the vault.";
+        let mine = chunk(t1, kb1, d, same);
+        index
+            .add(&[
+                mine.clone(),
+                chunk(t2, kb3, Uuid::now_v7(), same),
+                chunk(t1, kb2, Uuid::now_v7(), same),
+                chunk(t1, kb1, d, "Vaults and vaults of vault vault."),
+            ])
+            .unwrap();
+
+        let hits = index.search(t1, &[kb1], "launch code", 10).unwrap();
+        assert_eq!(hits.len(), 1, "other tenant's identical text and other KBs are invisible");
+        assert_eq!(hits[0].chunk_id, mine.chunk_id);
+        assert!(hits[0].snippet.contains("<b>launch</b> <b>code</b>"), "{}", hits[0].snippet);
+        assert_eq!(index.search(t1, &[kb1, kb2], "launch", 10).unwrap().len(), 2);
+        let vault = index.search(t1, &[kb1], "vault", 10).unwrap();
+        assert!(vault[0].score > vault[1].score && vault[0].chunk_id != mine.chunk_id, "term frequency ranks first");
+        assert_eq!(index.count(Some(t2)).unwrap(), 1);
+    }
+
+    #[test]
+    fn stemming_matches_word_forms_and_any_user_text_is_a_query() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = FulltextIndex::open(dir.path()).unwrap();
+        let (t, kb) = (Uuid::now_v7(), Uuid::now_v7());
+        index.add(&[chunk(t, kb, Uuid::now_v7(), "She runs the indexing pipelines daily.")]).unwrap();
+        assert_eq!(index.search(t, &[kb], "running pipeline", 5).unwrap().len(), 1);
+        for odd in ["AND OR (", "\"unclosed", "title:[a TO", "*", "))))"] {
+            index.search(t, &[kb], odd, 5).unwrap();
+        }
+        assert!(index.search(t, &[kb], "   ", 5).unwrap().is_empty());
+    }
+
+    #[test]
+    fn deleting_a_document_or_kb_removes_its_chunks_and_survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let (t, kb, other_kb, d1, d2) =
+            (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        {
+            let index = FulltextIndex::open(dir.path()).unwrap();
+            index
+                .add(&[
+                    chunk(t, kb, d1, "alpha beta"),
+                    chunk(t, kb, d2, "alpha gamma"),
+                    chunk(t, other_kb, Uuid::now_v7(), "alpha delta"),
+                ])
+                .unwrap();
+            index.delete_document(d1).unwrap();
+            index.delete_document(d1).unwrap();
+        }
+        let index = FulltextIndex::open(dir.path()).unwrap();
+        let hits = index.search(t, &[kb], "alpha", 10).unwrap();
+        assert_eq!(hits.iter().map(|h| h.document_id).collect::<Vec<_>>(), [d2]);
+        index.delete_kb(kb).unwrap();
+        assert!(index.search(t, &[kb], "alpha", 10).unwrap().is_empty());
+        assert_eq!(index.count(None).unwrap(), 1);
+    }
+}
