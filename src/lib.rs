@@ -22,6 +22,7 @@ pub mod patch;
 pub mod settings;
 pub mod store;
 pub mod telemetry;
+pub mod vectors;
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
