@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod app;
 pub mod audit;
+pub mod blobs;
 pub mod chunk;
 pub mod cli;
 pub mod context;
@@ -15,6 +16,7 @@ pub mod fulltext;
 pub mod health;
 pub mod http;
 pub mod identity;
+pub mod jobs;
 pub mod list;
 pub mod mail;
 pub mod parse;

@@ -3,11 +3,16 @@
 
 pub mod api_key;
 pub mod audit_event;
+pub mod chunk;
+pub mod document;
 pub mod group;
 pub mod group_member;
 pub mod invite;
+pub mod job;
+pub mod knowledge_base;
 pub mod membership;
 pub mod oauth_state;
+pub mod outbox_event;
 pub mod password_reset;
 pub mod session;
 pub mod site;

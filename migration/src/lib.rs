@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_audit_events;
 mod m20261123_000002_identity;
 mod m20261123_000003_access;
+mod m20261123_000004_knowledge;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_audit_events::Migration),
             Box::new(m20261123_000002_identity::Migration),
             Box::new(m20261123_000003_access::Migration),
+            Box::new(m20261123_000004_knowledge::Migration),
         ]
     }
 }
