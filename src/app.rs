@@ -112,6 +112,11 @@ async fn start_up(ctx: Data<AppContext>, gate: Option<oneshot::Receiver<()>>) ->
     tracing::info!(applied, "database migrations done");
     ctx.readiness.set(Stage::OpeningEngines);
     prepare_storage(&ctx.settings).await?;
+    let engines = crate::engines::Engines::open(&ctx.settings).await.context("opening the search engines")?;
+    if ctx.engines.set(engines).is_err() {
+        anyhow::bail!("the engines were opened twice");
+    }
+    crate::knowledge::worker::spawn_pool(ctx.clone());
     ctx.readiness.set(Stage::Ready);
     tracing::info!("ready");
     Ok(())

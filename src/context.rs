@@ -21,6 +21,10 @@ pub struct AppContext {
     /// For calls to third parties (login providers). Never follows redirects: a provider
     /// answering with one is an error, not a hop to wherever it points.
     pub http: reqwest::Client,
+    /// Search, vector and blob storage: opened by startup, after migrations.
+    pub engines: std::sync::OnceLock<crate::engines::Engines>,
+    /// Wakes idle job workers when a job is queued.
+    pub job_signal: tokio::sync::Notify,
 }
 
 impl AppContext {
@@ -39,7 +43,22 @@ impl AppContext {
                 .user_agent(concat!("lectern/", env!("CARGO_PKG_VERSION")))
                 .build()
                 .unwrap_or_default(),
+            engines: std::sync::OnceLock::new(),
+            job_signal: tokio::sync::Notify::new(),
         }
+    }
+}
+
+impl AppContext {
+    /// The storage engines, or 503 while the server is still starting.
+    pub fn engines(&self) -> crate::error::ApiResult<&crate::engines::Engines> {
+        self.engines.get().ok_or_else(|| {
+            crate::error::ApiError::new(
+                crate::error::ErrorCode::ServiceUnavailable,
+                "the search engines are still opening; retry shortly",
+            )
+            .with_details(serde_json::json!({ "retryAfter": 1 }))
+        })
     }
 }
 

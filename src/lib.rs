@@ -11,12 +11,14 @@ pub mod chunk;
 pub mod cli;
 pub mod context;
 pub mod embed;
+pub mod engines;
 pub mod error;
 pub mod fulltext;
 pub mod health;
 pub mod http;
 pub mod identity;
 pub mod jobs;
+pub mod knowledge;
 pub mod list;
 pub mod mail;
 pub mod parse;
@@ -29,4 +31,4 @@ pub mod vectors;
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Feature areas this build serves, reported by `GET /v1/info`.
-pub const FEATURES: &[&str] = &["health", "openapi", "identity"];
+pub const FEATURES: &[&str] = &["health", "openapi", "identity", "knowledge"];

@@ -101,6 +101,12 @@ pub struct Settings {
     pub smtp_url: Option<Secret<String>>,
     /// `MAIL_FROM`: the sender of outgoing mail.
     pub mail_from: String,
+    /// `LECTERN_MAX_UPLOAD_BYTES`: largest document accepted (413 above).
+    pub max_upload_bytes: usize,
+    /// `LECTERN_MAX_PAGES`: most pages one document may have.
+    pub max_pages: u32,
+    /// `LECTERN_WORKERS`: background job workers (parsing and embedding).
+    pub workers: usize,
     /// Login providers: Google, GitHub and a generic OIDC issuer, each when its client id is set.
     pub oauth_providers: Vec<OAuthProvider>,
 }
@@ -270,6 +276,14 @@ impl Settings {
             smtp_url: var("SMTP_URL").map(Secret::new),
             mail_from: var("MAIL_FROM").unwrap_or_else(|| "Lectern <no-reply@localhost>".to_owned()),
             oauth_providers,
+            max_upload_bytes: number(
+                &var,
+                "LECTERN_MAX_UPLOAD_BYTES",
+                50 * 1024 * 1024,
+                1024..=4 * 1024 * 1024 * 1024,
+            )?,
+            max_pages: number(&var, "LECTERN_MAX_PAGES", 2000, 1..=100_000)?,
+            workers: number(&var, "LECTERN_WORKERS", 2, 1..=64)?,
             data_dir,
         })
     }

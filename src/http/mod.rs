@@ -6,6 +6,7 @@ pub mod auth;
 pub mod extract;
 pub mod groups;
 pub mod health;
+pub mod knowledge;
 pub mod members;
 pub mod meta;
 pub mod oauth;
@@ -14,6 +15,7 @@ pub mod principal;
 pub mod request_context;
 pub mod sites;
 pub mod tenants;
+pub mod uploads;
 pub mod waitlist;
 
 use actix_web::body::MessageBody;
@@ -46,6 +48,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, extra: Option<ExtraRoutes>) {
         .configure(members::routes)
         .configure(groups::routes)
         .configure(waitlist::routes)
+        .configure(knowledge::routes)
         .configure(api_keys::routes)
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::ApiDoc::openapi()))
         .service(web::resource("/docs").route(web::get().to(redirect_to_docs)))

@@ -6,7 +6,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::error::{ErrorBody, ErrorCode};
 use crate::health::{ComponentHealth, HealthReport, Status};
-use crate::http::{api_keys, auth, groups, health, members, meta, oauth, sites, tenants, waitlist};
+use crate::http::{api_keys, auth, groups, health, knowledge, members, meta, oauth, sites, tenants, waitlist};
 use crate::identity::permissions::{Permission, Role};
 use crate::list::Pagination;
 
@@ -36,6 +36,10 @@ use crate::list::Pagination;
         groups::add_group_member, groups::remove_group_member,
         api_keys::list_api_keys, api_keys::create_api_key, api_keys::get_api_key, api_keys::update_api_key,
         api_keys::revoke_api_key,
+        knowledge::list_kbs, knowledge::create_kb, knowledge::get_kb, knowledge::update_kb, knowledge::delete_kb,
+        knowledge::list_documents, knowledge::add_documents, knowledge::get_document, knowledge::update_document,
+        knowledge::delete_document, knowledge::list_chunks, knowledge::get_content, knowledge::reindex_document,
+        knowledge::list_jobs, knowledge::get_job, knowledge::cancel_job,
     ),
     components(schemas(ErrorBody, ErrorCode, HealthReport, ComponentHealth, Status, Pagination, Permission, Role)),
     modifiers(&BearerAuth),
@@ -47,6 +51,7 @@ use crate::list::Pagination;
         (name = "sites", description = "Sites of the tenant"),
         (name = "members", description = "Members and invitations"),
         (name = "api-keys", description = "API keys for integrators"),
+        (name = "knowledge", description = "Knowledge bases, documents, chunks and ingestion jobs"),
     )
 )]
 pub struct ApiDoc;

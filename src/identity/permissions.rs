@@ -151,6 +151,8 @@ pub mod require {
         MembersRead => MembersRead,
         MembersManage => MembersManage,
         ApiKeysManage => ApiKeysManage,
+        KbRead => KbRead,
+        KbWrite => KbWrite,
     }
 }
 

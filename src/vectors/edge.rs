@@ -17,7 +17,8 @@ use uuid::Uuid;
 use super::{VectorError, VectorHit, VectorPoint, VectorStore, VECTOR_NAME};
 
 pub struct EdgeStore {
-    shard: Arc<EdgeShard>,
+    /// Always Some until drop (see the Drop impl).
+    shard: Option<Arc<EdgeShard>>,
 }
 
 fn store_error(e: impl std::fmt::Display) -> VectorError {
@@ -64,14 +65,14 @@ impl EdgeStore {
                 .map_err(|e| open(&e))?;
             shard
         };
-        Ok(Self { shard: Arc::new(shard) })
+        Ok(Self { shard: Some(Arc::new(shard)) })
     }
 
     async fn blocking<T: Send + 'static>(
         &self,
         work: impl FnOnce(&EdgeShard) -> Result<T, VectorError> + Send + 'static,
     ) -> Result<T, VectorError> {
-        let shard = Arc::clone(&self.shard);
+        let shard = self.shard.clone().ok_or_else(|| VectorError::Store("the vector store is closing".to_owned()))?;
         tokio::task::spawn_blocking(move || work(&shard)).await.map_err(store_error)?
     }
 
@@ -85,9 +86,16 @@ impl EdgeStore {
     }
 }
 
+/// qdrant-edge flushes in its own Drop and panics if that fails (e.g. the data dir was removed
+/// first). A panic in a destructor can abort the process, so the last reference is dropped
+/// inside `catch_unwind`: a failed final flush is logged, and the WAL replays on next open.
 impl Drop for EdgeStore {
     fn drop(&mut self) {
-        self.shard.flush();
+        if let Some(shard) = self.shard.take() {
+            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(shard))).is_err() {
+                tracing::warn!("the vector store could not flush on close; its write-ahead log will be replayed");
+            }
+        }
     }
 }
 

@@ -91,7 +91,8 @@ impl TestApp {
 
     /// Creates something with POST and returns its id.
     pub async fn create(&self, path: &str, token: &str, tenant: &str, body: Value) -> String {
-        let response = self.call(Method::POST, path, token, Some(tenant), Some(body)).await;
+        let tenant = (!tenant.is_empty()).then_some(tenant);
+        let response = self.call(Method::POST, path, token, tenant, Some(body)).await;
         let status = response.status();
         let body = json(response).await;
         assert_eq!(status, 201, "POST {path}: {body}");

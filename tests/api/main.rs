@@ -17,6 +17,7 @@ mod health;
 mod helpers;
 mod identity_helpers;
 mod isolation;
+mod knowledge;
 mod lists;
 mod oauth;
 mod onboarding;

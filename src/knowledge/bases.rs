@@ -1,0 +1,264 @@
+//! Knowledge bases: CRUD with document, chunk and byte counts.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use entity::{document, knowledge_base};
+
+use crate::audit::{self, Target};
+use crate::context::AppContext;
+use crate::error::{ApiError, ApiResult};
+use crate::identity::accounts::parse_name;
+use crate::identity::permissions::Permission;
+use crate::identity::Principal;
+use crate::list::{fetch_page, ListParams, Page, Sort};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    /// Only its creator's tenant admins and editors.
+    #[default]
+    Private,
+    /// Everyone in the tenant.
+    Tenant,
+    /// Anyone, through public endpoints.
+    Public,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KbPayload {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Most tokens per chunk (32–512, default 200).
+    pub chunk_max_tokens: Option<i32>,
+    /// Tokens repeated between chunks (0–half the chunk, default 32).
+    pub chunk_overlap_tokens: Option<i32>,
+    #[serde(default)]
+    pub visibility: Visibility,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KbPatch {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub chunk_max_tokens: Option<i32>,
+    pub chunk_overlap_tokens: Option<i32>,
+    pub visibility: Option<Visibility>,
+}
+
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct StatusSummary {
+    pub queued: u64,
+    pub processing: u64,
+    pub ready: u64,
+    pub failed: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct KbView {
+    pub id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub embedding_model: String,
+    pub chunk_max_tokens: i32,
+    pub chunk_overlap_tokens: i32,
+    pub visibility: Visibility,
+    pub documents: u64,
+    pub chunks: u64,
+    pub bytes: u64,
+    pub status: StatusSummary,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+fn visibility(text: &str) -> Visibility {
+    match text {
+        "tenant" => Visibility::Tenant,
+        "public" => Visibility::Public,
+        _ => Visibility::Private,
+    }
+}
+
+fn visibility_str(v: Visibility) -> &'static str {
+    match v {
+        Visibility::Private => "private",
+        Visibility::Tenant => "tenant",
+        Visibility::Public => "public",
+    }
+}
+
+fn check_chunking(max: i32, overlap: i32) -> ApiResult<()> {
+    if !(32..=512).contains(&max) {
+        return Err(ApiError::invalid_field("chunkMaxTokens", "must be from 32 to 512"));
+    }
+    if overlap < 0 || overlap > max / 2 {
+        return Err(ApiError::invalid_field(
+            "chunkOverlapTokens",
+            format!("must be from 0 to {} (half a chunk)", max / 2),
+        ));
+    }
+    Ok(())
+}
+
+/// A knowledge base of the caller's tenant, else 404.
+pub async fn find(ctx: &AppContext, tenant_id: Uuid, id: Uuid) -> ApiResult<knowledge_base::Model> {
+    knowledge_base::Entity::find_by_id(id)
+        .filter(knowledge_base::Column::TenantId.eq(tenant_id))
+        .one(&ctx.db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("knowledge base"))
+}
+
+async fn view(ctx: &AppContext, kb: knowledge_base::Model) -> ApiResult<KbView> {
+    let docs = document::Entity::find().filter(document::Column::KbId.eq(kb.id)).all(&ctx.db).await?;
+    let mut status = StatusSummary::default();
+    for d in &docs {
+        match d.status.as_str() {
+            "queued" => status.queued += 1,
+            "processing" => status.processing += 1,
+            "ready" => status.ready += 1,
+            _ => status.failed += 1,
+        }
+    }
+    Ok(KbView {
+        id: kb.id,
+        name: kb.name,
+        description: kb.description,
+        embedding_model: kb.embedding_model,
+        chunk_max_tokens: kb.chunk_max_tokens,
+        chunk_overlap_tokens: kb.chunk_overlap_tokens,
+        visibility: visibility(&kb.visibility),
+        documents: docs.len() as u64,
+        chunks: docs.iter().map(|d| u64::try_from(d.chunk_count).unwrap_or(0)).sum(),
+        bytes: docs.iter().map(|d| u64::try_from(d.bytes).unwrap_or(0)).sum(),
+        status,
+        created_at: kb.created_at,
+        updated_at: kb.updated_at,
+    })
+}
+
+pub async fn create(ctx: &AppContext, principal: &Principal, payload: KbPayload) -> ApiResult<KbView> {
+    let tenant_id = principal.require(Permission::KbWrite)?.tenant_id;
+    let name = parse_name("name", &payload.name)?;
+    let max = payload.chunk_max_tokens.unwrap_or(200);
+    let overlap = payload.chunk_overlap_tokens.unwrap_or(32);
+    check_chunking(max, overlap)?;
+    let now = Utc::now();
+    let txn = ctx.db.begin().await?;
+    let kb = knowledge_base::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(tenant_id),
+        name: Set(name),
+        description: Set(payload.description.trim().to_owned()),
+        embedding_model: Set(ctx.settings.embedding_model.clone()),
+        chunk_max_tokens: Set(max),
+        chunk_overlap_tokens: Set(overlap),
+        visibility: Set(visibility_str(payload.visibility).to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        &principal.actor(),
+        "kb.create",
+        Target::new("knowledge_base", kb.id),
+        serde_json::json!({ "name": kb.name }),
+    )
+    .await?;
+    txn.commit().await?;
+    view(ctx, kb).await
+}
+
+pub async fn list(ctx: &AppContext, principal: &Principal, params: &ListParams) -> ApiResult<Page<KbView>> {
+    let tenant_id = principal.require(Permission::KbRead)?.tenant_id;
+    let sort = params.sort_or(&["name", "createdAt"], Sort::asc("name"))?;
+    let column =
+        if sort.field == "createdAt" { knowledge_base::Column::CreatedAt } else { knowledge_base::Column::Name };
+    let page = fetch_page(
+        &ctx.db,
+        knowledge_base::Entity::find().filter(knowledge_base::Column::TenantId.eq(tenant_id)),
+        params,
+        Some((column, sort.order())),
+    )
+    .await?;
+    let mut data = Vec::with_capacity(page.data.len());
+    for kb in page.data {
+        data.push(view(ctx, kb).await?);
+    }
+    Ok(Page { data, pagination: page.pagination })
+}
+
+pub async fn get(ctx: &AppContext, principal: &Principal, id: Uuid) -> ApiResult<KbView> {
+    let tenant_id = principal.require(Permission::KbRead)?.tenant_id;
+    view(ctx, find(ctx, tenant_id, id).await?).await
+}
+
+pub async fn update(ctx: &AppContext, principal: &Principal, id: Uuid, patch: KbPatch) -> ApiResult<KbView> {
+    let tenant_id = principal.require(Permission::KbWrite)?.tenant_id;
+    let kb = find(ctx, tenant_id, id).await?;
+    check_chunking(
+        patch.chunk_max_tokens.unwrap_or(kb.chunk_max_tokens),
+        patch.chunk_overlap_tokens.unwrap_or(kb.chunk_overlap_tokens),
+    )?;
+    let mut active: knowledge_base::ActiveModel = kb.into();
+    if let Some(name) = &patch.name {
+        active.name = Set(parse_name("name", name)?);
+    }
+    if let Some(description) = &patch.description {
+        active.description = Set(description.trim().to_owned());
+    }
+    if let Some(max) = patch.chunk_max_tokens {
+        active.chunk_max_tokens = Set(max);
+    }
+    if let Some(overlap) = patch.chunk_overlap_tokens {
+        active.chunk_overlap_tokens = Set(overlap);
+    }
+    if let Some(v) = patch.visibility {
+        active.visibility = Set(visibility_str(v).to_owned());
+    }
+    active.updated_at = Set(Utc::now());
+    let txn = ctx.db.begin().await?;
+    let kb = active.update(&txn).await?;
+    audit::record(&txn, &principal.actor(), "kb.update", Target::new("knowledge_base", id), serde_json::Value::Null)
+        .await?;
+    txn.commit().await?;
+    view(ctx, kb).await
+}
+
+/// Deletes the knowledge base with its documents, chunks and index entries.
+pub async fn delete(ctx: &AppContext, principal: &Principal, id: Uuid) -> ApiResult<()> {
+    let tenant_id = principal.require(Permission::KbWrite)?.tenant_id;
+    let kb = find(ctx, tenant_id, id).await?;
+    let engines = ctx.engines()?;
+    let txn = ctx.db.begin().await?;
+    entity::chunk::Entity::delete_many().filter(entity::chunk::Column::KbId.eq(id)).exec(&txn).await?;
+    document::Entity::delete_many().filter(document::Column::KbId.eq(id)).exec(&txn).await?;
+    knowledge_base::Entity::delete_by_id(id).exec(&txn).await?;
+    audit::record(
+        &txn,
+        &principal.actor(),
+        "kb.delete",
+        Target::new("knowledge_base", id),
+        serde_json::json!({ "name": kb.name }),
+    )
+    .await?;
+    txn.commit().await?;
+    // The rows are gone; the derived indexes follow (a failure here leaves orphans that the
+    // next reindex removes, never visible results: searches join back to chunk rows).
+    let fulltext = engines.fulltext.clone();
+    tokio::task::spawn_blocking(move || fulltext.delete_kb(id))
+        .await
+        .map_err(anyhow::Error::from)?
+        .map_err(anyhow::Error::from)?;
+    engines.vectors.delete_kb(tenant_id, id).await.map_err(anyhow::Error::from)?;
+    Ok(())
+}

@@ -1,0 +1,399 @@
+//! Documents of a knowledge base: adding (bytes or text), listing, reading, deleting and
+//! reindexing. Adding stores the blob and writes the document row and its ingest job in one
+//! transaction; the work happens in the background (see `pipeline`).
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use entity::{chunk, document};
+
+use crate::audit::{self, Target};
+use crate::context::AppContext;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::identity::permissions::Permission;
+use crate::identity::Principal;
+use crate::jobs::{self, JobKind, JobView};
+use crate::knowledge::bases;
+use crate::list::{fetch_page, ListParams, Page, Sort};
+use crate::parse::{self, DocumentKind, ParseError};
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentView {
+    pub id: Uuid,
+    pub knowledge_base_id: Uuid,
+    pub title: String,
+    /// `upload`, `url` or `text`.
+    pub source_kind: String,
+    pub source_name: Option<String>,
+    pub kind: Option<String>,
+    pub bytes: i64,
+    pub sha256: String,
+    /// `queued`, `processing`, `ready` or `failed`.
+    pub status: String,
+    /// Why it failed, in words a person can act on.
+    pub error: Option<String>,
+    pub pages: Option<i32>,
+    pub chunk_count: i32,
+    #[schema(value_type = Object)]
+    pub metadata: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<document::Model> for DocumentView {
+    fn from(d: document::Model) -> Self {
+        Self {
+            id: d.id,
+            knowledge_base_id: d.kb_id,
+            title: d.title,
+            source_kind: d.source_kind,
+            source_name: d.source_name,
+            kind: d.kind,
+            bytes: d.bytes,
+            sha256: d.sha256,
+            status: d.status,
+            error: d.error,
+            pages: d.pages,
+            chunk_count: d.chunk_count,
+            metadata: d.metadata,
+            created_at: d.created_at,
+            updated_at: d.updated_at,
+        }
+    }
+}
+
+/// What adding a document returns: the document and the job that ingests it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AcceptedDocument {
+    pub document: DocumentView,
+    pub job: JobView,
+}
+
+/// An incoming file.
+pub struct Upload {
+    pub name: Option<String>,
+    pub declared_type: Option<String>,
+    pub bytes: Vec<u8>,
+}
+
+/// Checks size and type before anything is stored: 413 and 415 answer at once.
+pub fn accept(ctx: &AppContext, upload: &Upload) -> ApiResult<DocumentKind> {
+    let limit = ctx.settings.max_upload_bytes;
+    if upload.bytes.len() > limit {
+        return Err(too_large(limit));
+    }
+    if upload.bytes.is_empty() {
+        return Err(ApiError::new(ErrorCode::UnprocessableEntity, "the file is empty")
+            .with_details(serde_json::json!({ "file": upload.name })));
+    }
+    parse::detect(&upload.bytes, upload.name.as_deref(), upload.declared_type.as_deref()).map_err(|e| match e {
+        ParseError::Unsupported { .. } => {
+            ApiError::new(ErrorCode::UnsupportedMediaType, e.to_string()).with_details(serde_json::json!({
+                "file": upload.name,
+                "supported": DocumentKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+            }))
+        }
+        other => ApiError::new(ErrorCode::UnprocessableEntity, other.to_string()),
+    })
+}
+
+pub fn too_large(limit: usize) -> ApiError {
+    ApiError::new(ErrorCode::PayloadTooLarge, format!("the file is over the limit of {limit} bytes"))
+        .with_details(serde_json::json!({ "limitBytes": limit }))
+}
+
+/// Stores an upload and queues its ingestion. The same bytes twice in one knowledge base are a
+/// 409 naming the existing document, unless `allow_duplicate`.
+pub async fn add(
+    ctx: &AppContext,
+    principal: &Principal,
+    kb_id: Uuid,
+    upload: Upload,
+    source_kind: &str,
+    title: Option<String>,
+    allow_duplicate: bool,
+) -> ApiResult<AcceptedDocument> {
+    let tenant_id = principal.require(Permission::KbWrite)?.tenant_id;
+    bases::find(ctx, tenant_id, kb_id).await?;
+    let kind = accept(ctx, &upload)?;
+    let engines = ctx.engines()?;
+    let sha256 = crate::blobs::BlobStore::sha256(&upload.bytes);
+    if !allow_duplicate {
+        if let Some(existing) = document::Entity::find()
+            .filter(document::Column::KbId.eq(kb_id))
+            .filter(document::Column::Sha256.eq(&sha256))
+            .one(&ctx.db)
+            .await?
+        {
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                format!("this file is already in the knowledge base as \"{}\"", existing.title),
+            )
+            .with_details(
+                serde_json::json!({ "documentId": existing.id, "hint": "add ?allowDuplicate=true to add it again" }),
+            ));
+        }
+    }
+    engines.blobs.put(&upload.bytes).await.map_err(anyhow::Error::from)?;
+    let title = title
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+        .or_else(|| upload.name.clone())
+        .unwrap_or_else(|| "Untitled".to_owned());
+    let now = Utc::now();
+    let txn = ctx.db.begin().await?;
+    let doc = document::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(tenant_id),
+        kb_id: Set(kb_id),
+        title: Set(title.chars().take(500).collect()),
+        source_kind: Set(source_kind.to_owned()),
+        source_name: Set(upload.name.clone()),
+        kind: Set(Some(kind.as_str().to_owned())),
+        bytes: Set(i64::try_from(upload.bytes.len()).unwrap_or(i64::MAX)),
+        sha256: Set(sha256),
+        status: Set("queued".to_owned()),
+        error: Set(None),
+        pages: Set(None),
+        chunk_count: Set(0),
+        metadata: Set(serde_json::json!({})),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    let job = jobs::enqueue(&txn, tenant_id, JobKind::IngestDocument, doc.id).await?;
+    audit::record(
+        &txn,
+        &principal.actor(),
+        "document.create",
+        Target::new("document", doc.id),
+        serde_json::json!({ "kb": kb_id, "title": doc.title }),
+    )
+    .await?;
+    txn.commit().await?;
+    crate::knowledge::worker::wake(ctx);
+    Ok(AcceptedDocument { document: doc.into(), job: job.into() })
+}
+
+pub async fn find(ctx: &AppContext, tenant_id: Uuid, kb_id: Uuid, id: Uuid) -> ApiResult<document::Model> {
+    document::Entity::find_by_id(id)
+        .filter(document::Column::TenantId.eq(tenant_id))
+        .filter(document::Column::KbId.eq(kb_id))
+        .one(&ctx.db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("document"))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct DocumentFilter {
+    /// `queued`, `processing`, `ready` or `failed`.
+    pub status: Option<String>,
+}
+
+pub async fn list(
+    ctx: &AppContext,
+    principal: &Principal,
+    kb_id: Uuid,
+    filter: DocumentFilter,
+    params: &ListParams,
+) -> ApiResult<Page<DocumentView>> {
+    let tenant_id = principal.require(Permission::KbRead)?.tenant_id;
+    bases::find(ctx, tenant_id, kb_id).await?;
+    let sort = params.sort_or(&["title", "createdAt", "status"], Sort::desc("createdAt"))?;
+    let column = match sort.field.as_str() {
+        "title" => document::Column::Title,
+        "status" => document::Column::Status,
+        _ => document::Column::CreatedAt,
+    };
+    let mut select = document::Entity::find()
+        .filter(document::Column::TenantId.eq(tenant_id))
+        .filter(document::Column::KbId.eq(kb_id));
+    if let Some(status) = filter.status {
+        if !["queued", "processing", "ready", "failed"].contains(&status.as_str()) {
+            return Err(ApiError::invalid_field("status", "must be queued, processing, ready or failed"));
+        }
+        select = select.filter(document::Column::Status.eq(status));
+    }
+    Ok(fetch_page(&ctx.db, select, params, Some((column, sort.order()))).await?.map(DocumentView::from))
+}
+
+pub async fn get(ctx: &AppContext, principal: &Principal, kb_id: Uuid, id: Uuid) -> ApiResult<DocumentView> {
+    let tenant_id = principal.require(Permission::KbRead)?.tenant_id;
+    Ok(find(ctx, tenant_id, kb_id, id).await?.into())
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChunkView {
+    pub id: Uuid,
+    pub index: i32,
+    pub text: String,
+    pub pages: Vec<u32>,
+    pub headings: Vec<String>,
+    /// Character offsets in the document's extracted text.
+    pub start: i32,
+    pub end: i32,
+    pub tokens: i32,
+}
+
+impl From<chunk::Model> for ChunkView {
+    fn from(c: chunk::Model) -> Self {
+        Self {
+            id: c.id,
+            index: c.idx,
+            text: c.text,
+            pages: serde_json::from_value(c.pages).unwrap_or_default(),
+            headings: serde_json::from_value(c.headings).unwrap_or_default(),
+            start: c.start_char,
+            end: c.end_char,
+            tokens: c.tokens,
+        }
+    }
+}
+
+pub async fn chunks(
+    ctx: &AppContext,
+    principal: &Principal,
+    kb_id: Uuid,
+    id: Uuid,
+    params: &ListParams,
+) -> ApiResult<Page<ChunkView>> {
+    let tenant_id = principal.require(Permission::KbRead)?.tenant_id;
+    find(ctx, tenant_id, kb_id, id).await?;
+    let select =
+        chunk::Entity::find().filter(chunk::Column::TenantId.eq(tenant_id)).filter(chunk::Column::DocumentId.eq(id));
+    Ok(fetch_page(&ctx.db, select, params, Some((chunk::Column::Idx, sea_orm::Order::Asc))).await?.map(ChunkView::from))
+}
+
+/// The original bytes and their MIME type.
+pub async fn content(
+    ctx: &AppContext,
+    principal: &Principal,
+    kb_id: Uuid,
+    id: Uuid,
+) -> ApiResult<(Vec<u8>, String, String)> {
+    let tenant_id = principal.require(Permission::KbRead)?.tenant_id;
+    let doc = find(ctx, tenant_id, kb_id, id).await?;
+    let bytes = ctx.engines()?.blobs.get(&doc.sha256).await.map_err(anyhow::Error::from)?;
+    let mime = DocumentKind::ALL
+        .iter()
+        .find(|k| Some(k.as_str()) == doc.kind.as_deref())
+        .map_or("application/octet-stream", |k| k.mime());
+    Ok((bytes, mime.to_owned(), doc.source_name.unwrap_or(doc.title)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DocumentPatch {
+    pub title: Option<String>,
+    /// Replaces the metadata tags (a JSON object).
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<serde_json::Value>,
+}
+
+pub async fn update(
+    ctx: &AppContext,
+    principal: &Principal,
+    kb_id: Uuid,
+    id: Uuid,
+    patch: DocumentPatch,
+) -> ApiResult<DocumentView> {
+    let tenant_id = principal.require(Permission::KbWrite)?.tenant_id;
+    let doc = find(ctx, tenant_id, kb_id, id).await?;
+    let mut active: document::ActiveModel = doc.into();
+    if let Some(title) = &patch.title {
+        active.title = Set(crate::identity::accounts::parse_name("title", title)?);
+    }
+    if let Some(metadata) = patch.metadata {
+        if !metadata.is_object() {
+            return Err(ApiError::invalid_field("metadata", "must be a JSON object"));
+        }
+        active.metadata = Set(metadata);
+    }
+    active.updated_at = Set(Utc::now());
+    let txn = ctx.db.begin().await?;
+    let doc = active.update(&txn).await?;
+    audit::record(&txn, &principal.actor(), "document.update", Target::new("document", id), serde_json::Value::Null)
+        .await?;
+    txn.commit().await?;
+    Ok(doc.into())
+}
+
+/// Removes a document from the database and both indexes.
+pub async fn delete(ctx: &AppContext, principal: &Principal, kb_id: Uuid, id: Uuid) -> ApiResult<()> {
+    let tenant_id = principal.require(Permission::KbWrite)?.tenant_id;
+    let doc = find(ctx, tenant_id, kb_id, id).await?;
+    let engines = ctx.engines()?;
+    let txn = ctx.db.begin().await?;
+    chunk::Entity::delete_many().filter(chunk::Column::DocumentId.eq(id)).exec(&txn).await?;
+    document::Entity::delete_by_id(id).exec(&txn).await?;
+    audit::record(
+        &txn,
+        &principal.actor(),
+        "document.delete",
+        Target::new("document", id),
+        serde_json::json!({ "title": doc.title }),
+    )
+    .await?;
+    txn.commit().await?;
+    crate::knowledge::pipeline::remove_from_indexes(engines, tenant_id, id).await.map_err(anyhow::Error::from)?;
+    Ok(())
+}
+
+/// Queues a fresh ingestion of the document.
+pub async fn reindex(ctx: &AppContext, principal: &Principal, kb_id: Uuid, id: Uuid) -> ApiResult<JobView> {
+    let tenant_id = principal.require(Permission::KbWrite)?.tenant_id;
+    find(ctx, tenant_id, kb_id, id).await?;
+    let txn = ctx.db.begin().await?;
+    let job = jobs::enqueue(&txn, tenant_id, JobKind::IngestDocument, id).await?;
+    audit::record(&txn, &principal.actor(), "document.reindex", Target::new("document", id), serde_json::Value::Null)
+        .await?;
+    txn.commit().await?;
+    crate::knowledge::worker::wake(ctx);
+    Ok(job.into())
+}
+
+/// The jobs of a tenant, newest first.
+pub async fn job(ctx: &AppContext, principal: &Principal, id: Uuid) -> ApiResult<JobView> {
+    let tenant_id = principal.require(Permission::KbRead)?.tenant_id;
+    entity::job::Entity::find_by_id(id)
+        .filter(entity::job::Column::TenantId.eq(tenant_id))
+        .one(&ctx.db)
+        .await?
+        .map(JobView::from)
+        .ok_or_else(|| ApiError::not_found("job"))
+}
+
+pub async fn list_jobs(
+    ctx: &AppContext,
+    principal: &Principal,
+    status: Option<String>,
+    params: &ListParams,
+) -> ApiResult<Page<JobView>> {
+    let tenant_id = principal.require(Permission::KbRead)?.tenant_id;
+    let mut select = entity::job::Entity::find()
+        .filter(entity::job::Column::TenantId.eq(tenant_id))
+        .order_by_desc(entity::job::Column::CreatedAt);
+    if let Some(status) = status {
+        select = select.filter(entity::job::Column::Status.eq(status));
+    }
+    Ok(fetch_page(&ctx.db, select, params, None).await?.map(JobView::from))
+}
+
+pub async fn cancel_job(ctx: &AppContext, principal: &Principal, id: Uuid) -> ApiResult<JobView> {
+    let tenant_id = principal.require(Permission::KbWrite)?.tenant_id;
+    let current = job(ctx, principal, id).await?;
+    if !jobs::cancel(&ctx.db, current.id).await? {
+        return Err(ApiError::new(ErrorCode::Conflict, format!("the job has already {}", current.status)));
+    }
+    let _ = tenant_id;
+    job(ctx, principal, id).await
+}

@@ -1,0 +1,258 @@
+//! Ingesting one document: parse → chunk → embed → write both indexes → commit chunk rows and
+//! mark the document ready. Safe to repeat at every step: it starts by removing whatever an
+//! earlier attempt left in the indexes, and the rows are committed last, so a crash at any
+//! point leaves either the old state or the new one, never a mix that searches would see.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use uuid::Uuid;
+
+use entity::{chunk, document, job, knowledge_base, outbox_event};
+
+use crate::chunk::ChunkConfig;
+use crate::context::AppContext;
+use crate::embed::EmbedError;
+use crate::engines::Engines;
+use crate::fulltext::ChunkText;
+use crate::jobs;
+use crate::parse::{self, DocumentKind, Limits};
+use crate::vectors::VectorPoint;
+
+/// Texts per embedding call; progress is reported after each.
+const EMBED_BATCH: usize = 32;
+/// A parser that runs longer than this on one document is abandoned.
+const PARSE_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Why an attempt did not finish.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Failure {
+    pub message: String,
+    /// Retrying cannot help (bad file, missing model): fail at once.
+    pub permanent: bool,
+    /// The job was cancelled: leave it so.
+    pub cancelled: bool,
+}
+
+impl Failure {
+    fn permanent(message: impl Into<String>) -> Self {
+        Self { message: message.into(), permanent: true, cancelled: false }
+    }
+
+    fn transient(message: impl std::fmt::Display) -> Self {
+        Self { message: message.to_string(), permanent: false, cancelled: false }
+    }
+}
+
+impl From<sea_orm::DbErr> for Failure {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::transient(format!("database: {e}"))
+    }
+}
+
+pub async fn remove_from_indexes(engines: &Engines, tenant_id: Uuid, document_id: Uuid) -> Result<(), Failure> {
+    let fulltext = engines.fulltext.clone();
+    tokio::task::spawn_blocking(move || fulltext.delete_document(document_id))
+        .await
+        .map_err(Failure::transient)?
+        .map_err(Failure::transient)?;
+    engines.vectors.delete_document(tenant_id, document_id).await.map_err(Failure::transient)
+}
+
+async fn set_status(ctx: &AppContext, id: Uuid, status: &str, error: Option<&str>) -> Result<(), sea_orm::DbErr> {
+    document::Entity::update_many()
+        .col_expr(document::Column::Status, Expr::value(status))
+        .col_expr(document::Column::Error, Expr::value(error.map(str::to_owned)))
+        .col_expr(document::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(document::Column::Id.eq(id))
+        .exec(&ctx.db)
+        .await?;
+    Ok(())
+}
+
+async fn report(ctx: &AppContext, job: &job::Model, stage: &str, done: usize, total: usize) -> Result<(), Failure> {
+    let alive = jobs::progress(
+        &ctx.db,
+        job.id,
+        stage,
+        i64::try_from(done).unwrap_or(i64::MAX),
+        i64::try_from(total).unwrap_or(i64::MAX),
+    )
+    .await?;
+    if alive {
+        Ok(())
+    } else {
+        Err(Failure { message: "cancelled".to_owned(), permanent: true, cancelled: true })
+    }
+}
+
+/// Runs one ingestion attempt for `job` (kind `ingest_document`).
+pub async fn ingest(ctx: &AppContext, job: &job::Model) -> Result<(), Failure> {
+    let engines = ctx.engines().map_err(|_| Failure::transient("engines are not open yet"))?;
+    let Some(document_id) = job.target_id else { return Err(Failure::permanent("the job names no document")) };
+    let Some(doc) = document::Entity::find_by_id(document_id)
+        .filter(document::Column::TenantId.eq(job.tenant_id))
+        .one(&ctx.db)
+        .await?
+    else {
+        return Ok(()); // deleted meanwhile: nothing left to do
+    };
+    let kb = knowledge_base::Entity::find_by_id(doc.kb_id)
+        .one(&ctx.db)
+        .await?
+        .ok_or_else(|| Failure::permanent("the knowledge base was deleted"))?;
+    set_status(ctx, doc.id, "processing", None).await?;
+
+    // An earlier attempt may have written some of this document: start clean.
+    remove_from_indexes(engines, doc.tenant_id, doc.id).await?;
+    report(ctx, job, "parsing", 0, 0).await?;
+    let bytes = engines
+        .blobs
+        .get(&doc.sha256)
+        .await
+        .map_err(|e| Failure::permanent(format!("the stored file is missing: {e}")))?;
+    let kind = DocumentKind::ALL
+        .into_iter()
+        .find(|k| Some(k.as_str()) == doc.kind.as_deref())
+        .ok_or_else(|| Failure::permanent("unknown document type"))?;
+    let limits = Limits { max_pages: ctx.settings.max_pages, ..Limits::default() };
+    let parsing = tokio::task::spawn_blocking(move || parse::parse(&bytes, kind, &limits));
+    let parsed = tokio::time::timeout(PARSE_TIMEOUT, parsing)
+        .await
+        .map_err(|_| {
+            Failure::permanent(format!(
+                "parsing took longer than {} s; the file may be damaged",
+                PARSE_TIMEOUT.as_secs()
+            ))
+        })?
+        .map_err(|e| Failure::permanent(format!("the parser failed: {e}")))?
+        .map_err(|e| Failure::permanent(e.to_string()))?;
+
+    let embedder = engines.embedder().await.map_err(|e| match e {
+        EmbedError::Unavailable(m) => Failure::permanent(format!("the embedding model is unavailable: {m}")),
+        other => Failure::transient(other),
+    })?;
+    report(ctx, job, "chunking", 0, 0).await?;
+    let config = ChunkConfig {
+        max_tokens: usize::try_from(kb.chunk_max_tokens).unwrap_or(200),
+        overlap_tokens: usize::try_from(kb.chunk_overlap_tokens).unwrap_or(0),
+    };
+    let pages = parsed.pages;
+    let counter_source = embedder.clone();
+    let pieces = tokio::task::spawn_blocking(move || crate::chunk::chunk(&parsed, &config, counter_source.tokens()))
+        .await
+        .map_err(|e| Failure::permanent(format!("chunking failed: {e}")))?;
+    if pieces.is_empty() {
+        return Err(Failure::permanent("the document has no text"));
+    }
+
+    let total = pieces.len();
+    report(ctx, job, "embedding", 0, total).await?;
+    let mut vectors = Vec::with_capacity(total);
+    for batch in pieces.chunks(EMBED_BATCH) {
+        let embedded =
+            embedder.embed(batch.iter().map(|c| c.text.clone()).collect()).await.map_err(Failure::transient)?;
+        vectors.extend(embedded);
+        report(ctx, job, "embedding", vectors.len(), total).await?;
+    }
+
+    report(ctx, job, "indexing", total, total).await?;
+    let ids: Vec<Uuid> = pieces.iter().map(|_| Uuid::now_v7()).collect();
+    let texts: Vec<ChunkText> = pieces
+        .iter()
+        .zip(&ids)
+        .map(|(c, id)| ChunkText {
+            chunk_id: *id,
+            tenant_id: doc.tenant_id,
+            kb_id: doc.kb_id,
+            document_id: doc.id,
+            text: c.text.clone(),
+        })
+        .collect();
+    let fulltext = engines.fulltext.clone();
+    tokio::task::spawn_blocking(move || fulltext.add(&texts))
+        .await
+        .map_err(Failure::transient)?
+        .map_err(Failure::transient)?;
+    let points = ids
+        .iter()
+        .zip(vectors)
+        .map(|(id, vector)| VectorPoint {
+            chunk_id: *id,
+            tenant_id: doc.tenant_id,
+            kb_id: doc.kb_id,
+            document_id: doc.id,
+            vector,
+        })
+        .collect();
+    engines.vectors.upsert(points).await.map_err(Failure::transient)?;
+
+    let now = Utc::now();
+    let txn = ctx.db.begin().await?;
+    chunk::Entity::delete_many().filter(chunk::Column::DocumentId.eq(doc.id)).exec(&txn).await?;
+    let rows = pieces.iter().zip(&ids).map(|(c, id)| chunk::ActiveModel {
+        id: Set(*id),
+        tenant_id: Set(doc.tenant_id),
+        kb_id: Set(doc.kb_id),
+        document_id: Set(doc.id),
+        idx: Set(i32::try_from(c.index).unwrap_or(i32::MAX)),
+        text: Set(c.text.clone()),
+        pages: Set(serde_json::json!(c.pages)),
+        headings: Set(serde_json::json!(c.headings)),
+        start_char: Set(i32::try_from(c.start).unwrap_or(i32::MAX)),
+        end_char: Set(i32::try_from(c.end).unwrap_or(i32::MAX)),
+        tokens: Set(i32::try_from(c.tokens).unwrap_or(i32::MAX)),
+        created_at: Set(now),
+    });
+    // Large documents: insert in slices so no statement exceeds the driver's parameter limit.
+    let rows: Vec<chunk::ActiveModel> = rows.collect();
+    for slice in rows.chunks(500) {
+        chunk::Entity::insert_many(slice.to_vec()).exec(&txn).await?;
+    }
+    let mut active: document::ActiveModel = doc.clone().into();
+    active.status = Set("ready".to_owned());
+    active.error = Set(None);
+    active.pages = Set(pages.and_then(|p| i32::try_from(p).ok()));
+    active.chunk_count = Set(i32::try_from(total).unwrap_or(i32::MAX));
+    active.updated_at = Set(now);
+    active.update(&txn).await?;
+    record_event(
+        &txn,
+        doc.tenant_id,
+        "document.ingested",
+        serde_json::json!({ "documentId": doc.id, "knowledgeBaseId": doc.kb_id, "chunks": total }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+pub async fn record_event<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    tenant_id: Uuid,
+    kind: &str,
+    payload: serde_json::Value,
+) -> Result<(), sea_orm::DbErr> {
+    outbox_event::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(tenant_id),
+        kind: Set(kind.to_owned()),
+        payload: Set(payload),
+        created_at: Set(Utc::now()),
+        delivered_at: Set(None),
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+/// Marks the document failed with the reason (after the last attempt or a permanent error).
+pub async fn mark_failed(ctx: &AppContext, job: &job::Model, message: &str) -> Result<(), sea_orm::DbErr> {
+    let Some(id) = job.target_id else { return Ok(()) };
+    set_status(ctx, id, "failed", Some(message)).await?;
+    record_event(&ctx.db, job.tenant_id, "document.failed", serde_json::json!({ "documentId": id, "error": message }))
+        .await
+}

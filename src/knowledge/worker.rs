@@ -1,0 +1,83 @@
+//! The job worker pool: each worker claims a job, runs it, records the outcome, and waits for
+//! a wake-up (or a short poll) when there is nothing to do. A panic in a job is caught and
+//! counted as a failed attempt; the worker goes on.
+
+use std::panic::AssertUnwindSafe;
+use std::time::Duration;
+
+use actix_web::web::Data;
+use futures_util::FutureExt;
+
+use crate::context::AppContext;
+use crate::jobs;
+use crate::knowledge::pipeline;
+
+/// Starts `LECTERN_WORKERS` workers on the current runtime.
+pub fn spawn_pool(ctx: Data<AppContext>) {
+    for n in 0..ctx.settings.workers {
+        let name = format!("{}-{}-{n}", hostname(), std::process::id());
+        tokio::spawn(run(ctx.clone(), name));
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_owned()).unwrap_or_else(|_| "lectern".to_owned())
+}
+
+/// Tells idle workers that a job was queued.
+pub fn wake(ctx: &AppContext) {
+    ctx.job_signal.notify_waiters();
+}
+
+async fn run(ctx: Data<AppContext>, name: String) {
+    loop {
+        match jobs::claim(&ctx.db, &name).await {
+            Ok(Some(job)) => process(&ctx, job).await,
+            Ok(None) => {
+                tokio::select! {
+                    () = ctx.job_signal.notified() => {}
+                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+            }
+            Err(error) => {
+                tracing::warn!(worker = %name, %error, "claiming a job failed");
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+        }
+    }
+}
+
+async fn process(ctx: &AppContext, job: entity::job::Model) {
+    let span =
+        tracing::info_span!("job", job_id = %job.id, kind = %job.kind, attempt = job.attempts, tenant = %job.tenant_id);
+    let _entered = span.enter();
+    let outcome = match job.kind.as_str() {
+        "ingest_document" => AssertUnwindSafe(pipeline::ingest(ctx, &job)).catch_unwind().await,
+        other => Ok(Err(pipeline::Failure {
+            message: format!("unknown job kind {other}"),
+            permanent: true,
+            cancelled: false,
+        })),
+    };
+    let result = match outcome {
+        Ok(Ok(())) => jobs::succeed(&ctx.db, job.id).await,
+        Ok(Err(failure)) if failure.cancelled => pipeline::mark_failed(ctx, &job, "cancelled").await,
+        Ok(Err(failure)) => {
+            let last = failure.permanent || job.attempts >= job.max_attempts;
+            tracing::warn!(error = %failure.message, permanent = failure.permanent, "job attempt failed");
+            if last {
+                if let Err(e) = pipeline::mark_failed(ctx, &job, &failure.message).await {
+                    tracing::error!(error = %e, "recording the failure failed");
+                }
+            }
+            jobs::fail(&ctx.db, &job, &failure.message, failure.permanent).await
+        }
+        Err(_) => {
+            tracing::error!("job panicked");
+            jobs::fail(&ctx.db, &job, "internal error while processing", false).await
+        }
+    };
+    if let Err(error) = result {
+        tracing::error!(%error, "recording the job outcome failed; its lease will expire and it will run again");
+    }
+}

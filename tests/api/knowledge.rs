@@ -1,0 +1,271 @@
+//! Knowledge bases and the ingestion pipeline, end to end on real documents.
+
+use std::time::Duration;
+
+use reqwest::multipart::{Form, Part};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{json, spawn_app, spawn_app_env, TestApp};
+
+fn shared(rel: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/../shared/data/{rel}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+impl TestApp {
+    pub async fn upload(&self, token: &str, kb: &str, files: Vec<(&str, Vec<u8>)>, query: &str) -> reqwest::Response {
+        let mut form = Form::new();
+        for (name, bytes) in files {
+            form = form.part("file", Part::bytes(bytes).file_name(name.to_owned()));
+        }
+        self.client
+            .post(self.url(&format!("/v1/knowledge-bases/{kb}/documents{query}")))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Polls a job until it leaves queued/running (60 s at most) and returns it.
+    pub async fn wait_for_job(&self, token: &str, job: &str) -> Value {
+        for _ in 0..600 {
+            let view = json(self.call(Method::GET, &format!("/v1/jobs/{job}"), token, None, None).await).await;
+            if !["queued", "running"].contains(&view["status"].as_str().unwrap_or_default()) {
+                return view;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("job {job} did not finish");
+    }
+}
+
+async fn kb(app: &TestApp, token: &str) -> String {
+    app.create("/v1/knowledge-bases", token, "", json!({"name": "Manuals"})).await
+}
+
+#[tokio::test]
+async fn a_pdf_and_a_docx_become_ready_with_chunks_pages_and_their_original_bytes() {
+    let app = spawn_app().await;
+    let (token, _) = app.bootstrap().await;
+    let kb = kb(&app, &token).await;
+    let pdf = shared("pdfs/sf__pdflatex-4-pages.pdf");
+
+    let accepted = app.upload(&token, &kb, vec![("four-pages.pdf", pdf.clone())], "").await;
+    assert_eq!(accepted.status(), 202);
+    let accepted = json(accepted).await;
+    assert_eq!(accepted["document"]["status"], "queued");
+    assert_eq!(accepted["document"]["kind"], "pdf");
+    let job = app.wait_for_job(&token, accepted["job"]["id"].as_str().unwrap()).await;
+    assert_eq!((job["status"].as_str(), job["progress"].as_u64()), (Some("succeeded"), Some(100)), "{job}");
+
+    let doc_id = accepted["document"]["id"].as_str().unwrap();
+    let doc =
+        json(app.call(Method::GET, &format!("/v1/knowledge-bases/{kb}/documents/{doc_id}"), &token, None, None).await)
+            .await;
+    assert_eq!((doc["status"].as_str(), doc["pages"].as_u64()), (Some("ready"), Some(4)), "{doc}");
+    let chunk_count = doc["chunkCount"].as_u64().unwrap();
+    assert!(chunk_count >= 5, "{doc}");
+
+    let chunks = json(
+        app.call(
+            Method::GET,
+            &format!("/v1/knowledge-bases/{kb}/documents/{doc_id}/chunks?limit=100"),
+            &token,
+            None,
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(chunks["pagination"]["total"].as_u64(), Some(chunk_count));
+    let first = &chunks["data"][0];
+    assert_eq!(first["index"], 0);
+    assert_eq!(first["pages"], json!([1]));
+    assert!(first["tokens"].as_u64().unwrap() <= 200);
+    assert!(chunks["data"].as_array().unwrap().last().unwrap()["pages"].as_array().unwrap().contains(&json!(4)));
+
+    let content = app
+        .call(Method::GET, &format!("/v1/knowledge-bases/{kb}/documents/{doc_id}/content"), &token, None, None)
+        .await;
+    assert_eq!(content.headers()["content-type"], "application/pdf");
+    assert_eq!(content.bytes().await.unwrap().to_vec(), pdf);
+
+    let docx = app.upload(&token, &kb, vec![("tables.docx", shared("docs/docx/mammoth__tables.docx"))], "").await;
+    let docx = json(docx).await;
+    let job = app.wait_for_job(&token, docx["job"]["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let summary = json(app.call(Method::GET, &format!("/v1/knowledge-bases/{kb}"), &token, None, None).await).await;
+    assert_eq!(summary["documents"], 2);
+    assert_eq!(summary["status"]["ready"], 2);
+    assert_eq!(summary["chunks"].as_u64(), Some(chunk_count + 1));
+}
+
+#[tokio::test]
+async fn in_one_upload_bad_files_are_rejected_or_fail_with_reasons_and_good_ones_succeed() {
+    let app = spawn_app().await;
+    let (token, _) = app.bootstrap().await;
+    let kb = kb(&app, &token).await;
+    let files = vec![
+        ("photo.pdf", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec()),
+        ("empty.txt", Vec::new()),
+        ("locked.pdf", shared("pdfs/pypdf__r4-aes-user-password.pdf")),
+        ("truncated.pdf", shared("pdfs/pypdf__crazyones.pdf")[..400].to_vec()),
+        ("notes.md", b"# Notes\n\nThe staging server restarts every night at two.\n".to_vec()),
+    ];
+    let response = app.upload(&token, &kb, files, "").await;
+    assert_eq!(response.status(), 202);
+    let results = json(response).await;
+    let rejected: Vec<(&str, &str)> = results["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["file"].as_str().unwrap(), r["error"].as_str().unwrap()))
+        .collect();
+    assert_eq!(rejected, [("photo.pdf", "UNSUPPORTED_MEDIA_TYPE"), ("empty.txt", "UNPROCESSABLE_ENTITY")]);
+    let accepted = results["accepted"].as_array().unwrap();
+    assert_eq!(accepted.len(), 3);
+    let mut outcomes = Vec::new();
+    for item in accepted {
+        let job = app.wait_for_job(&token, item["job"]["id"].as_str().unwrap()).await;
+        let doc = json(
+            app.call(
+                Method::GET,
+                &format!("/v1/knowledge-bases/{kb}/documents/{}", item["document"]["id"].as_str().unwrap()),
+                &token,
+                None,
+                None,
+            )
+            .await,
+        )
+        .await;
+        outcomes.push((
+            doc["title"].as_str().unwrap().to_owned(),
+            job["status"].as_str().unwrap().to_owned(),
+            doc["status"].as_str().unwrap().to_owned(),
+            doc["error"].clone(),
+        ));
+    }
+    assert_eq!(outcomes[0].1, "failed");
+    assert_eq!(outcomes[0].3, json!("the PDF is encrypted with a password; upload it without the password"));
+    assert_eq!((outcomes[1].1.as_str(), outcomes[1].2.as_str()), ("failed", "failed"));
+    assert!(outcomes[1].3.as_str().unwrap().len() > 10, "a reason: {:?}", outcomes[1].3);
+    assert_eq!(
+        (outcomes[2].1.as_str(), outcomes[2].2.as_str()),
+        ("succeeded", "ready"),
+        "the good file is not held back"
+    );
+    assert_eq!(app.get("/health").await.status(), 200);
+
+    let failed = json(
+        app.call(Method::GET, &format!("/v1/knowledge-bases/{kb}/documents?status=failed"), &token, None, None).await,
+    )
+    .await;
+    assert_eq!(failed["pagination"]["total"], 2);
+}
+
+#[tokio::test]
+async fn single_file_errors_answer_with_their_status_and_duplicates_are_caught() {
+    let app = spawn_app_env(&[("LECTERN_MAX_UPLOAD_BYTES", "20000")]).await;
+    let (token, _) = app.bootstrap().await;
+    let kb = kb(&app, &token).await;
+
+    let unsupported = app.upload(&token, &kb, vec![("x.pdf", vec![0u8, 159, 146, 150, 1, 2, 3])], "").await;
+    assert_eq!(unsupported.status(), 415);
+    let body = json(unsupported).await;
+    assert_eq!(body["details"]["supported"], json!(["pdf", "docx", "html", "markdown", "text", "csv", "json"]));
+    let big = app.upload(&token, &kb, vec![("big.txt", vec![b'a'; 30_000])], "").await;
+    assert_eq!(big.status(), 413);
+    assert_eq!(json(big).await["details"]["limitBytes"], 20000);
+
+    let text = b"Lectern keeps every chunk in the database.".to_vec();
+    let first = json(app.upload(&token, &kb, vec![("a.txt", text.clone())], "").await).await;
+    let again = app.upload(&token, &kb, vec![("b.txt", text.clone())], "").await;
+    assert_eq!(again.status(), 409);
+    assert_eq!(json(again).await["details"]["documentId"], first["document"]["id"]);
+    assert_eq!(app.upload(&token, &kb, vec![("b.txt", text)], "?allowDuplicate=true").await.status(), 202);
+
+    let pasted = app
+        .call(
+            Method::POST,
+            &format!("/v1/knowledge-bases/{kb}/documents"),
+            &token,
+            None,
+            Some(json!({"text": "# Runbook\n\nRestart with care.", "title": "runbook.md"})),
+        )
+        .await;
+    assert_eq!(pasted.status(), 202);
+    let pasted = json(pasted).await;
+    assert_eq!(
+        (pasted["document"]["kind"].as_str(), pasted["document"]["sourceKind"].as_str()),
+        (Some("markdown"), Some("text"))
+    );
+    let job = app.wait_for_job(&token, pasted["job"]["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "succeeded");
+    let chunks = json(
+        app.call(
+            Method::GET,
+            &format!("/v1/knowledge-bases/{kb}/documents/{}/chunks", pasted["document"]["id"].as_str().unwrap()),
+            &token,
+            None,
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(chunks["data"][0]["headings"], json!(["Runbook"]));
+}
+
+#[tokio::test]
+async fn deleting_and_reindexing_documents_and_knowledge_bases() {
+    let app = spawn_app().await;
+    let (token, _) = app.bootstrap().await;
+    let kb = kb(&app, &token).await;
+    let accepted =
+        json(app.upload(&token, &kb, vec![("crazy.pdf", shared("pdfs/pypdf__crazyones.pdf"))], "").await).await;
+    let doc = accepted["document"]["id"].as_str().unwrap().to_owned();
+    app.wait_for_job(&token, accepted["job"]["id"].as_str().unwrap()).await;
+    let chunks_before = json(
+        app.call(Method::GET, &format!("/v1/knowledge-bases/{kb}/documents/{doc}/chunks"), &token, None, None).await,
+    )
+    .await["pagination"]["total"]
+        .clone();
+
+    let reindex =
+        app.call(Method::POST, &format!("/v1/knowledge-bases/{kb}/documents/{doc}/reindex"), &token, None, None).await;
+    assert_eq!(reindex.status(), 202);
+    let job = app.wait_for_job(&token, json(reindex).await["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "succeeded");
+    let chunks_after = json(
+        app.call(Method::GET, &format!("/v1/knowledge-bases/{kb}/documents/{doc}/chunks"), &token, None, None).await,
+    )
+    .await["pagination"]["total"]
+        .clone();
+    assert_eq!(chunks_before, chunks_after, "a repeat replaces, never duplicates");
+
+    let patched = app
+        .call(
+            Method::PATCH,
+            &format!("/v1/knowledge-bases/{kb}/documents/{doc}"),
+            &token,
+            None,
+            Some(json!({"title": "Crazy ones", "metadata": {"lang": "en"}})),
+        )
+        .await;
+    assert_eq!(json(patched).await["metadata"], json!({"lang": "en"}));
+
+    assert_eq!(
+        app.call(Method::DELETE, &format!("/v1/knowledge-bases/{kb}/documents/{doc}"), &token, None, None)
+            .await
+            .status(),
+        204
+    );
+    assert_eq!(
+        app.call(Method::GET, &format!("/v1/knowledge-bases/{kb}/documents/{doc}"), &token, None, None).await.status(),
+        404
+    );
+    assert_eq!(app.call(Method::DELETE, &format!("/v1/knowledge-bases/{kb}"), &token, None, None).await.status(), 204);
+    assert_eq!(app.call(Method::GET, &format!("/v1/knowledge-bases/{kb}"), &token, None, None).await.status(), 404);
+    let jobs = json(app.call(Method::GET, "/v1/jobs?status=succeeded", &token, None, None).await).await;
+    assert_eq!(jobs["pagination"]["total"], 2);
+}
