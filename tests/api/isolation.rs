@@ -16,6 +16,9 @@ struct Foreign {
     member: String,
     invite: String,
     group: String,
+    kb: String,
+    document: String,
+    job: String,
 }
 
 async fn tenant_b_with_things(app: &TestApp, b: &Tenant) -> Foreign {
@@ -41,7 +44,22 @@ async fn tenant_b_with_things(app: &TestApp, b: &Tenant) -> Foreign {
         )
         .await;
     assert_eq!(added.status(), 200);
-    Foreign { tenant: b.id.clone(), site, api_key, member, invite, group }
+    let kb = app.create("/v1/knowledge-bases", &b.owner, &b.id, json!({"name": "B knowledge"})).await;
+    let added = app
+        .call(
+            Method::POST,
+            &format!("/v1/knowledge-bases/{kb}/documents"),
+            &b.owner,
+            Some(&b.id),
+            Some(json!({"text": "B's secret plans.", "title": "plans"})),
+        )
+        .await;
+    assert_eq!(added.status(), 202);
+    let added = json(added).await;
+    let (document, job) =
+        (added["document"]["id"].as_str().unwrap().to_owned(), added["job"]["id"].as_str().unwrap().to_owned());
+    app.wait_for_job(&b.owner, &job).await;
+    Foreign { tenant: b.id.clone(), site, api_key, member, invite, group, kb, document, job }
 }
 
 fn foreign_calls(f: &Foreign) -> Vec<(Method, String, Option<Value>)> {
@@ -62,6 +80,23 @@ fn foreign_calls(f: &Foreign) -> Vec<(Method, String, Option<Value>)> {
         (Method::DELETE, format!("/v1/groups/{}", f.group), None),
         (Method::POST, format!("/v1/groups/{}/members", f.group), Some(json!({"userId": f.member}))),
         (Method::DELETE, format!("/v1/groups/{}/members/{}", f.group, f.member), None),
+        (Method::GET, format!("/v1/knowledge-bases/{}", f.kb), None),
+        (Method::PATCH, format!("/v1/knowledge-bases/{}", f.kb), Some(json!({"name": "pwned"}))),
+        (Method::DELETE, format!("/v1/knowledge-bases/{}", f.kb), None),
+        (Method::GET, format!("/v1/knowledge-bases/{}/documents", f.kb), None),
+        (Method::POST, format!("/v1/knowledge-bases/{}/documents", f.kb), Some(json!({"text": "planted"}))),
+        (Method::GET, format!("/v1/knowledge-bases/{}/documents/{}", f.kb, f.document), None),
+        (
+            Method::PATCH,
+            format!("/v1/knowledge-bases/{}/documents/{}", f.kb, f.document),
+            Some(json!({"title": "pwned"})),
+        ),
+        (Method::DELETE, format!("/v1/knowledge-bases/{}/documents/{}", f.kb, f.document), None),
+        (Method::GET, format!("/v1/knowledge-bases/{}/documents/{}/chunks", f.kb, f.document), None),
+        (Method::GET, format!("/v1/knowledge-bases/{}/documents/{}/content", f.kb, f.document), None),
+        (Method::POST, format!("/v1/knowledge-bases/{}/documents/{}/reindex", f.kb, f.document), None),
+        (Method::GET, format!("/v1/jobs/{}", f.job), None),
+        (Method::POST, format!("/v1/jobs/{}/cancel", f.job), None),
         // Ids in bodies: limiting an invitation or a group to B's site.
         (
             Method::POST,
@@ -92,6 +127,10 @@ async fn another_tenants_ids_are_404_everywhere_and_nothing_changes() {
     let own_group = app.create("/v1/groups", &a.owner, &a.id, json!({"name": "A team", "role": "viewer"})).await;
     calls.push((Method::POST, format!("/v1/groups/{own_group}/members"), Some(json!({"userId": foreign.member}))));
     calls.push((Method::PATCH, format!("/v1/groups/{own_group}"), Some(json!({"siteIds": [foreign.site]}))));
+    // B's document through A's own knowledge base.
+    let own_kb = app.create("/v1/knowledge-bases", &a.owner, &a.id, json!({"name": "A knowledge"})).await;
+    calls.push((Method::GET, format!("/v1/knowledge-bases/{own_kb}/documents/{}", foreign.document), None));
+    calls.push((Method::DELETE, format!("/v1/knowledge-bases/{own_kb}/documents/{}", foreign.document), None));
 
     for (method, path, body) in calls {
         // With and without naming tenant A explicitly.
@@ -133,6 +172,22 @@ async fn another_tenants_ids_are_404_everywhere_and_nothing_changes() {
     assert_eq!(a_groups["pagination"]["total"], 1, "nothing was created in A from B's ids");
     assert_eq!(a_groups["data"][0]["memberIds"], json!([]));
     assert_eq!(a_groups["data"][0]["siteIds"], Value::Null);
+    let doc = json(
+        app.call(
+            Method::GET,
+            &format!("/v1/knowledge-bases/{}/documents/{}", foreign.kb, foreign.document),
+            &b.owner,
+            Some(&b.id),
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((doc["title"].as_str(), doc["status"].as_str()), (Some("plans"), Some("ready")));
+    let kb =
+        json(app.call(Method::GET, &format!("/v1/knowledge-bases/{}", foreign.kb), &b.owner, Some(&b.id), None).await)
+            .await;
+    assert_eq!((kb["name"].as_str(), kb["documents"].as_u64()), (Some("B knowledge"), Some(1)));
 }
 
 #[tokio::test]
