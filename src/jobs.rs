@@ -17,8 +17,10 @@ use uuid::Uuid;
 
 use entity::job;
 
-/// How long a claim lasts without a progress report.
-pub const LEASE_SECONDS: i64 = 60;
+/// How long a claim lasts without a progress report (`LECTERN_JOB_LEASE_SECS`).
+pub fn lease(settings: &crate::settings::Settings) -> Duration {
+    Duration::seconds(i64::try_from(settings.job_lease.as_secs()).unwrap_or(60))
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobKind {
@@ -112,10 +114,10 @@ pub async fn enqueue<C: ConnectionTrait>(
 }
 
 /// Claims the oldest runnable job (queued and due, or running with an expired lease).
-pub async fn claim<C: ConnectionTrait>(conn: &C, worker: &str) -> Result<Option<job::Model>, DbErr> {
+pub async fn claim<C: ConnectionTrait>(conn: &C, worker: &str, lease: Duration) -> Result<Option<job::Model>, DbErr> {
     let backend = conn.get_database_backend();
     let now = Utc::now();
-    let until = now + Duration::seconds(LEASE_SECONDS);
+    let until = now + lease;
     let (sql, values) = match backend {
         DatabaseBackend::Postgres => (
             "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_until = $1, locked_by = $2, updated_at = $3 \
@@ -140,13 +142,14 @@ pub async fn progress<C: ConnectionTrait>(
     stage: &str,
     done: i64,
     total: i64,
+    lease: Duration,
 ) -> Result<bool, DbErr> {
     let now = Utc::now();
     let updated = job::Entity::update_many()
         .col_expr(job::Column::Stage, Expr::value(stage))
         .col_expr(job::Column::Done, Expr::value(done))
         .col_expr(job::Column::Total, Expr::value(total))
-        .col_expr(job::Column::LockedUntil, Expr::value(now + Duration::seconds(LEASE_SECONDS)))
+        .col_expr(job::Column::LockedUntil, Expr::value(now + lease))
         .col_expr(job::Column::UpdatedAt, Expr::value(now))
         .filter(job::Column::Id.eq(id))
         .filter(job::Column::Status.eq("running"))
@@ -243,16 +246,16 @@ mod tests {
         let db = memory_db().await;
         let t = tenant(&db).await;
         let queued = enqueue(&db, t, JobKind::IngestDocument, Uuid::now_v7()).await.unwrap();
-        let claimed = claim(&db, "w1").await.unwrap().unwrap();
+        let claimed = claim(&db, "w1", Duration::seconds(60)).await.unwrap().unwrap();
         assert_eq!((claimed.id, claimed.status.as_str(), claimed.attempts), (queued.id, "running", 1));
-        assert!(claim(&db, "w2").await.unwrap().is_none(), "leased");
+        assert!(claim(&db, "w2", Duration::seconds(60)).await.unwrap().is_none(), "leased");
         // The worker crashed: once the lease has passed, another worker takes the job.
         job::Entity::update_many()
             .col_expr(job::Column::LockedUntil, Expr::value(Utc::now() - Duration::seconds(1)))
             .exec(&db)
             .await
             .unwrap();
-        let again = claim(&db, "w2").await.unwrap().unwrap();
+        let again = claim(&db, "w2", Duration::seconds(60)).await.unwrap().unwrap();
         assert_eq!((again.id, again.attempts, again.locked_by.as_deref()), (queued.id, 2, Some("w2")));
     }
 
@@ -261,16 +264,16 @@ mod tests {
         let db = memory_db().await;
         let t = tenant(&db).await;
         enqueue(&db, t, JobKind::IngestDocument, Uuid::now_v7()).await.unwrap();
-        let running = claim(&db, "w").await.unwrap().unwrap();
+        let running = claim(&db, "w", Duration::seconds(60)).await.unwrap().unwrap();
         fail(&db, &running, "upstream timeout", false).await.unwrap();
         let row = job::Entity::find_by_id(running.id).one(&db).await.unwrap().unwrap();
         assert_eq!(row.status, "queued");
         assert!(row.run_after > Utc::now(), "not before the backoff");
-        assert!(claim(&db, "w").await.unwrap().is_none());
+        assert!(claim(&db, "w", Duration::seconds(60)).await.unwrap().is_none());
 
         enqueue(&db, t, JobKind::IngestDocument, Uuid::now_v7()).await.unwrap();
-        let second = claim(&db, "w").await.unwrap().unwrap();
-        assert!(progress(&db, second.id, "embedding", 3, 10).await.unwrap());
+        let second = claim(&db, "w", Duration::seconds(60)).await.unwrap().unwrap();
+        assert!(progress(&db, second.id, "embedding", 3, 10, Duration::seconds(60)).await.unwrap());
         fail(&db, &second, "not a PDF", true).await.unwrap();
         let row = job::Entity::find_by_id(second.id).one(&db).await.unwrap().unwrap();
         assert_eq!((row.status.as_str(), row.error.as_deref()), ("failed", Some("not a PDF")));
@@ -282,9 +285,9 @@ mod tests {
         let db = memory_db().await;
         let t = tenant(&db).await;
         enqueue(&db, t, JobKind::IngestDocument, Uuid::now_v7()).await.unwrap();
-        let running = claim(&db, "w").await.unwrap().unwrap();
+        let running = claim(&db, "w", Duration::seconds(60)).await.unwrap().unwrap();
         assert!(cancel(&db, running.id).await.unwrap());
-        assert!(!progress(&db, running.id, "embedding", 1, 2).await.unwrap());
+        assert!(!progress(&db, running.id, "embedding", 1, 2, Duration::seconds(60)).await.unwrap());
         succeed(&db, running.id).await.unwrap();
         let row = job::Entity::find_by_id(running.id).one(&db).await.unwrap().unwrap();
         assert_eq!(row.status, "cancelled", "a late success does not undo the cancel");

@@ -107,6 +107,9 @@ pub struct Settings {
     pub max_pages: u32,
     /// `LECTERN_WORKERS`: background job workers (parsing and embedding).
     pub workers: usize,
+    /// `LECTERN_JOB_LEASE_SECS`: how long a worker holds a job without reporting progress;
+    /// after a crash, its jobs run again once this has passed.
+    pub job_lease: Duration,
     /// Login providers: Google, GitHub and a generic OIDC issuer, each when its client id is set.
     pub oauth_providers: Vec<OAuthProvider>,
 }
@@ -284,6 +287,7 @@ impl Settings {
             )?,
             max_pages: number(&var, "LECTERN_MAX_PAGES", 2000, 1..=100_000)?,
             workers: number(&var, "LECTERN_WORKERS", 2, 1..=64)?,
+            job_lease: Duration::from_secs(number(&var, "LECTERN_JOB_LEASE_SECS", 60, 2..=3600)?),
             data_dir,
         })
     }

@@ -80,6 +80,7 @@ async fn report(ctx: &AppContext, job: &job::Model, stage: &str, done: usize, to
         stage,
         i64::try_from(done).unwrap_or(i64::MAX),
         i64::try_from(total).unwrap_or(i64::MAX),
+        jobs::lease(&ctx.settings),
     )
     .await?;
     if alive {

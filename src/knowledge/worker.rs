@@ -31,7 +31,7 @@ pub fn wake(ctx: &AppContext) {
 
 async fn run(ctx: Data<AppContext>, name: String) {
     loop {
-        match jobs::claim(&ctx.db, &name).await {
+        match jobs::claim(&ctx.db, &name, jobs::lease(&ctx.settings)).await {
             Ok(Some(job)) => process(&ctx, job).await,
             Ok(None) => {
                 tokio::select! {

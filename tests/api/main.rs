@@ -8,6 +8,7 @@ mod admin_cli;
 mod api_keys;
 mod auth;
 mod cli;
+mod crash;
 mod docs;
 mod errors;
 mod fake_oauth;

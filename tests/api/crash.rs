@@ -1,0 +1,189 @@
+//! SIGKILL in the middle of ingesting a batch, then a restart: every document ends ready or
+//! failed with a reason, no chunk is duplicated, and both indexes hold exactly the chunk rows.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use reqwest::multipart::{Form, Part};
+use serde_json::{json, Value};
+
+use crate::helpers::fresh_database_url;
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+fn start(dir: &Path, database_url: &str) -> Server {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_lectern"));
+    command.env_clear();
+    for key in ["PATH", "HOME", "LECTERN_MODELS_DIR", "ORT_DYLIB_PATH"] {
+        if let Ok(value) = std::env::var(key) {
+            command.env(key, value);
+        }
+    }
+    let mut child = command
+        .env("DATABASE_URL", database_url)
+        .env("LECTERN_JOB_LEASE_SECS", "2")
+        .env("LECTERN_WORKERS", "1")
+        .args(["serve", "--addr", "127.0.0.1:0", "--log-format", "json"])
+        .arg("--data-dir")
+        .arg(dir)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let port = loop {
+        let line = lines.next().expect("server exited before listening").unwrap();
+        if line.contains("\"listening\"") {
+            let event: Value = serde_json::from_str(&line).unwrap();
+            break event["addr"].as_str().unwrap().rsplit(':').next().unwrap().to_owned();
+        }
+    };
+    // Keep draining the log so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Server { child, base: format!("http://127.0.0.1:{port}") }
+}
+
+async fn ready(client: &reqwest::Client, base: &str) {
+    for _ in 0..200 {
+        if client.get(format!("{base}/health/ready")).send().await.is_ok_and(|r| r.status() == 200) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("server not ready");
+}
+
+async fn get(client: &reqwest::Client, url: String, token: &str) -> Value {
+    client.get(url).bearer_auth(token).send().await.unwrap().json().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_killed_server_finishes_every_document_on_restart_without_duplicates_or_orphans() {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url =
+        fresh_database_url().await.unwrap_or_else(|| format!("sqlite://{}/lectern.db?mode=rwc", dir.path().display()));
+    let client = reqwest::Client::new();
+    let first = start(dir.path(), &database_url);
+    ready(&client, &first.base).await;
+
+    let setup = json!({"email": "crash@example.com", "name": "Crash", "password": "quiet lantern harbor", "tenant": {"name": "Crash"}});
+    client.post(format!("{}/v1/auth/setup", first.base)).json(&setup).send().await.unwrap();
+    let login: Value = client
+        .post(format!("{}/v1/auth/login", first.base))
+        .json(&json!({"email": "crash@example.com", "password": "quiet lantern harbor"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["accessToken"].as_str().unwrap().to_owned();
+    let kb: Value = client
+        .post(format!("{}/v1/knowledge-bases", first.base))
+        .bearer_auth(&token)
+        .json(&json!({"name": "Batch"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kb = kb["id"].as_str().unwrap().to_owned();
+
+    let mut form = Form::new();
+    for name in [
+        "sf__GeoTopo-komprimiert.pdf",
+        "pypdf__GeoBase_NHNC1_Data_Model_UML_EN.pdf",
+        "sf__pdflatex-4-pages.pdf",
+        "sf__multicolumn.pdf",
+        "pypdf__crazyones.pdf",
+        "sf__mistitled_outlines_example.pdf",
+    ] {
+        let bytes = std::fs::read(format!("{}/../shared/data/pdfs/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        form = form.part("file", Part::bytes(bytes).file_name(name.to_owned()));
+    }
+    let uploaded: Value = client
+        .post(format!("{}/v1/knowledge-bases/{kb}/documents", first.base))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(uploaded["accepted"].as_array().unwrap().len(), 6, "{uploaded}");
+
+    // Kill it while a document is being embedded.
+    let mut killed_mid_embedding = false;
+    for _ in 0..600 {
+        let running = get(&client, format!("{}/v1/jobs?status=running", first.base), &token).await;
+        if running["data"]
+            .as_array()
+            .is_some_and(|jobs| jobs.iter().any(|j| j["stage"] == "embedding" && j["done"].as_i64() > Some(0)))
+        {
+            killed_mid_embedding = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(killed_mid_embedding, "caught a job mid-embedding");
+    let mut first = first;
+    Command::new("kill").args(["-KILL", &first.child.id().to_string()]).status().unwrap();
+    first.child.wait().unwrap();
+
+    let second = start(dir.path(), &database_url);
+    ready(&client, &second.base).await;
+    let mut settled = false;
+    for _ in 0..1800 {
+        let pending = get(&client, format!("{}/v1/knowledge-bases/{kb}", second.base), &token).await;
+        if pending["status"]["queued"] == 0 && pending["status"]["processing"] == 0 {
+            settled = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(settled, "every document settles after the restart");
+
+    let documents = get(&client, format!("{}/v1/knowledge-bases/{kb}/documents?limit=100", second.base), &token).await;
+    let mut total_chunks = 0;
+    for doc in documents["data"].as_array().unwrap() {
+        let status = doc["status"].as_str().unwrap();
+        assert!(status == "ready" || (status == "failed" && doc["error"].is_string()), "{doc}");
+        if status != "ready" {
+            continue;
+        }
+        let chunks = get(
+            &client,
+            format!(
+                "{}/v1/knowledge-bases/{kb}/documents/{}/chunks?limit=100",
+                second.base,
+                doc["id"].as_str().unwrap()
+            ),
+            &token,
+        )
+        .await;
+        let count = doc["chunkCount"].as_u64().unwrap();
+        assert_eq!(chunks["pagination"]["total"].as_u64(), Some(count), "no duplicated chunk rows: {doc}");
+        let first_page: Vec<u64> =
+            chunks["data"].as_array().unwrap().iter().map(|c| c["index"].as_u64().unwrap()).collect();
+        assert_eq!(first_page, (0..first_page.len() as u64).collect::<Vec<_>>());
+        total_chunks += count;
+    }
+    assert!(total_chunks > 100, "{total_chunks} chunks");
+
+    let mut second = second;
+    Command::new("kill").args(["-TERM", &second.child.id().to_string()]).status().unwrap();
+    second.child.wait().unwrap();
+    // Both derived indexes hold exactly the chunk rows: nothing orphaned, nothing missing.
+    let fulltext = lectern::fulltext::FulltextIndex::open(&dir.path().join("search")).unwrap();
+    assert_eq!(fulltext.count(None).unwrap(), total_chunks, "tantivy");
+    let vectors = lectern::vectors::EdgeStore::open(&dir.path().join("vectors/chunks"), 384).unwrap();
+    use lectern::vectors::VectorStore;
+    assert_eq!(vectors.count(None).await.unwrap(), total_chunks, "qdrant-edge");
+}
