@@ -45,7 +45,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/v1/jobs").route(web::get().to(list_jobs)))
         .service(web::resource("/v1/jobs/{id}").route(web::get().to(get_job)))
-        .service(web::resource("/v1/jobs/{id}/cancel").route(web::post().to(cancel_job)));
+        .service(web::resource("/v1/jobs/{id}/cancel").route(web::post().to(cancel_job)))
+        .service(web::resource("/v1/jobs/{id}/events").route(web::get().to(job_events)));
 }
 
 /// Knowledge bases of the tenant with counts. Sort: `name`, `createdAt`.
@@ -300,4 +301,39 @@ pub async fn cancel_job(
     id: Path<Uuid>,
 ) -> ApiResult<web::Json<JobView>> {
     Ok(web::Json(documents::cancel_job(&ctx, &who, *id).await?))
+}
+
+/// Progress as Server-Sent Events: a `progress` event with the job view whenever it changes,
+/// then one `done` event (succeeded, failed or cancelled) and the stream ends.
+#[utoipa::path(get, path = "/v1/jobs/{id}/events", tag = "knowledge", security(("bearer" = [])),
+    responses((status = 200, description = "text/event-stream of `progress` and `done` events carrying JobView", content_type = "text/event-stream"),
+        (status = 404, body = ErrorBody)))]
+pub async fn job_events(
+    ctx: Data<AppContext>,
+    Require(who, _): Require<KbRead>,
+    id: Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let first = documents::job(&ctx, &who, *id).await?;
+    let state = (ctx, who, first.id, None::<String>, false);
+    let stream = futures_util::stream::unfold(state, |(ctx, who, id, last, finished)| async move {
+        if finished {
+            return None;
+        }
+        loop {
+            let view = documents::job(&ctx, &who, id).await.ok()?;
+            let body = serde_json::to_string(&view).ok()?;
+            let done = !matches!(view.status.as_str(), "queued" | "running");
+            if last.as_deref() != Some(body.as_str()) || done {
+                let event = if done { "done" } else { "progress" };
+                let frame = web::Bytes::from(format!("event: {event}\ndata: {body}\n\n"));
+                return Some((Ok::<_, actix_web::Error>(frame), (ctx, who, id, Some(body), done)));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header(("Cache-Control", "no-cache"))
+        .insert_header(("X-Accel-Buffering", "no"))
+        .streaming(stream))
 }

@@ -269,3 +269,39 @@ async fn deleting_and_reindexing_documents_and_knowledge_bases() {
     let jobs = json(app.call(Method::GET, "/v1/jobs?status=succeeded", &token, None, None).await).await;
     assert_eq!(jobs["pagination"]["total"], 2);
 }
+
+#[tokio::test]
+async fn job_progress_streams_as_server_sent_events_until_done() {
+    let app = spawn_app().await;
+    let (token, _) = app.bootstrap().await;
+    let kb = kb(&app, &token).await;
+    let accepted =
+        json(app.upload(&token, &kb, vec![("four.pdf", shared("pdfs/sf__pdflatex-4-pages.pdf"))], "").await).await;
+    let job = accepted["job"]["id"].as_str().unwrap();
+    let response = app.call(Method::GET, &format!("/v1/jobs/{job}/events"), &token, None, None).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let body = tokio::time::timeout(Duration::from_secs(60), response.text()).await.expect("the stream ends").unwrap();
+    let events: Vec<(&str, Value)> = body
+        .split("\n\n")
+        .filter(|frame| !frame.trim().is_empty())
+        .map(|frame| {
+            let mut lines = frame.lines();
+            let event = lines.next().unwrap().trim_start_matches("event: ");
+            let data: Value = serde_json::from_str(lines.next().unwrap().trim_start_matches("data: ")).unwrap();
+            (event, data)
+        })
+        .collect();
+    let (last_event, last) = events.last().unwrap();
+    assert_eq!(
+        (*last_event, last["status"].as_str(), last["progress"].as_u64()),
+        ("done", Some("succeeded"), Some(100))
+    );
+    assert!(events[..events.len() - 1].iter().all(|(e, _)| *e == "progress"));
+    let stages: Vec<&str> = events.iter().map(|(_, d)| d["stage"].as_str().unwrap()).collect();
+    assert!(stages.contains(&"done"), "{stages:?}");
+    assert_eq!(
+        app.call(Method::GET, &format!("/v1/jobs/{}/events", uuid::Uuid::now_v7()), &token, None, None).await.status(),
+        404
+    );
+}
