@@ -105,6 +105,9 @@ pub struct Settings {
     pub max_upload_bytes: usize,
     /// `LECTERN_MAX_PAGES`: most pages one document may have.
     pub max_pages: u32,
+    /// `LECTERN_ALLOW_PRIVATE_URLS`: let URL ingestion fetch private and local addresses
+    /// (an intranet wiki); off by default against SSRF.
+    pub allow_private_urls: bool,
     /// `LECTERN_WORKERS`: background job workers (parsing and embedding).
     pub workers: usize,
     /// `LECTERN_JOB_LEASE_SECS`: how long a worker holds a job without reporting progress;
@@ -287,6 +290,13 @@ impl Settings {
             )?,
             max_pages: number(&var, "LECTERN_MAX_PAGES", 2000, 1..=100_000)?,
             workers: number(&var, "LECTERN_WORKERS", 2, 1..=64)?,
+            allow_private_urls: match var("LECTERN_ALLOW_PRIVATE_URLS").as_deref() {
+                None | Some("false" | "0" | "no") => false,
+                Some("true" | "1" | "yes") => true,
+                Some(other) => {
+                    return Err(invalid("LECTERN_ALLOW_PRIVATE_URLS", format!("`{other}` is not true or false")))
+                }
+            },
             job_lease: Duration::from_secs(number(&var, "LECTERN_JOB_LEASE_SECS", 60, 2..=3600)?),
             data_dir,
         })

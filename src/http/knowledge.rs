@@ -158,10 +158,17 @@ pub async fn add_documents(
 ) -> ApiResult<HttpResponse> {
     let incoming = uploads::read(&req, body, ctx.settings.max_upload_bytes, ctx.settings.max_json_bytes).await?;
     let (files, title, source) = match incoming {
-        Incoming::Text(text) => {
-            let name = text.title.clone().map(|t| if t.ends_with(".md") { t } else { format!("{t}.txt") });
-            (vec![Upload { name, declared_type: None, bytes: text.text.into_bytes() }], text.title, "text")
+        Incoming::Text(TextDocumentPayload { text: Some(text), url: None, title }) => {
+            let name = title.clone().map(|t| if t.ends_with(".md") { t } else { format!("{t}.txt") });
+            (vec![Upload { name, declared_type: None, bytes: text.into_bytes() }], title, "text")
         }
+        Incoming::Text(TextDocumentPayload { text: None, url: Some(url), title }) => {
+            let page =
+                crate::knowledge::fetch::fetch(&url, ctx.settings.max_upload_bytes, ctx.settings.allow_private_urls)
+                    .await?;
+            (vec![page], title, "url")
+        }
+        Incoming::Text(_) => return Err(crate::error::ApiError::invalid("send exactly one of `text` or `url`")),
         Incoming::Files(files) => (files, None, "upload"),
     };
     let mut files = files;

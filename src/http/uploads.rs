@@ -11,11 +11,12 @@ use utoipa::ToSchema;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::knowledge::documents::{too_large, Upload};
 
-/// `{"text": …, "title": …}`: a document from pasted text (Markdown is recognised).
+/// `{"text": …, "title": …}` (pasted text; Markdown is recognised) or `{"url": …}` (a web page).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TextDocumentPayload {
-    pub text: String,
+    pub text: Option<String>,
+    pub url: Option<String>,
     pub title: Option<String>,
 }
 

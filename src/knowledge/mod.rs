@@ -4,5 +4,6 @@
 
 pub mod bases;
 pub mod documents;
+pub mod fetch;
 pub mod pipeline;
 pub mod worker;

@@ -305,3 +305,80 @@ async fn job_progress_streams_as_server_sent_events_until_done() {
         404
     );
 }
+
+/// A web server on loopback serving one article and a redirect to it.
+async fn local_site() -> String {
+    use actix_web::{web, App, HttpResponse, HttpServer};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let server = HttpServer::new(|| {
+        App::new()
+            .route("/article", web::get().to(|| async {
+                HttpResponse::Ok().content_type("text/html; charset=utf-8").body(
+                    "<html><head><title>Rotation policy</title><script>track()</script></head><body><nav>Home | About</nav>\
+                     <article><h1>Rotation policy</h1><p>Keys are rotated every ninety days by the platform team.</p></article></body></html>",
+                )
+            }))
+            .route("/moved", web::get().to(|| async { HttpResponse::Found().insert_header(("Location", "/article")).finish() }))
+    })
+    .workers(1)
+    .listen(listener)
+    .unwrap()
+    .run();
+    tokio::spawn(server);
+    base
+}
+
+#[tokio::test]
+async fn web_pages_are_fetched_safely_and_ingested_as_html() {
+    let site = local_site().await;
+    let guarded = spawn_app().await;
+    let (token, _) = guarded.bootstrap().await;
+    let kb_id = kb(&guarded, &token).await;
+    let path = format!("/v1/knowledge-bases/{kb_id}/documents");
+    for (url, reason) in [
+        (format!("{site}/article"), "points to a private or local address; fetching it is not allowed"),
+        ("file:///etc/passwd".to_owned(), "must be an http:// or https:// URL"),
+        ("not a url".to_owned(), "is not a URL"),
+    ] {
+        let response = guarded.call(Method::POST, &path, &token, None, Some(json!({"url": url}))).await;
+        assert_eq!(response.status(), 400, "{url}");
+        let body = json(response).await;
+        assert_eq!(body["details"]["field"], "url");
+        assert!(body["details"]["reason"].as_str().unwrap().contains(reason), "{body}");
+    }
+
+    let open = spawn_app_env(&[("LECTERN_ALLOW_PRIVATE_URLS", "true")]).await;
+    let (token, _) = open.bootstrap().await;
+    let kb_id = kb(&open, &token).await;
+    let accepted = open
+        .call(
+            Method::POST,
+            &format!("/v1/knowledge-bases/{kb_id}/documents"),
+            &token,
+            None,
+            Some(json!({"url": format!("{site}/moved")})),
+        )
+        .await;
+    assert_eq!(accepted.status(), 202);
+    let accepted = json(accepted).await;
+    assert_eq!(
+        (accepted["document"]["kind"].as_str(), accepted["document"]["sourceKind"].as_str()),
+        (Some("html"), Some("url"))
+    );
+    assert_eq!(accepted["document"]["sourceName"], format!("{site}/article"), "the redirect was followed");
+    assert_eq!(open.wait_for_job(&token, accepted["job"]["id"].as_str().unwrap()).await["status"], "succeeded");
+    let chunks = json(
+        open.call(
+            Method::GET,
+            &format!("/v1/knowledge-bases/{kb_id}/documents/{}/chunks", accepted["document"]["id"].as_str().unwrap()),
+            &token,
+            None,
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(chunks["data"][0]["text"], "Keys are rotated every ninety days by the platform team.");
+    assert_eq!(chunks["data"][0]["headings"], json!(["Rotation policy"]));
+}
