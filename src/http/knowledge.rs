@@ -32,6 +32,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(list_documents))
                 .route(web::post().to(add_documents)),
         )
+        .service(web::resource("/v1/knowledge-bases/{id}/reindex").route(web::post().to(reindex_kb)))
         .service(
             web::resource("/v1/knowledge-bases/{id}/documents/{doc}")
                 .route(web::get().to(get_document))
@@ -343,4 +344,15 @@ pub async fn job_events(
         .insert_header(("Cache-Control", "no-cache"))
         .insert_header(("X-Accel-Buffering", "no"))
         .streaming(stream))
+}
+
+/// Re-ingests every document of the knowledge base (queued as jobs).
+#[utoipa::path(post, path = "/v1/knowledge-bases/{id}/reindex", tag = "knowledge", security(("bearer" = [])),
+    responses((status = 202, body = JobView), (status = 404, body = ErrorBody)))]
+pub async fn reindex_kb(
+    ctx: Data<AppContext>,
+    Require(who, _): Require<KbWrite>,
+    id: Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Accepted().json(documents::reindex_kb(&ctx, &who, *id).await?))
 }

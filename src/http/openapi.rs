@@ -38,7 +38,7 @@ use crate::list::Pagination;
         api_keys::revoke_api_key,
         knowledge::list_kbs, knowledge::create_kb, knowledge::get_kb, knowledge::update_kb, knowledge::delete_kb,
         knowledge::list_documents, knowledge::add_documents, knowledge::get_document, knowledge::update_document,
-        knowledge::delete_document, knowledge::list_chunks, knowledge::get_content, knowledge::reindex_document,
+        knowledge::delete_document, knowledge::list_chunks, knowledge::get_content, knowledge::reindex_document, knowledge::reindex_kb,
         knowledge::list_jobs, knowledge::get_job, knowledge::cancel_job, knowledge::job_events,
     ),
     components(schemas(ErrorBody, ErrorCode, HealthReport, ComponentHealth, Status, Pagination, Permission, Role)),

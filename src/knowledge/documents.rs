@@ -397,3 +397,39 @@ pub async fn cancel_job(ctx: &AppContext, principal: &Principal, id: Uuid) -> Ap
     let _ = tenant_id;
     job(ctx, principal, id).await
 }
+
+/// Re-ingests every document of a knowledge base: one job that queues an ingestion per
+/// document (their progress shows in the knowledge base's status summary).
+pub async fn reindex_kb(ctx: &AppContext, principal: &Principal, kb_id: Uuid) -> ApiResult<JobView> {
+    let tenant_id = principal.require(Permission::KbWrite)?.tenant_id;
+    bases::find(ctx, tenant_id, kb_id).await?;
+    let docs = document::Entity::find()
+        .filter(document::Column::TenantId.eq(tenant_id))
+        .filter(document::Column::KbId.eq(kb_id))
+        .all(&ctx.db)
+        .await?;
+    let txn = ctx.db.begin().await?;
+    let job = jobs::enqueue(&txn, tenant_id, JobKind::ReindexKb, kb_id).await?;
+    for doc in &docs {
+        jobs::enqueue(&txn, tenant_id, JobKind::IngestDocument, doc.id).await?;
+    }
+    let total = i64::try_from(docs.len()).unwrap_or(i64::MAX);
+    entity::job::Entity::update_many()
+        .col_expr(entity::job::Column::Total, sea_orm::sea_query::Expr::value(total))
+        .col_expr(entity::job::Column::Done, sea_orm::sea_query::Expr::value(total))
+        .filter(entity::job::Column::Id.eq(job.id))
+        .exec(&txn)
+        .await?;
+    jobs::succeed(&txn, job.id).await?;
+    audit::record(
+        &txn,
+        &principal.actor(),
+        "kb.reindex",
+        Target::new("knowledge_base", kb_id),
+        serde_json::json!({ "documents": docs.len() }),
+    )
+    .await?;
+    txn.commit().await?;
+    crate::knowledge::worker::wake(ctx);
+    self::job(ctx, principal, job.id).await
+}

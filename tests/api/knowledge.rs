@@ -243,6 +243,24 @@ async fn deleting_and_reindexing_documents_and_knowledge_bases() {
         .clone();
     assert_eq!(chunks_before, chunks_after, "a repeat replaces, never duplicates");
 
+    let whole = app.call(Method::POST, &format!("/v1/knowledge-bases/{kb}/reindex"), &token, None, None).await;
+    assert_eq!(whole.status(), 202);
+    let whole = json(whole).await;
+    assert_eq!((whole["kind"].as_str(), whole["total"].as_i64()), (Some("reindex_kb"), Some(1)), "{whole}");
+    let mut settled = false;
+    for _ in 0..300 {
+        let queued = json(app.call(Method::GET, "/v1/jobs?status=queued", &token, None, None).await).await;
+        let running = json(app.call(Method::GET, "/v1/jobs?status=running", &token, None, None).await).await;
+        if queued["pagination"]["total"] == 0 && running["pagination"]["total"] == 0 {
+            settled = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(settled, "the knowledge base's documents were re-ingested");
+    let summary = json(app.call(Method::GET, &format!("/v1/knowledge-bases/{kb}"), &token, None, None).await).await;
+    assert_eq!((summary["status"]["ready"].as_u64(), summary["chunks"].clone()), (Some(1), chunks_before.clone()));
+
     let patched = app
         .call(
             Method::PATCH,
@@ -267,7 +285,8 @@ async fn deleting_and_reindexing_documents_and_knowledge_bases() {
     assert_eq!(app.call(Method::DELETE, &format!("/v1/knowledge-bases/{kb}"), &token, None, None).await.status(), 204);
     assert_eq!(app.call(Method::GET, &format!("/v1/knowledge-bases/{kb}"), &token, None, None).await.status(), 404);
     let jobs = json(app.call(Method::GET, "/v1/jobs?status=succeeded", &token, None, None).await).await;
-    assert_eq!(jobs["pagination"]["total"], 2);
+    let all = json(app.call(Method::GET, "/v1/jobs", &token, None, None).await).await;
+    assert_eq!(jobs["pagination"]["total"], 4, "upload, reindex, the KB reindex and its document: {all}");
 }
 
 #[tokio::test]
