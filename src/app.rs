@@ -116,6 +116,16 @@ async fn start_up(ctx: Data<AppContext>, gate: Option<oneshot::Receiver<()>>) ->
     if ctx.engines.set(engines).is_err() {
         anyhow::bail!("the engines were opened twice");
     }
+    if let Some(engines) = ctx.engines.get() {
+        let totals =
+            crate::knowledge::repair::check_at_startup(&ctx, engines).await.context("checking the search indexes")?;
+        tracing::info!(
+            chunks = totals.rows,
+            fulltext = totals.fulltext,
+            vectors = totals.vectors,
+            "search indexes checked"
+        );
+    }
     crate::knowledge::worker::spawn_pool(ctx.clone());
     ctx.readiness.set(Stage::Ready);
     tracing::info!("ready");

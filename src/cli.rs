@@ -47,6 +47,13 @@ pub enum Command {
     Migrate,
     /// Print the version and exit.
     Version,
+    /// Rebuild the search and vector indexes from the chunk rows in the database (re-embedding
+    /// the text). Stop the server first: the indexes take a writer lock.
+    Reindex {
+        /// Only this knowledge base (its id); default: all.
+        #[arg(long, value_name = "ID")]
+        kb: Option<uuid::Uuid>,
+    },
     /// Administer users from the server's machine (no HTTP needed).
     #[command(subcommand)]
     Admin(AdminCommand),

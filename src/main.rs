@@ -32,6 +32,7 @@ fn main() -> ExitCode {
         match command {
             Command::Migrate => migrate(settings).await,
             Command::Admin(admin) => administer(settings, admin).await,
+            Command::Reindex { kb } => reindex(settings, kb).await,
             _ => serve(settings).await,
         }
     });
@@ -66,6 +67,28 @@ async fn administer(settings: Settings, command: lectern::cli::AdminCommand) -> 
     let result = lectern::admin::run(&ctx, command).await;
     ctx.db.close_by_ref().await.ok();
     result
+}
+
+async fn reindex(settings: Settings, kb: Option<uuid::Uuid>) -> anyhow::Result<()> {
+    let jwt = lectern::identity::keys::load_jwt_keys(&settings)?;
+    let db = store::connect(&settings).await?;
+    store::migrate(&db).await?;
+    let engines = lectern::engines::Engines::open(&settings)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:#}; if the server is running, stop it first (the indexes are locked)"))?;
+    let mailer = lectern::context::mailer_from(&settings)?;
+    let ctx = lectern::context::AppContext::new(std::sync::Arc::new(settings), db, jwt, mailer);
+    let written = lectern::knowledge::repair::rebuild(&ctx, &engines, kb, |done, total| {
+        eprintln!("reindexed {done}/{total} documents")
+    })
+    .await?;
+    let totals = lectern::knowledge::repair::totals(&ctx, &engines).await?;
+    println!(
+        "rebuilt {written} chunks; the database holds {}, the full-text index {}, the vector store {}",
+        totals.rows, totals.fulltext, totals.vectors
+    );
+    ctx.db.close_by_ref().await.ok();
+    Ok(())
 }
 
 async fn migrate(settings: Settings) -> anyhow::Result<()> {

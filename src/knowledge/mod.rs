@@ -6,4 +6,5 @@ pub mod bases;
 pub mod documents;
 pub mod fetch;
 pub mod pipeline;
+pub mod repair;
 pub mod worker;

@@ -187,3 +187,117 @@ async fn a_killed_server_finishes_every_document_on_restart_without_duplicates_o
     use lectern::vectors::VectorStore;
     assert_eq!(vectors.count(None).await.unwrap(), total_chunks, "qdrant-edge");
 }
+
+fn lectern_command(dir: &Path, database_url: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_lectern"));
+    command.env_clear();
+    for key in ["PATH", "HOME", "LECTERN_MODELS_DIR", "ORT_DYLIB_PATH"] {
+        if let Ok(value) = std::env::var(key) {
+            command.env(key, value);
+        }
+    }
+    command.env("DATABASE_URL", database_url).arg("--data-dir").arg(dir);
+    command
+}
+
+fn stop(mut server: Server) {
+    Command::new("kill").args(["-TERM", &server.child.id().to_string()]).status().unwrap();
+    server.child.wait().unwrap();
+}
+
+#[tokio::test]
+async fn lost_indexes_are_rebuilt_by_the_cli_and_repaired_at_startup() {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url =
+        fresh_database_url().await.unwrap_or_else(|| format!("sqlite://{}/lectern.db?mode=rwc", dir.path().display()));
+    let client = reqwest::Client::new();
+    let server = start(dir.path(), &database_url);
+    ready(&client, &server.base).await;
+    let setup = json!({"email": "ops@example.com", "name": "Ops", "password": "quiet lantern harbor", "tenant": {"name": "Ops"}});
+    client.post(format!("{}/v1/auth/setup", server.base)).json(&setup).send().await.unwrap();
+    let login: Value = client
+        .post(format!("{}/v1/auth/login", server.base))
+        .json(&json!({"email": "ops@example.com", "password": "quiet lantern harbor"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["accessToken"].as_str().unwrap().to_owned();
+    let kb: Value = client
+        .post(format!("{}/v1/knowledge-bases", server.base))
+        .bearer_auth(&token)
+        .json(&json!({"name": "Ops"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kb = kb["id"].as_str().unwrap().to_owned();
+    let pdf =
+        std::fs::read(format!("{}/../shared/data/pdfs/sf__pdflatex-4-pages.pdf", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let form = Form::new().part("file", Part::bytes(pdf).file_name("four.pdf"));
+    let added: Value = client
+        .post(format!("{}/v1/knowledge-bases/{kb}/documents", server.base))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let job = added["job"]["id"].as_str().unwrap().to_owned();
+    for _ in 0..600 {
+        if get(&client, format!("{}/v1/jobs/{job}", server.base), &token).await["status"] == "succeeded" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let chunks =
+        get(&client, format!("{}/v1/knowledge-bases/{kb}", server.base), &token).await["chunks"].as_u64().unwrap();
+    assert!(chunks > 5);
+
+    // While it runs, the CLI refuses: the indexes are locked.
+    let locked = lectern_command(dir.path(), &database_url).arg("reindex").output().unwrap();
+    assert!(!locked.status.success());
+    assert!(
+        String::from_utf8_lossy(&locked.stderr).contains("stop it first"),
+        "{}",
+        String::from_utf8_lossy(&locked.stderr)
+    );
+    stop(server);
+
+    // Both indexes lost: the CLI rebuilds them from the chunk rows.
+    std::fs::remove_dir_all(dir.path().join("search")).unwrap();
+    std::fs::remove_dir_all(dir.path().join("vectors")).unwrap();
+    let rebuilt = lectern_command(dir.path(), &database_url).arg("reindex").output().unwrap();
+    assert!(rebuilt.status.success(), "{}", String::from_utf8_lossy(&rebuilt.stderr));
+    let summary = String::from_utf8(rebuilt.stdout).unwrap();
+    assert_eq!(summary.trim(), format!("rebuilt {chunks} chunks; the database holds {chunks}, the full-text index {chunks}, the vector store {chunks}"));
+
+    // Only the full-text index lost: the server notices at startup and re-ingests.
+    std::fs::remove_dir_all(dir.path().join("search")).unwrap();
+    let server = start(dir.path(), &database_url);
+    ready(&client, &server.base).await;
+    let mut repaired = false;
+    for _ in 0..600 {
+        let running = get(&client, format!("{}/v1/jobs?status=running", server.base), &token).await;
+        let queued = get(&client, format!("{}/v1/jobs?status=queued", server.base), &token).await;
+        let succeeded = get(&client, format!("{}/v1/jobs?status=succeeded", server.base), &token).await;
+        if running["pagination"]["total"] == 0
+            && queued["pagination"]["total"] == 0
+            && succeeded["pagination"]["total"] == 2
+        {
+            repaired = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(repaired, "a repair job ran");
+    stop(server);
+    let fulltext = lectern::fulltext::FulltextIndex::open(&dir.path().join("search")).unwrap();
+    assert_eq!(fulltext.count(None).unwrap(), chunks);
+}

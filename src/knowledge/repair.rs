@@ -1,0 +1,108 @@
+//! Keeping the derived indexes in step with the chunk rows (the source of truth).
+//!
+//! - [`rebuild`] (`lectern reindex`): rewrites tantivy and the vectors of the chosen documents
+//!   from their chunk rows, re-embedding the text.
+//! - [`check_at_startup`]: compares the totals of the three stores; when they disagree (a crash
+//!   between index writes, an index restored from an old backup), every ready document is
+//!   queued for re-ingestion, which starts by clearing its index entries.
+
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
+
+use entity::{chunk, document};
+
+use crate::context::AppContext;
+use crate::engines::Engines;
+use crate::fulltext::ChunkText;
+use crate::jobs::{self, JobKind};
+use crate::vectors::VectorPoint;
+
+/// Counts of what each store holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Totals {
+    pub rows: u64,
+    pub fulltext: u64,
+    pub vectors: u64,
+}
+
+pub async fn totals(ctx: &AppContext, engines: &Engines) -> anyhow::Result<Totals> {
+    let rows = chunk::Entity::find().count(&ctx.db).await?;
+    let fulltext = engines.fulltext.clone();
+    let fulltext = tokio::task::spawn_blocking(move || fulltext.count(None)).await??;
+    let vectors = engines.vectors.count(None).await?;
+    Ok(Totals { rows, fulltext, vectors })
+}
+
+/// Queues a repair when the stores disagree; returns the totals it found.
+pub async fn check_at_startup(ctx: &AppContext, engines: &Engines) -> anyhow::Result<Totals> {
+    let found = totals(ctx, engines).await?;
+    if found.rows == found.fulltext && found.rows == found.vectors {
+        return Ok(found);
+    }
+    let ready = document::Entity::find().filter(document::Column::Status.eq("ready")).all(&ctx.db).await?;
+    tracing::warn!(
+        rows = found.rows,
+        fulltext = found.fulltext,
+        vectors = found.vectors,
+        documents = ready.len(),
+        "search indexes disagree with the chunk rows; re-ingesting"
+    );
+    for doc in ready {
+        jobs::enqueue(&ctx.db, doc.tenant_id, JobKind::IngestDocument, doc.id).await?;
+    }
+    Ok(found)
+}
+
+/// Rewrites both indexes for the ready documents (of one knowledge base, or all) from their
+/// chunk rows. `progress` is told (done, total) after each document.
+pub async fn rebuild(
+    ctx: &AppContext,
+    engines: &Engines,
+    kb: Option<Uuid>,
+    mut progress: impl FnMut(usize, usize),
+) -> anyhow::Result<usize> {
+    let mut select =
+        document::Entity::find().filter(document::Column::Status.eq("ready")).order_by_asc(document::Column::CreatedAt);
+    if let Some(kb) = kb {
+        select = select.filter(document::Column::KbId.eq(kb));
+    }
+    let docs = select.all(&ctx.db).await?;
+    let embedder = engines.embedder().await?;
+    let mut written = 0;
+    for (n, doc) in docs.iter().enumerate() {
+        let rows = chunk::Entity::find()
+            .filter(chunk::Column::DocumentId.eq(doc.id))
+            .order_by_asc(chunk::Column::Idx)
+            .all(&ctx.db)
+            .await?;
+        crate::knowledge::pipeline::remove_from_indexes(engines, doc.tenant_id, doc.id).await?;
+        let texts: Vec<ChunkText> = rows
+            .iter()
+            .map(|c| ChunkText {
+                chunk_id: c.id,
+                tenant_id: c.tenant_id,
+                kb_id: c.kb_id,
+                document_id: c.document_id,
+                text: c.text.clone(),
+            })
+            .collect();
+        let fulltext = engines.fulltext.clone();
+        tokio::task::spawn_blocking(move || fulltext.add(&texts)).await??;
+        let vectors = embedder.embed(rows.iter().map(|c| c.text.clone()).collect()).await?;
+        let points = rows
+            .iter()
+            .zip(vectors)
+            .map(|(c, vector)| VectorPoint {
+                chunk_id: c.id,
+                tenant_id: c.tenant_id,
+                kb_id: c.kb_id,
+                document_id: c.document_id,
+                vector,
+            })
+            .collect();
+        engines.vectors.upsert(points).await?;
+        written += rows.len();
+        progress(n + 1, docs.len());
+    }
+    Ok(written)
+}
