@@ -54,6 +54,22 @@ pub enum Command {
         #[arg(long, value_name = "ID")]
         kb: Option<uuid::Uuid>,
     },
+    /// Upload files and folders to a knowledge base through a server's API, with a progress
+    /// bar and a summary of what succeeded and why anything failed (exit code 1 then).
+    Import {
+        /// Files or folders (read recursively).
+        #[arg(required = true)]
+        paths: Vec<std::path::PathBuf>,
+        /// The knowledge base's id.
+        #[arg(long)]
+        kb: String,
+        /// The server [env: LECTERN_URL] [default: http://127.0.0.1:8080]
+        #[arg(long, env = "LECTERN_URL", default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// An API key with kb.write [env: LECTERN_API_KEY]
+        #[arg(long, env = "LECTERN_API_KEY", hide_env_values = true)]
+        api_key: String,
+    },
     /// Administer users from the server's machine (no HTTP needed).
     #[command(subcommand)]
     Admin(AdminCommand),

@@ -17,6 +17,7 @@ pub mod fulltext;
 pub mod health;
 pub mod http;
 pub mod identity;
+pub mod import;
 pub mod jobs;
 pub mod knowledge;
 pub mod list;

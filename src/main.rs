@@ -13,6 +13,9 @@ fn main() -> ExitCode {
         println!("lectern {}", lectern::VERSION);
         return ExitCode::SUCCESS;
     }
+    if let Command::Import { paths, kb, url, api_key } = command {
+        return import(lectern::import::ImportArgs { paths, kb, url, api_key });
+    }
     let settings = match Settings::load(&cli.global.overrides()) {
         Ok(settings) => settings,
         Err(error) => {
@@ -67,6 +70,25 @@ async fn administer(settings: Settings, command: lectern::cli::AdminCommand) -> 
     let result = lectern::admin::run(&ctx, command).await;
     ctx.db.close_by_ref().await.ok();
     result
+}
+
+/// A client command: no settings, no database, just the API.
+fn import(args: lectern::import::ImportArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(lectern::import::run(args)) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 async fn reindex(settings: Settings, kb: Option<uuid::Uuid>) -> anyhow::Result<()> {

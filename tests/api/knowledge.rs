@@ -401,3 +401,65 @@ async fn web_pages_are_fetched_safely_and_ingested_as_html() {
     assert_eq!(chunks["data"][0]["text"], "Keys are rotated every ninety days by the platform team.");
     assert_eq!(chunks["data"][0]["headings"], json!(["Rotation policy"]));
 }
+
+#[tokio::test]
+async fn the_import_command_uploads_a_folder_and_reports_each_file() {
+    let app = spawn_app().await;
+    let (token, _) = app.bootstrap().await;
+    let kb_id = kb(&app, &token).await;
+    let key = json(
+        app.call(
+            Method::POST,
+            "/v1/api-keys",
+            &token,
+            None,
+            Some(json!({"name": "importer", "scopes": ["kb.read", "kb.write"]})),
+        )
+        .await,
+    )
+    .await;
+    let folder = tempfile::tempdir().unwrap();
+    std::fs::write(folder.path().join("guide.md"), "# Guide\n\nPress the green button to start.\n").unwrap();
+    std::fs::write(folder.path().join("tables.docx"), shared("docs/docx/mammoth__tables.docx")).unwrap();
+    std::fs::write(folder.path().join("locked.pdf"), shared("pdfs/pypdf__r4-aes-user-password.pdf")).unwrap();
+    std::fs::write(folder.path().join("picture.pdf"), b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap();
+    std::fs::create_dir(folder.path().join(".git")).unwrap();
+    std::fs::write(folder.path().join(".git/config"), "ignored").unwrap();
+
+    let base = app.address.clone();
+    let (kb_arg, key_arg) = (kb_id.clone(), key["secret"].as_str().unwrap().to_owned());
+    let folder_path = folder.path().to_path_buf();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_lectern"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("LECTERN_API_KEY", key_arg)
+            .args(["import", "--kb", &kb_arg, "--url", &base])
+            .arg(&folder_path)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "a failed file makes the exit code 1: {stdout} {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!stdout.is_empty(), "{}", String::from_utf8_lossy(&output.stderr));
+    let line = |name: &str| {
+        stdout.lines().find(|l| l.contains(name)).unwrap_or_else(|| panic!("{name} in {stdout}")).to_owned()
+    };
+    assert!(line("guide.md").contains(" ready ") && line("tables.docx").contains(" ready "), "{stdout}");
+    assert!(
+        line("locked.pdf").contains("failed") && line("locked.pdf").contains("encrypted with a password"),
+        "{stdout}"
+    );
+    assert!(line("picture.pdf").contains("rejected") && line("picture.pdf").contains("a PNG image"), "{stdout}");
+    assert!(!stdout.contains(".git"), "hidden folders are skipped");
+    assert!(stdout.trim_end().ends_with("2 of 4 files imported"), "{stdout}");
+    let summary = json(app.call(Method::GET, &format!("/v1/knowledge-bases/{kb_id}"), &token, None, None).await).await;
+    assert_eq!((summary["status"]["ready"].as_u64(), summary["status"]["failed"].as_u64()), (Some(2), Some(1)));
+}
