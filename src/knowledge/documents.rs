@@ -40,8 +40,51 @@ pub struct DocumentView {
     pub chunk_count: i32,
     #[schema(value_type = Object)]
     pub metadata: serde_json::Value,
+    /// The latest ingestion job: stage, done of total, percent.
+    pub progress: Option<DocumentProgress>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentProgress {
+    pub job_id: Uuid,
+    pub stage: String,
+    pub done: i64,
+    pub total: i64,
+    /// 0–100.
+    pub percent: u8,
+}
+
+impl From<JobView> for DocumentProgress {
+    fn from(j: JobView) -> Self {
+        Self { job_id: j.id, stage: j.stage, done: j.done, total: j.total, percent: j.progress }
+    }
+}
+
+/// The newest ingestion job of each document.
+async fn latest_jobs(ctx: &AppContext, ids: &[Uuid]) -> ApiResult<std::collections::HashMap<Uuid, JobView>> {
+    let rows = entity::job::Entity::find()
+        .filter(entity::job::Column::TargetId.is_in(ids.to_vec()))
+        .filter(entity::job::Column::Kind.eq(JobKind::IngestDocument.as_str()))
+        .order_by_asc(entity::job::Column::CreatedAt)
+        .all(&ctx.db)
+        .await?;
+    Ok(rows.into_iter().filter_map(|j| Some((j.target_id?, JobView::from(j)))).collect())
+}
+
+/// Views with their progress filled in.
+async fn with_progress(ctx: &AppContext, docs: Vec<document::Model>) -> ApiResult<Vec<DocumentView>> {
+    let ids: Vec<Uuid> = docs.iter().map(|d| d.id).collect();
+    let mut jobs = latest_jobs(ctx, &ids).await?;
+    Ok(docs
+        .into_iter()
+        .map(|d| {
+            let progress = jobs.remove(&d.id).map(DocumentProgress::from);
+            DocumentView { progress, ..DocumentView::from(d) }
+        })
+        .collect())
 }
 
 impl From<document::Model> for DocumentView {
@@ -60,6 +103,7 @@ impl From<document::Model> for DocumentView {
             pages: d.pages,
             chunk_count: d.chunk_count,
             metadata: d.metadata,
+            progress: None,
             created_at: d.created_at,
             updated_at: d.updated_at,
         }
@@ -222,12 +266,14 @@ pub async fn list(
         }
         select = select.filter(document::Column::Status.eq(status));
     }
-    Ok(fetch_page(&ctx.db, select, params, Some((column, sort.order()))).await?.map(DocumentView::from))
+    let page = fetch_page(&ctx.db, select, params, Some((column, sort.order()))).await?;
+    Ok(Page { data: with_progress(ctx, page.data).await?, pagination: page.pagination })
 }
 
 pub async fn get(ctx: &AppContext, principal: &Principal, kb_id: Uuid, id: Uuid) -> ApiResult<DocumentView> {
     let tenant_id = principal.require(Permission::KbRead)?.tenant_id;
-    Ok(find(ctx, tenant_id, kb_id, id).await?.into())
+    let doc = find(ctx, tenant_id, kb_id, id).await?;
+    with_progress(ctx, vec![doc]).await?.pop().ok_or_else(|| ApiError::not_found("document"))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

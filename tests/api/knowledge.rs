@@ -64,6 +64,8 @@ async fn a_pdf_and_a_docx_become_ready_with_chunks_pages_and_their_original_byte
         json(app.call(Method::GET, &format!("/v1/knowledge-bases/{kb}/documents/{doc_id}"), &token, None, None).await)
             .await;
     assert_eq!((doc["status"].as_str(), doc["pages"].as_u64()), (Some("ready"), Some(4)), "{doc}");
+    assert_eq!(doc["progress"]["jobId"], accepted["job"]["id"]);
+    assert_eq!((doc["progress"]["stage"].as_str(), doc["progress"]["percent"].as_u64()), (Some("done"), Some(100)));
     let chunk_count = doc["chunkCount"].as_u64().unwrap();
     assert!(chunk_count >= 5, "{doc}");
 
