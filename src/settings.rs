@@ -105,6 +105,9 @@ pub struct Settings {
     pub max_upload_bytes: usize,
     /// `LECTERN_MAX_PAGES`: most pages one document may have.
     pub max_pages: u32,
+    /// `LECTERN_MAX_UNPACKED_BYTES`: most bytes any compressed part of a document may unpack
+    /// to (DOCX XML, PDF streams): the guard against archive bombs.
+    pub max_unpacked_bytes: u64,
     /// `LECTERN_ALLOW_PRIVATE_URLS`: let URL ingestion fetch private and local addresses
     /// (an intranet wiki); off by default against SSRF.
     pub allow_private_urls: bool,
@@ -289,6 +292,12 @@ impl Settings {
                 1024..=4 * 1024 * 1024 * 1024,
             )?,
             max_pages: number(&var, "LECTERN_MAX_PAGES", 2000, 1..=100_000)?,
+            max_unpacked_bytes: number(
+                &var,
+                "LECTERN_MAX_UNPACKED_BYTES",
+                256 * 1024 * 1024,
+                1024 * 1024..=16 * 1024 * 1024 * 1024,
+            )?,
             workers: number(&var, "LECTERN_WORKERS", 2, 1..=64)?,
             allow_private_urls: match var("LECTERN_ALLOW_PRIVATE_URLS").as_deref() {
                 None | Some("false" | "0" | "no") => false,

@@ -161,7 +161,7 @@ pub async fn add_documents(
     let (files, title, source) = match incoming {
         Incoming::Text(TextDocumentPayload { text: Some(text), url: None, title }) => {
             let name = title.clone().map(|t| if t.ends_with(".md") { t } else { format!("{t}.txt") });
-            (vec![Upload { name, declared_type: None, bytes: text.into_bytes() }], title, "text")
+            (vec![Upload { name, declared_type: None, bytes: text.into_bytes(), over_limit: false }], title, "text")
         }
         Incoming::Text(TextDocumentPayload { text: None, url: Some(url), title }) => {
             let page =

@@ -11,6 +11,10 @@ use utoipa::ToSchema;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::knowledge::documents::{too_large, Upload};
 
+/// Most files in one request: with the per-file size limit, this bounds what one request can
+/// make the server hold in memory.
+const MAX_FILES_PER_REQUEST: usize = 100;
+
 /// `{"text": …, "title": …}` (pasted text; Markdown is recognised) or `{"url": …}` (a web page).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -61,20 +65,28 @@ async fn read_files(req: &HttpRequest, payload: Payload, limit: usize) -> ApiRes
         let mut field = field.map_err(|e| ApiError::invalid(format!("malformed multipart body: {e}")))?;
         let name = field.content_disposition().and_then(|d| d.get_filename()).map(str::to_owned);
         let declared_type = field.content_type().map(|m| m.essence_str().to_owned());
+        if uploads.len() >= MAX_FILES_PER_REQUEST {
+            return Err(ApiError::invalid_field("file", format!("at most {MAX_FILES_PER_REQUEST} files per request")));
+        }
         if name.is_none() {
             // A plain form field, not a file: skip its value.
             while field.next().await.is_some() {}
             continue;
         }
+        // A file over the limit is read to its end but not kept: it is rejected on its own and
+        // the other files of the upload still go through.
         let mut bytes = Vec::new();
+        let mut over_limit = false;
         while let Some(chunk) = field.next().await {
             let chunk = chunk.map_err(|e| ApiError::invalid(format!("malformed multipart body: {e}")))?;
-            if bytes.len() + chunk.len() > limit {
-                return Err(too_large(limit).with_details(serde_json::json!({ "limitBytes": limit, "file": name })));
+            if over_limit || bytes.len() + chunk.len() > limit {
+                over_limit = true;
+                bytes = Vec::new();
+                continue;
             }
             bytes.extend_from_slice(&chunk);
         }
-        uploads.push(Upload { name, declared_type, bytes });
+        uploads.push(Upload { name, declared_type, bytes, over_limit });
     }
     if uploads.is_empty() {
         return Err(ApiError::invalid_field("file", "no file in the form; send one or more file fields"));

@@ -123,12 +123,14 @@ pub struct Upload {
     pub name: Option<String>,
     pub declared_type: Option<String>,
     pub bytes: Vec<u8>,
+    /// The file went past the size limit while streaming; its bytes were not kept.
+    pub over_limit: bool,
 }
 
 /// Checks size and type before anything is stored: 413 and 415 answer at once.
 pub fn accept(ctx: &AppContext, upload: &Upload) -> ApiResult<DocumentKind> {
     let limit = ctx.settings.max_upload_bytes;
-    if upload.bytes.len() > limit {
+    if upload.over_limit || upload.bytes.len() > limit {
         return Err(too_large(limit));
     }
     if upload.bytes.is_empty() {

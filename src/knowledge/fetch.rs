@@ -119,7 +119,7 @@ pub async fn fetch(raw: &str, max_bytes: usize, allow_private: bool) -> ApiResul
             }
             bytes.extend_from_slice(&chunk);
         }
-        return Ok(Upload { name: Some(url.to_string()), declared_type, bytes });
+        return Ok(Upload { name: Some(url.to_string()), declared_type, bytes, over_limit: false });
     }
     Err(refuse(format!("redirects more than {MAX_REDIRECTS} times")))
 }

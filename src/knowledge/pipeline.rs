@@ -119,7 +119,7 @@ pub async fn ingest(ctx: &AppContext, job: &job::Model) -> Result<(), Failure> {
         .into_iter()
         .find(|k| Some(k.as_str()) == doc.kind.as_deref())
         .ok_or_else(|| Failure::permanent("unknown document type"))?;
-    let limits = Limits { max_pages: ctx.settings.max_pages, ..Limits::default() };
+    let limits = Limits { max_pages: ctx.settings.max_pages, max_unpacked_bytes: ctx.settings.max_unpacked_bytes };
     let parsing = tokio::task::spawn_blocking(move || parse::parse(&bytes, kind, &limits));
     let parsed = tokio::time::timeout(PARSE_TIMEOUT, parsing)
         .await

@@ -105,12 +105,14 @@ async fn a_pdf_and_a_docx_become_ready_with_chunks_pages_and_their_original_byte
 
 #[tokio::test]
 async fn in_one_upload_bad_files_are_rejected_or_fail_with_reasons_and_good_ones_succeed() {
-    let app = spawn_app().await;
+    let app = spawn_app_env(&[("LECTERN_MAX_UPLOAD_BYTES", "200000"), ("LECTERN_MAX_UNPACKED_BYTES", "1048576")]).await;
     let (token, _) = app.bootstrap().await;
     let kb = kb(&app, &token).await;
     let files = vec![
         ("photo.pdf", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec()),
         ("empty.txt", Vec::new()),
+        ("huge.txt", vec![b'a'; 300_000]),
+        ("bomb.docx", zip_bomb()),
         ("locked.pdf", shared("pdfs/pypdf__r4-aes-user-password.pdf")),
         ("truncated.pdf", shared("pdfs/pypdf__crazyones.pdf")[..400].to_vec()),
         ("notes.md", b"# Notes\n\nThe staging server restarts every night at two.\n".to_vec()),
@@ -124,9 +126,16 @@ async fn in_one_upload_bad_files_are_rejected_or_fail_with_reasons_and_good_ones
         .iter()
         .map(|r| (r["file"].as_str().unwrap(), r["error"].as_str().unwrap()))
         .collect();
-    assert_eq!(rejected, [("photo.pdf", "UNSUPPORTED_MEDIA_TYPE"), ("empty.txt", "UNPROCESSABLE_ENTITY")]);
+    assert_eq!(
+        rejected,
+        [
+            ("photo.pdf", "UNSUPPORTED_MEDIA_TYPE"),
+            ("empty.txt", "UNPROCESSABLE_ENTITY"),
+            ("huge.txt", "PAYLOAD_TOO_LARGE")
+        ]
+    );
     let accepted = results["accepted"].as_array().unwrap();
-    assert_eq!(accepted.len(), 3);
+    assert_eq!(accepted.len(), 4);
     let mut outcomes = Vec::new();
     for item in accepted {
         let job = app.wait_for_job(&token, item["job"]["id"].as_str().unwrap()).await;
@@ -148,22 +157,31 @@ async fn in_one_upload_bad_files_are_rejected_or_fail_with_reasons_and_good_ones
             doc["error"].clone(),
         ));
     }
-    assert_eq!(outcomes[0].1, "failed");
-    assert_eq!(outcomes[0].3, json!("the PDF is encrypted with a password; upload it without the password"));
-    assert_eq!((outcomes[1].1.as_str(), outcomes[1].2.as_str()), ("failed", "failed"));
-    assert!(outcomes[1].3.as_str().unwrap().len() > 10, "a reason: {:?}", outcomes[1].3);
+    let by_title = |title: &str| {
+        outcomes.iter().find(|o| o.0 == title).unwrap_or_else(|| panic!("{title} in {outcomes:?}")).clone()
+    };
+    let bomb = by_title("bomb.docx");
     assert_eq!(
-        (outcomes[2].1.as_str(), outcomes[2].2.as_str()),
-        ("succeeded", "ready"),
-        "the good file is not held back"
+        (bomb.1.as_str(), bomb.3.clone()),
+        ("failed", json!("the document unpacks to more than 1048576 bytes; the limit guards against archive bombs"))
     );
+    let locked = by_title("locked.pdf");
+    assert_eq!(
+        (locked.1.as_str(), locked.3.clone()),
+        ("failed", json!("the PDF is encrypted with a password; upload it without the password"))
+    );
+    let truncated = by_title("truncated.pdf");
+    assert_eq!((truncated.1.as_str(), truncated.2.as_str()), ("failed", "failed"));
+    assert!(truncated.3.as_str().unwrap().len() > 10, "a reason: {:?}", truncated.3);
+    let notes = by_title("notes.md");
+    assert_eq!((notes.1.as_str(), notes.2.as_str()), ("succeeded", "ready"), "the good file is not held back");
     assert_eq!(app.get("/health").await.status(), 200);
 
     let failed = json(
         app.call(Method::GET, &format!("/v1/knowledge-bases/{kb}/documents?status=failed"), &token, None, None).await,
     )
     .await;
-    assert_eq!(failed["pagination"]["total"], 2);
+    assert_eq!(failed["pagination"]["total"], 3);
 }
 
 #[tokio::test]
@@ -464,4 +482,18 @@ async fn the_import_command_uploads_a_folder_and_reports_each_file() {
     assert!(stdout.trim_end().ends_with("2 of 4 files imported"), "{stdout}");
     let summary = json(app.call(Method::GET, &format!("/v1/knowledge-bases/{kb_id}"), &token, None, None).await).await;
     assert_eq!((summary["status"]["ready"].as_u64(), summary["status"]["failed"].as_u64()), (Some(2), Some(1)));
+}
+
+/// A DOCX whose XML unpacks to 8 MiB from a few KiB.
+fn zip_bomb() -> Vec<u8> {
+    use std::io::Write;
+    let mut buffer = std::io::Cursor::new(Vec::new());
+    let mut zip = zip::ZipWriter::new(&mut buffer);
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("word/document.xml", options).unwrap();
+    zip.write_all(b"<w:document xmlns:w=\"x\"><w:body><w:p><w:r><w:t>").unwrap();
+    zip.write_all(&vec![b' '; 8 * 1024 * 1024]).unwrap();
+    zip.write_all(b"</w:t></w:r></w:p></w:body></w:document>").unwrap();
+    zip.finish().unwrap();
+    buffer.into_inner()
 }
