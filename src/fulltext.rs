@@ -151,6 +151,12 @@ impl FulltextIndex {
         })
     }
 
+    /// Chunks indexed for one document.
+    pub fn count_document(&self, document_id: Uuid) -> Result<u64, FulltextError> {
+        let searcher = self.reader.searcher();
+        Ok(searcher.search(&self.exact(self.fields.document_id, document_id), &tantivy::collector::Count)? as u64)
+    }
+
     fn exact(&self, field: Field, id: Uuid) -> TermQuery {
         TermQuery::new(Term::from_field_text(field, &id.to_string()), IndexRecordOption::Basic)
     }

@@ -3,8 +3,8 @@
 //! - [`rebuild`] (`lectern reindex`): rewrites tantivy and the vectors of the chosen documents
 //!   from their chunk rows, re-embedding the text.
 //! - [`check_at_startup`]: compares the totals of the three stores; when they disagree (a crash
-//!   between index writes, an index restored from an old backup), every ready document is
-//!   queued for re-ingestion, which starts by clearing its index entries.
+//!   between index writes, an index restored from an old backup), each ready document whose
+//!   counts differ is queued for re-ingestion, which starts by clearing its index entries.
 
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
@@ -40,16 +40,26 @@ pub async fn check_at_startup(ctx: &AppContext, engines: &Engines) -> anyhow::Re
         return Ok(found);
     }
     let ready = document::Entity::find().filter(document::Column::Status.eq("ready")).all(&ctx.db).await?;
+    let mut repairs = 0;
+    for doc in ready {
+        let rows = u64::try_from(doc.chunk_count).unwrap_or(0);
+        let fulltext = engines.fulltext.clone();
+        let in_fulltext = tokio::task::spawn_blocking(move || fulltext.count_document(doc.id)).await??;
+        let in_vectors = engines.vectors.count_document(doc.tenant_id, doc.id).await?;
+        if in_fulltext != rows || in_vectors != rows {
+            jobs::enqueue(&ctx.db, doc.tenant_id, JobKind::IngestDocument, doc.id).await?;
+            repairs += 1;
+        }
+    }
+    // Entries of documents still being processed are cleaned by their own retry; anything
+    // else left over (deleted documents) needs `lectern reindex`.
     tracing::warn!(
         rows = found.rows,
         fulltext = found.fulltext,
         vectors = found.vectors,
-        documents = ready.len(),
-        "search indexes disagree with the chunk rows; re-ingesting"
+        repairs,
+        "search indexes disagree with the chunk rows; re-ingesting the documents that differ"
     );
-    for doc in ready {
-        jobs::enqueue(&ctx.db, doc.tenant_id, JobKind::IngestDocument, doc.id).await?;
-    }
     Ok(found)
 }
 

@@ -45,6 +45,8 @@ async fn conformance(store: &dyn VectorStore) {
     // Writing a chunk again replaces it.
     store.upsert(vec![VectorPoint { vector: axis(6, 8), ..near.clone() }]).await.unwrap();
     assert_eq!(store.count(Some(t1)).await.unwrap(), 3);
+    assert_eq!(store.count_document(t1, d1).await.unwrap(), 1);
+    assert_eq!(store.count_document(t2, d1).await.unwrap(), 0, "scoped by tenant");
     let moved = store.search(t1, &[kb1], axis(6, 8), 1).await.unwrap();
     assert_eq!(moved[0].chunk_id, near.chunk_id);
 

@@ -189,6 +189,13 @@ impl VectorStore for EdgeStore {
             .collect())
     }
 
+    async fn count_document(&self, tenant_id: Uuid, document_id: Uuid) -> Result<u64, VectorError> {
+        let filter = Some(all_of(vec![equals("tenant_id", tenant_id)?, equals("document_id", document_id)?]));
+        let count =
+            self.blocking(move |shard| shard.count(CountRequest { filter, exact: true }).map_err(store_error)).await?;
+        Ok(count as u64)
+    }
+
     async fn count(&self, tenant_id: Option<Uuid>) -> Result<u64, VectorError> {
         let filter = tenant_id.map(|t| equals("tenant_id", t)).transpose()?.map(|c| all_of(vec![c]));
         let count =

@@ -59,6 +59,8 @@ pub trait VectorStore: Send + Sync {
     ) -> Result<Vec<VectorHit>, VectorError>;
     /// Vectors stored for a tenant (all with None): for consistency checks.
     async fn count(&self, tenant_id: Option<Uuid>) -> Result<u64, VectorError>;
+    /// Vectors stored for one document.
+    async fn count_document(&self, tenant_id: Uuid, document_id: Uuid) -> Result<u64, VectorError>;
 }
 
 #[cfg(test)]

@@ -143,6 +143,12 @@ impl VectorStore for QdrantStore {
             .collect())
     }
 
+    async fn count_document(&self, tenant_id: Uuid, document_id: Uuid) -> Result<u64, VectorError> {
+        let request =
+            CountPointsBuilder::new(&self.collection).exact(true).filter(scope(tenant_id, "document_id", document_id));
+        Ok(self.client.count(request).await.map_err(store_error)?.result.map_or(0, |r| r.count))
+    }
+
     async fn count(&self, tenant_id: Option<Uuid>) -> Result<u64, VectorError> {
         let mut request = CountPointsBuilder::new(&self.collection).exact(true);
         if let Some(t) = tenant_id {
