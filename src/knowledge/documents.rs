@@ -128,8 +128,7 @@ pub struct Upload {
 }
 
 /// Checks size and type before anything is stored: 413 and 415 answer at once.
-pub fn accept(ctx: &AppContext, upload: &Upload) -> ApiResult<DocumentKind> {
-    let limit = ctx.settings.max_upload_bytes;
+pub fn accept(limit: usize, upload: &Upload) -> ApiResult<DocumentKind> {
     if upload.over_limit || upload.bytes.len() > limit {
         return Err(too_large(limit));
     }
@@ -166,7 +165,15 @@ pub async fn add(
 ) -> ApiResult<AcceptedDocument> {
     let tenant_id = principal.require(Permission::KbWrite)?.tenant_id;
     bases::find(ctx, tenant_id, kb_id).await?;
-    let kind = accept(ctx, &upload)?;
+    // Detection reads the whole file (decoding text, trying JSON): off the async runtime.
+    let limit = ctx.settings.max_upload_bytes;
+    let (upload, kind) = tokio::task::spawn_blocking(move || {
+        let kind = accept(limit, &upload);
+        (upload, kind)
+    })
+    .await
+    .map_err(anyhow::Error::from)?;
+    let kind = kind?;
     let engines = ctx.engines()?;
     let sha256 = crate::blobs::BlobStore::sha256(&upload.bytes);
     if !allow_duplicate {
