@@ -62,6 +62,33 @@ async fn get(client: &reqwest::Client, url: String, token: &str) -> Value {
     client.get(url).bearer_auth(token).send().await.unwrap().json().await.unwrap()
 }
 
+/// Sets the platform up over HTTP; returns the owner's token and a new knowledge base's id.
+async fn owner_with_kb(client: &reqwest::Client, base: &str) -> (String, String) {
+    let setup = json!({"email": "ops@example.com", "name": "Ops", "password": "quiet lantern harbor", "tenant": {"name": "Ops"}});
+    client.post(format!("{base}/v1/auth/setup")).json(&setup).send().await.unwrap();
+    let login: Value = client
+        .post(format!("{base}/v1/auth/login"))
+        .json(&json!({"email": "ops@example.com", "password": "quiet lantern harbor"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["accessToken"].as_str().unwrap().to_owned();
+    let kb: Value = client
+        .post(format!("{base}/v1/knowledge-bases"))
+        .bearer_auth(&token)
+        .json(&json!({"name": "Batch"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (token, kb["id"].as_str().unwrap().to_owned())
+}
+
 #[tokio::test]
 async fn a_killed_server_finishes_every_document_on_restart_without_duplicates_or_orphans() {
     let dir = tempfile::tempdir().unwrap();
@@ -71,29 +98,7 @@ async fn a_killed_server_finishes_every_document_on_restart_without_duplicates_o
     let first = start(dir.path(), &database_url);
     ready(&client, &first.base).await;
 
-    let setup = json!({"email": "crash@example.com", "name": "Crash", "password": "quiet lantern harbor", "tenant": {"name": "Crash"}});
-    client.post(format!("{}/v1/auth/setup", first.base)).json(&setup).send().await.unwrap();
-    let login: Value = client
-        .post(format!("{}/v1/auth/login", first.base))
-        .json(&json!({"email": "crash@example.com", "password": "quiet lantern harbor"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["accessToken"].as_str().unwrap().to_owned();
-    let kb: Value = client
-        .post(format!("{}/v1/knowledge-bases", first.base))
-        .bearer_auth(&token)
-        .json(&json!({"name": "Batch"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let kb = kb["id"].as_str().unwrap().to_owned();
+    let (token, kb) = owner_with_kb(&client, &first.base).await;
 
     let mut form = Form::new();
     for name in [
@@ -213,29 +218,7 @@ async fn lost_indexes_are_rebuilt_by_the_cli_and_repaired_at_startup() {
     let client = reqwest::Client::new();
     let server = start(dir.path(), &database_url);
     ready(&client, &server.base).await;
-    let setup = json!({"email": "ops@example.com", "name": "Ops", "password": "quiet lantern harbor", "tenant": {"name": "Ops"}});
-    client.post(format!("{}/v1/auth/setup", server.base)).json(&setup).send().await.unwrap();
-    let login: Value = client
-        .post(format!("{}/v1/auth/login", server.base))
-        .json(&json!({"email": "ops@example.com", "password": "quiet lantern harbor"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["accessToken"].as_str().unwrap().to_owned();
-    let kb: Value = client
-        .post(format!("{}/v1/knowledge-bases", server.base))
-        .bearer_auth(&token)
-        .json(&json!({"name": "Ops"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let kb = kb["id"].as_str().unwrap().to_owned();
+    let (token, kb) = owner_with_kb(&client, &server.base).await;
     let pdf =
         std::fs::read(format!("{}/../shared/data/pdfs/sf__pdflatex-4-pages.pdf", env!("CARGO_MANIFEST_DIR"))).unwrap();
     let form = Form::new().part("file", Part::bytes(pdf).file_name("four.pdf"));
