@@ -9,11 +9,13 @@ use std::sync::Mutex;
 
 use tantivy::collector::TopDocs;
 use tantivy::directory::MmapDirectory;
-use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, TermQuery};
+use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, TermQuery, TermSetQuery};
 use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, STORED, STRING};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 use uuid::Uuid;
+
+use crate::scope::SearchScope;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FulltextError {
@@ -161,30 +163,29 @@ impl FulltextIndex {
         TermQuery::new(Term::from_field_text(field, &id.to_string()), IndexRecordOption::Basic)
     }
 
-    /// BM25 search within one tenant and the given knowledge bases. The query is parsed
-    /// leniently: any user text is a valid query.
-    pub fn search(
-        &self,
-        tenant_id: Uuid,
-        kb_ids: &[Uuid],
-        query: &str,
-        limit: usize,
-    ) -> Result<Vec<LexicalHit>, FulltextError> {
-        if kb_ids.is_empty() || query.trim().is_empty() || limit == 0 {
+    /// BM25 search within a scope (one tenant, its knowledge bases, optionally some
+    /// documents). The query is parsed leniently: any user text is a valid query.
+    pub fn search(&self, scope: &SearchScope, query: &str, limit: usize) -> Result<Vec<LexicalHit>, FulltextError> {
+        if scope.is_empty() || query.trim().is_empty() || limit == 0 {
             return Ok(Vec::new());
         }
         let f = self.fields;
         let parser = QueryParser::for_index(&self.index, vec![f.text, f.text_plain]);
         let (text_query, _errors) = parser.parse_query_lenient(query);
-        let kbs: Vec<(Occur, Box<dyn Query>)> =
-            kb_ids.iter().map(|kb| (Occur::Should, Box::new(self.exact(f.kb_id, *kb)) as Box<dyn Query>)).collect();
+        let any_of = |field: Field, ids: &[Uuid]| -> Box<dyn Query> {
+            Box::new(TermSetQuery::new(ids.iter().map(|id| Term::from_field_text(field, &id.to_string()))))
+        };
         // Filters score nothing: tantivy 0.27 has no Occur::Filter, so they are constant-0 musts.
         let filter = |q: Box<dyn Query>| -> Box<dyn Query> { Box::new(ConstScoreQuery::new(q, 0.0)) };
-        let combined = BooleanQuery::new(vec![
-            (Occur::Must, filter(Box::new(self.exact(f.tenant_id, tenant_id)))),
-            (Occur::Must, filter(Box::new(BooleanQuery::new(kbs)))),
+        let mut clauses = vec![
+            (Occur::Must, filter(Box::new(self.exact(f.tenant_id, scope.tenant_id)))),
+            (Occur::Must, filter(any_of(f.kb_id, &scope.kb_ids))),
             (Occur::Must, text_query.box_clone()),
-        ]);
+        ];
+        if let Some(documents) = &scope.document_ids {
+            clauses.push((Occur::Must, filter(any_of(f.document_id, documents))));
+        }
+        let combined = BooleanQuery::new(clauses);
         let searcher = self.reader.searcher();
         let top = searcher.search(&combined, &TopDocs::with_limit(limit).order_by_score())?;
         let mut snippets = SnippetGenerator::create(&searcher, &*text_query, f.text)?;
@@ -231,12 +232,16 @@ mod tests {
             ])
             .unwrap();
 
-        let hits = index.search(t1, &[kb1], "launch code", 10).unwrap();
+        let hits = index.search(&SearchScope::kbs(t1, &[kb1]), "launch code", 10).unwrap();
         assert_eq!(hits.len(), 1, "other tenant's identical text and other KBs are invisible");
         assert_eq!(hits[0].chunk_id, mine.chunk_id);
         assert!(hits[0].snippet.contains("<b>launch</b> <b>code</b>"), "{}", hits[0].snippet);
-        assert_eq!(index.search(t1, &[kb1, kb2], "launch", 10).unwrap().len(), 2);
-        let vault = index.search(t1, &[kb1], "vault", 10).unwrap();
+        assert_eq!(index.search(&SearchScope::kbs(t1, &[kb1, kb2]), "launch", 10).unwrap().len(), 2);
+        let only_d = SearchScope { document_ids: Some(vec![d]), ..SearchScope::kbs(t1, &[kb1, kb2]) };
+        assert_eq!(index.search(&only_d, "launch", 10).unwrap().len(), 1, "document filter");
+        let none = SearchScope { document_ids: Some(Vec::new()), ..SearchScope::kbs(t1, &[kb1]) };
+        assert!(index.search(&none, "launch", 10).unwrap().is_empty());
+        let vault = index.search(&SearchScope::kbs(t1, &[kb1]), "vault", 10).unwrap();
         assert!(vault[0].score > vault[1].score && vault[0].chunk_id != mine.chunk_id, "term frequency ranks first");
         assert_eq!(index.count(Some(t2)).unwrap(), 1);
     }
@@ -247,11 +252,11 @@ mod tests {
         let index = FulltextIndex::open(dir.path()).unwrap();
         let (t, kb) = (Uuid::now_v7(), Uuid::now_v7());
         index.add(&[chunk(t, kb, Uuid::now_v7(), "She runs the indexing pipelines daily.")]).unwrap();
-        assert_eq!(index.search(t, &[kb], "running pipeline", 5).unwrap().len(), 1);
+        assert_eq!(index.search(&SearchScope::kbs(t, &[kb]), "running pipeline", 5).unwrap().len(), 1);
         for odd in ["AND OR (", "\"unclosed", "title:[a TO", "*", "))))"] {
-            index.search(t, &[kb], odd, 5).unwrap();
+            index.search(&SearchScope::kbs(t, &[kb]), odd, 5).unwrap();
         }
-        assert!(index.search(t, &[kb], "   ", 5).unwrap().is_empty());
+        assert!(index.search(&SearchScope::kbs(t, &[kb]), "   ", 5).unwrap().is_empty());
     }
 
     #[test]
@@ -272,10 +277,10 @@ mod tests {
             index.delete_document(d1).unwrap();
         }
         let index = FulltextIndex::open(dir.path()).unwrap();
-        let hits = index.search(t, &[kb], "alpha", 10).unwrap();
+        let hits = index.search(&SearchScope::kbs(t, &[kb]), "alpha", 10).unwrap();
         assert_eq!(hits.iter().map(|h| h.document_id).collect::<Vec<_>>(), [d2]);
         index.delete_kb(kb).unwrap();
-        assert!(index.search(t, &[kb], "alpha", 10).unwrap().is_empty());
+        assert!(index.search(&SearchScope::kbs(t, &[kb]), "alpha", 10).unwrap().is_empty());
         assert_eq!(index.count(None).unwrap(), 1);
     }
 }

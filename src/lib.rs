@@ -24,6 +24,8 @@ pub mod list;
 pub mod mail;
 pub mod parse;
 pub mod patch;
+pub mod scope;
+pub mod search;
 pub mod settings;
 pub mod store;
 pub mod telemetry;

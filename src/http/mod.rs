@@ -13,6 +13,7 @@ pub mod oauth;
 pub mod openapi;
 pub mod principal;
 pub mod request_context;
+pub mod search;
 pub mod sites;
 pub mod tenants;
 pub mod uploads;
@@ -49,6 +50,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, extra: Option<ExtraRoutes>) {
         .configure(groups::routes)
         .configure(waitlist::routes)
         .configure(knowledge::routes)
+        .configure(search::routes)
         .configure(api_keys::routes)
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::ApiDoc::openapi()))
         .service(web::resource("/docs").route(web::get().to(redirect_to_docs)))

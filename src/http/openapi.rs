@@ -6,7 +6,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::error::{ErrorBody, ErrorCode};
 use crate::health::{ComponentHealth, HealthReport, Status};
-use crate::http::{api_keys, auth, groups, health, knowledge, members, meta, oauth, sites, tenants, waitlist};
+use crate::http::{api_keys, auth, groups, health, knowledge, members, meta, oauth, search, sites, tenants, waitlist};
 use crate::identity::permissions::{Permission, Role};
 use crate::list::Pagination;
 
@@ -40,6 +40,7 @@ use crate::list::Pagination;
         knowledge::list_documents, knowledge::add_documents, knowledge::get_document, knowledge::update_document,
         knowledge::delete_document, knowledge::list_chunks, knowledge::get_content, knowledge::reindex_document, knowledge::reindex_kb,
         knowledge::list_jobs, knowledge::get_job, knowledge::cancel_job, knowledge::job_events,
+        search::search_kb, search::search_all, search::query_kb,
     ),
     components(schemas(ErrorBody, ErrorCode, HealthReport, ComponentHealth, Status, Pagination, Permission, Role)),
     modifiers(&BearerAuth),
@@ -52,6 +53,7 @@ use crate::list::Pagination;
         (name = "members", description = "Members and invitations"),
         (name = "api-keys", description = "API keys for integrators"),
         (name = "knowledge", description = "Knowledge bases, documents, chunks and ingestion jobs"),
+        (name = "search", description = "Lexical, semantic and hybrid search; context blocks for your own model"),
     )
 )]
 pub struct ApiDoc;

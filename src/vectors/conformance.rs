@@ -4,6 +4,7 @@
 use uuid::Uuid;
 
 use super::*;
+use crate::scope::SearchScope;
 
 /// A deterministic unit vector pointing mostly along axis `i`.
 fn axis(i: usize, dimension: usize) -> Vec<f32> {
@@ -26,7 +27,7 @@ async fn conformance(store: &dyn VectorStore) {
     let other_kb = point(t1, kb2, Uuid::now_v7(), 3);
     store.upsert(vec![near.clone(), far.clone(), other_tenant.clone(), other_kb.clone()]).await.unwrap();
 
-    let hits = store.search(t1, &[kb1], axis(3, 8), 10).await.unwrap();
+    let hits = store.search(&SearchScope::kbs(t1, &[kb1]), axis(3, 8), 10).await.unwrap();
     assert_eq!(
         hits.iter().map(|h| h.chunk_id).collect::<Vec<_>>(),
         [near.chunk_id, far.chunk_id],
@@ -35,19 +36,25 @@ async fn conformance(store: &dyn VectorStore) {
     );
     assert!(hits[0].score > 0.99 && hits[1].score < 0.5);
     assert_eq!(hits[0].document_id, d1);
-    assert_eq!(store.search(t1, &[kb1, kb2], axis(3, 8), 10).await.unwrap().len(), 3);
+    assert_eq!(store.search(&SearchScope::kbs(t1, &[kb1, kb2]), axis(3, 8), 10).await.unwrap().len(), 3);
     assert_eq!(
-        store.search(t2, &[kb1], axis(3, 8), 10).await.unwrap().iter().map(|h| h.chunk_id).collect::<Vec<_>>(),
+        store
+            .search(&SearchScope::kbs(t2, &[kb1]), axis(3, 8), 10)
+            .await
+            .unwrap()
+            .iter()
+            .map(|h| h.chunk_id)
+            .collect::<Vec<_>>(),
         [other_tenant.chunk_id]
     );
-    assert!(store.search(t1, &[], axis(3, 8), 10).await.unwrap().is_empty());
+    assert!(store.search(&SearchScope::kbs(t1, &[]), axis(3, 8), 10).await.unwrap().is_empty());
 
     // Writing a chunk again replaces it.
     store.upsert(vec![VectorPoint { vector: axis(6, 8), ..near.clone() }]).await.unwrap();
     assert_eq!(store.count(Some(t1)).await.unwrap(), 3);
     assert_eq!(store.count_document(t1, d1).await.unwrap(), 1);
     assert_eq!(store.count_document(t2, d1).await.unwrap(), 0, "scoped by tenant");
-    let moved = store.search(t1, &[kb1], axis(6, 8), 1).await.unwrap();
+    let moved = store.search(&SearchScope::kbs(t1, &[kb1]), axis(6, 8), 1).await.unwrap();
     assert_eq!(moved[0].chunk_id, near.chunk_id);
 
     store.delete_document(t1, d1).await.unwrap();

@@ -14,6 +14,8 @@ use qdrant_edge::{
 };
 use uuid::Uuid;
 
+use crate::scope::SearchScope;
+
 use super::{VectorError, VectorHit, VectorPoint, VectorStore, VECTOR_NAME};
 
 pub struct EdgeStore {
@@ -150,17 +152,15 @@ impl VectorStore for EdgeStore {
         self.delete_where(all_of(vec![equals("tenant_id", tenant_id)?, equals("kb_id", kb_id)?])).await
     }
 
-    async fn search(
-        &self,
-        tenant_id: Uuid,
-        kb_ids: &[Uuid],
-        vector: Vec<f32>,
-        limit: usize,
-    ) -> Result<Vec<VectorHit>, VectorError> {
-        if kb_ids.is_empty() || limit == 0 {
+    async fn search(&self, scope: &SearchScope, vector: Vec<f32>, limit: usize) -> Result<Vec<VectorHit>, VectorError> {
+        if scope.is_empty() || limit == 0 {
             return Ok(Vec::new());
         }
-        let filter = all_of(vec![equals("tenant_id", tenant_id)?, any_of("kb_id", kb_ids)?]);
+        let mut conditions = vec![equals("tenant_id", scope.tenant_id)?, any_of("kb_id", &scope.kb_ids)?];
+        if let Some(documents) = &scope.document_ids {
+            conditions.push(any_of("document_id", documents)?);
+        }
+        let filter = all_of(conditions);
         let request = QueryRequest {
             prefetches: Vec::new(),
             query: Some(ScoringQuery::Vector(QueryEnum::Nearest(NamedQuery {

@@ -10,6 +10,8 @@ mod qdrant;
 use async_trait::async_trait;
 use uuid::Uuid;
 
+use crate::scope::SearchScope;
+
 pub use edge::EdgeStore;
 pub use qdrant::QdrantStore;
 
@@ -49,14 +51,8 @@ pub trait VectorStore: Send + Sync {
     /// Removes a document's vectors (safe to repeat).
     async fn delete_document(&self, tenant_id: Uuid, document_id: Uuid) -> Result<(), VectorError>;
     async fn delete_kb(&self, tenant_id: Uuid, kb_id: Uuid) -> Result<(), VectorError>;
-    /// Nearest chunks within one tenant and the given knowledge bases.
-    async fn search(
-        &self,
-        tenant_id: Uuid,
-        kb_ids: &[Uuid],
-        vector: Vec<f32>,
-        limit: usize,
-    ) -> Result<Vec<VectorHit>, VectorError>;
+    /// Nearest chunks within a scope (one tenant, its knowledge bases, optionally some documents).
+    async fn search(&self, scope: &SearchScope, vector: Vec<f32>, limit: usize) -> Result<Vec<VectorHit>, VectorError>;
     /// Vectors stored for a tenant (all with None): for consistency checks.
     async fn count(&self, tenant_id: Option<Uuid>) -> Result<u64, VectorError>;
     /// Vectors stored for one document.

@@ -11,6 +11,8 @@ use qdrant_client::qdrant::{
 use qdrant_client::{Payload, Qdrant};
 use uuid::Uuid;
 
+use crate::scope::SearchScope;
+
 use super::{VectorError, VectorHit, VectorPoint, VectorStore, VECTOR_NAME};
 
 pub struct QdrantStore {
@@ -104,19 +106,19 @@ impl VectorStore for QdrantStore {
         self.delete_where(scope(tenant_id, "kb_id", kb_id)).await
     }
 
-    async fn search(
-        &self,
-        tenant_id: Uuid,
-        kb_ids: &[Uuid],
-        vector: Vec<f32>,
-        limit: usize,
-    ) -> Result<Vec<VectorHit>, VectorError> {
-        if kb_ids.is_empty() || limit == 0 {
+    async fn search(&self, scope: &SearchScope, vector: Vec<f32>, limit: usize) -> Result<Vec<VectorHit>, VectorError> {
+        if scope.is_empty() || limit == 0 {
             return Ok(Vec::new());
         }
-        let kbs: Vec<String> = kb_ids.iter().map(Uuid::to_string).collect();
-        let filter =
-            Filter::must([Condition::matches("tenant_id", tenant_id.to_string()), Condition::matches("kb_id", kbs)]);
+        let strings = |ids: &[Uuid]| ids.iter().map(Uuid::to_string).collect::<Vec<_>>();
+        let mut conditions = vec![
+            Condition::matches("tenant_id", scope.tenant_id.to_string()),
+            Condition::matches("kb_id", strings(&scope.kb_ids)),
+        ];
+        if let Some(documents) = &scope.document_ids {
+            conditions.push(Condition::matches("document_id", strings(documents)));
+        }
+        let filter = Filter::must(conditions);
         let response = self
             .client
             .query(

@@ -96,6 +96,9 @@ fn foreign_calls(f: &Foreign) -> Vec<(Method, String, Option<Value>)> {
         (Method::GET, format!("/v1/knowledge-bases/{}/documents/{}/content", f.kb, f.document), None),
         (Method::POST, format!("/v1/knowledge-bases/{}/documents/{}/reindex", f.kb, f.document), None),
         (Method::GET, format!("/v1/jobs/{}", f.job), None),
+        (Method::POST, format!("/v1/knowledge-bases/{}/search", f.kb), Some(json!({"query": "secret plans"}))),
+        (Method::POST, format!("/v1/knowledge-bases/{}/query", f.kb), Some(json!({"query": "secret plans"}))),
+        (Method::POST, "/v1/search".to_owned(), Some(json!({"query": "secret plans", "knowledgeBases": [f.kb]}))),
         (Method::POST, format!("/v1/jobs/{}/cancel", f.job), None),
         // Ids in bodies: limiting an invitation or a group to B's site.
         (

@@ -24,6 +24,7 @@ mod oauth;
 mod onboarding;
 mod request_id;
 mod roles;
+mod search;
 mod secrets;
 mod shutdown;
 mod signup;
