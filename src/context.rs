@@ -25,10 +25,15 @@ pub struct AppContext {
     pub engines: std::sync::OnceLock<crate::engines::Engines>,
     /// Wakes idle job workers when a job is queued.
     pub job_signal: tokio::sync::Notify,
+    /// Language models: upstreams from settings and the built-in extractive model.
+    pub llm: crate::llm::Gateway,
+    /// Chat turns in flight on this node, to cancel them.
+    pub turns: crate::chat::turns::Turns,
 }
 
 impl AppContext {
     pub fn new(settings: Arc<Settings>, db: DatabaseConnection, jwt: JwtKeys, mailer: Arc<dyn Mailer>) -> Self {
+        let llm = crate::llm::Gateway::new(settings.llm_providers.clone(), settings.llm_default_model.clone());
         Self {
             settings,
             db,
@@ -45,6 +50,8 @@ impl AppContext {
                 .unwrap_or_default(),
             engines: std::sync::OnceLock::new(),
             job_signal: tokio::sync::Notify::new(),
+            llm,
+            turns: crate::chat::turns::Turns::default(),
         }
     }
 }

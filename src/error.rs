@@ -27,12 +27,14 @@ pub enum ErrorCode {
     UnprocessableEntity,
     RateLimitExceeded,
     InternalError,
+    UpstreamError,
     ServiceUnavailable,
+    UpstreamTimeout,
 }
 
 impl ErrorCode {
     /// Every code, in table order (used by `GET /v1/errors`).
-    pub const ALL: [ErrorCode; 14] = [
+    pub const ALL: [ErrorCode; 16] = [
         Self::InvalidRequest,
         Self::Unauthorized,
         Self::InsufficientBalance,
@@ -46,7 +48,9 @@ impl ErrorCode {
         Self::UnprocessableEntity,
         Self::RateLimitExceeded,
         Self::InternalError,
+        Self::UpstreamError,
         Self::ServiceUnavailable,
+        Self::UpstreamTimeout,
     ];
 
     pub fn status(self) -> StatusCode {
@@ -64,6 +68,8 @@ impl ErrorCode {
             Self::UnprocessableEntity => StatusCode::UNPROCESSABLE_ENTITY,
             Self::RateLimitExceeded => StatusCode::TOO_MANY_REQUESTS,
             Self::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::UpstreamError => StatusCode::BAD_GATEWAY,
+            Self::UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
             Self::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -83,6 +89,8 @@ impl ErrorCode {
             Self::UnprocessableEntity => "UNPROCESSABLE_ENTITY",
             Self::RateLimitExceeded => "RATE_LIMIT_EXCEEDED",
             Self::InternalError => "INTERNAL_ERROR",
+            Self::UpstreamError => "UPSTREAM_ERROR",
+            Self::UpstreamTimeout => "UPSTREAM_TIMEOUT",
             Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
         }
     }
@@ -105,6 +113,10 @@ impl ErrorCode {
             Self::UnprocessableEntity => "The input is well-formed but cannot be processed (e.g. a corrupt document).",
             Self::RateLimitExceeded => "Too many requests; retry after the number of seconds in Retry-After.",
             Self::InternalError => "An unexpected server error; the request id identifies it in the logs.",
+            Self::UpstreamError => {
+                "The language model upstream failed or answered with an error; `details` has its status."
+            }
+            Self::UpstreamTimeout => "The language model upstream did not answer in time.",
             Self::ServiceUnavailable => "The server is starting, shutting down or a dependency is down; retry later.",
         }
     }
@@ -257,7 +269,7 @@ mod tests {
     #[test]
     fn unknown_statuses_fall_back_by_class() {
         assert_eq!(ErrorCode::from_status(StatusCode::IM_A_TEAPOT), ErrorCode::InvalidRequest);
-        assert_eq!(ErrorCode::from_status(StatusCode::BAD_GATEWAY), ErrorCode::InternalError);
+        assert_eq!(ErrorCode::from_status(StatusCode::HTTP_VERSION_NOT_SUPPORTED), ErrorCode::InternalError);
     }
 
     #[test]

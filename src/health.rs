@@ -53,7 +53,7 @@ pub async fn report(ctx: &AppContext) -> HealthReport {
         ("fulltext".to_owned(), fulltext),
         ("vectors".to_owned(), vectors),
         ("embedder".to_owned(), embedder(&crate::embed::ModelFiles::from_settings(settings))),
-        ("llm".to_owned(), llm(settings.llm_base_url.as_deref())),
+        ("llm".to_owned(), llm(&settings.llm_providers)),
     ]);
     HealthReport {
         status: overall(&components),
@@ -131,11 +131,12 @@ fn embedder(files: &crate::embed::ModelFiles) -> ComponentHealth {
     }
 }
 
-fn llm(base_url: Option<&str>) -> ComponentHealth {
-    match base_url {
-        None => ComponentHealth::new(Status::Ok, "extractive answers (no LLM_BASE_URL configured)"),
-        Some(url) => ComponentHealth::new(Status::Ok, format!("openai-compatible upstream at {url}")),
+fn llm(providers: &[crate::llm::ProviderConfig]) -> ComponentHealth {
+    if providers.is_empty() {
+        return ComponentHealth::new(Status::Ok, "extractive answers (no LLM_BASE_URL configured)");
     }
+    let names: Vec<String> = providers.iter().map(|p| format!("{} at {}", p.name, p.base_url)).collect();
+    ComponentHealth::new(Status::Ok, format!("openai-compatible upstreams: {}", names.join(", ")))
 }
 
 #[cfg(test)]

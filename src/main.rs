@@ -3,6 +3,8 @@ use std::process::ExitCode;
 use clap::Parser;
 use lectern::app::Application;
 use lectern::cli::{Cli, Command};
+use lectern::eval::EvalOptions;
+use lectern::search::Mode;
 use lectern::settings::Settings;
 use lectern::{store, telemetry};
 
@@ -15,6 +17,10 @@ fn main() -> ExitCode {
     }
     if let Command::Import { paths, kb, url, api_key } = command {
         return import(lectern::import::ImportArgs { paths, kb, url, api_key });
+    }
+    if let Command::Eval { dataset, mode, split, queries, json } = command {
+        let modes = if mode.is_empty() { Mode::ALL.to_vec() } else { mode.into_iter().map(Mode::from).collect() };
+        return eval(EvalOptions { dataset, modes, split, max_queries: queries }, json);
     }
     let settings = match Settings::load(&cli.global.overrides()) {
         Ok(settings) => settings,
@@ -119,4 +125,30 @@ async fn migrate(settings: Settings) -> anyhow::Result<()> {
     println!("applied {applied} migration(s); the {} database is up to date", settings.database_backend.name());
     db.close().await?;
     Ok(())
+}
+
+/// Runs its own throwaway server; logs only errors unless RUST_LOG says otherwise.
+fn eval(options: EvalOptions, json: bool) -> ExitCode {
+    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "error".to_owned());
+    telemetry::init(lectern::settings::LogFormat::Pretty, &filter);
+    match lectern::eval::run(&options) {
+        Ok(report) if json => match serde_json::to_string(&report) {
+            Ok(line) => {
+                println!("{line}");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("error: {error}");
+                ExitCode::FAILURE
+            }
+        },
+        Ok(report) => {
+            print!("{}", lectern::eval::render(&report));
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -84,8 +84,13 @@ pub struct Settings {
     pub embedding_model: String,
     /// `ORT_DYLIB_PATH`: the ONNX Runtime shared library (≥ 1.24); default: in the models dir.
     pub ort_dylib_path: PathBuf,
-    /// `LLM_BASE_URL`: an OpenAI-compatible upstream; unset = extractive answers.
-    pub llm_base_url: Option<String>,
+    /// `LLM_BASE_URL` (+ `LLM_API_KEY`, `LLM_MODELS`, `LLM_TIMEOUT_SECS`) and `LLM_PROVIDERS`:
+    /// OpenAI-compatible upstreams; none = the built-in extractive model.
+    pub llm_providers: Vec<crate::llm::ProviderConfig>,
+    /// `LLM_DEFAULT_MODEL`: the model used when a request names none.
+    pub llm_default_model: Option<String>,
+    /// `LECTERN_WS_MAX_SESSIONS`: concurrent WebSocket sessions per node.
+    pub ws_max_sessions: usize,
     /// `LECTERN_JWT_SECRET`: HS256 key for access tokens (≥ 32 chars). Unset = a random key kept
     /// in `<data dir>/secrets/jwt.key`; set it when several nodes share one database.
     pub jwt_secret: Option<Secret<String>>,
@@ -250,12 +255,7 @@ impl Settings {
         if embedding_model.contains(['/', '\\']) || embedding_model.starts_with('.') {
             return Err(invalid("EMBEDDING_MODEL", "must be a model directory name, e.g. all-minilm-l6-v2"));
         }
-        let llm_base_url = var("LLM_BASE_URL");
-        if let Some(url) = &llm_base_url {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(invalid("LLM_BASE_URL", "must start with http:// or https://"));
-            }
-        }
+        let llm_providers = crate::llm::config::providers(&var)?;
 
         Ok(Self {
             addr,
@@ -274,7 +274,9 @@ impl Settings {
                 .unwrap_or_else(|| models_dir.join("onnxruntime").join("libonnxruntime.so")),
             models_dir,
             embedding_model,
-            llm_base_url,
+            llm_providers,
+            llm_default_model: var("LLM_DEFAULT_MODEL"),
+            ws_max_sessions: number(&var, "LECTERN_WS_MAX_SESSIONS", 50, 1..=100_000)?,
             jwt_secret: jwt_secret.map(Secret::new),
             access_token_ttl: Duration::from_secs(number(&var, "LECTERN_ACCESS_TOKEN_TTL_SECS", 900, 10..=86_400)?),
             refresh_token_ttl: Duration::from_secs(
@@ -428,7 +430,7 @@ mod tests {
         assert_eq!(s.database_url.expose(), "sqlite://./data/lectern.db?mode=rwc");
         assert_eq!(s.database_backend, DatabaseBackend::Sqlite);
         assert_eq!(s.log_format, LogFormat::Pretty);
-        assert!(s.qdrant_url.is_none() && s.llm_base_url.is_none());
+        assert!(s.qdrant_url.is_none() && s.llm_providers.is_empty());
     }
 
     #[test]

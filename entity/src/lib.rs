@@ -2,15 +2,19 @@
 //! services in the `lectern` crate, and responses use their own view types.
 
 pub mod api_key;
+pub mod assistant;
 pub mod audit_event;
 pub mod chunk;
+pub mod conversation;
 pub mod document;
 pub mod group;
 pub mod group_member;
 pub mod invite;
 pub mod job;
 pub mod knowledge_base;
+pub mod llm_usage;
 pub mod membership;
+pub mod message;
 pub mod oauth_state;
 pub mod outbox_event;
 pub mod password_reset;

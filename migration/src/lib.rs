@@ -9,6 +9,7 @@ mod m20261123_000001_audit_events;
 mod m20261123_000002_identity;
 mod m20261123_000003_access;
 mod m20261123_000004_knowledge;
+mod m20261123_000005_chat;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_identity::Migration),
             Box::new(m20261123_000003_access::Migration),
             Box::new(m20261123_000004_knowledge::Migration),
+            Box::new(m20261123_000005_chat::Migration),
         ]
     }
 }

@@ -40,7 +40,7 @@ pub async fn get_info(ctx: Data<AppContext>) -> Json<InfoView> {
         database: s.database_backend.name().to_owned(),
         vectors: if s.qdrant_url.is_some() { "qdrant" } else { "qdrant-edge" }.to_owned(),
         fulltext: "tantivy".to_owned(),
-        llm: if s.llm_base_url.is_some() { "openai-compatible" } else { "extractive" }.to_owned(),
+        llm: if !s.llm_providers.is_empty() { "openai-compatible" } else { "extractive" }.to_owned(),
         features: crate::FEATURES.iter().map(|f| (*f).to_owned()).collect(),
     })
 }

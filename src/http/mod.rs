@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod auth;
+pub mod chat;
 pub mod extract;
 pub mod groups;
 pub mod health;
@@ -10,6 +11,7 @@ pub mod knowledge;
 pub mod members;
 pub mod meta;
 pub mod oauth;
+pub mod openai;
 pub mod openapi;
 pub mod principal;
 pub mod request_context;
@@ -51,6 +53,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, extra: Option<ExtraRoutes>) {
         .configure(waitlist::routes)
         .configure(knowledge::routes)
         .configure(search::routes)
+        .configure(chat::routes)
+        .configure(openai::routes)
         .configure(api_keys::routes)
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::ApiDoc::openapi()))
         .service(web::resource("/docs").route(web::get().to(redirect_to_docs)))

@@ -6,7 +6,9 @@ use utoipa::{Modify, OpenApi};
 
 use crate::error::{ErrorBody, ErrorCode};
 use crate::health::{ComponentHealth, HealthReport, Status};
-use crate::http::{api_keys, auth, groups, health, knowledge, members, meta, oauth, search, sites, tenants, waitlist};
+use crate::http::{
+    api_keys, auth, chat, groups, health, knowledge, members, meta, oauth, openai, search, sites, tenants, waitlist,
+};
 use crate::identity::permissions::{Permission, Role};
 use crate::list::Pagination;
 
@@ -41,6 +43,11 @@ use crate::list::Pagination;
         knowledge::delete_document, knowledge::list_chunks, knowledge::get_content, knowledge::reindex_document, knowledge::reindex_kb,
         knowledge::list_jobs, knowledge::get_job, knowledge::cancel_job, knowledge::job_events,
         search::search_kb, search::search_all, search::query_kb,
+        chat::list_conversations, chat::create_conversation, chat::get_conversation, chat::delete_conversation,
+        chat::list_messages, chat::retitle, chat::branch, chat::chat, chat::cancel, chat::feedback,
+        chat::list_assistants, chat::create_assistant, chat::get_assistant, chat::update_assistant,
+        chat::delete_assistant, chat::duplicate_assistant,
+        openai::list_models, openai::list_providers, openai::chat_completions, openai::text_completions, openai::embeddings,
     ),
     components(schemas(ErrorBody, ErrorCode, HealthReport, ComponentHealth, Status, Pagination, Permission, Role)),
     modifiers(&BearerAuth),
@@ -53,6 +60,8 @@ use crate::list::Pagination;
         (name = "members", description = "Members and invitations"),
         (name = "api-keys", description = "API keys for integrators"),
         (name = "knowledge", description = "Knowledge bases, documents, chunks and ingestion jobs"),
+        (name = "openai", description = "OpenAI-compatible gateway: models, chat completions, completions, embeddings"),
+        (name = "chat", description = "Conversations, RAG chat turns (streamed), feedback and assistants"),
         (name = "search", description = "Lexical, semantic and hybrid search; context blocks for your own model"),
     )
 )]

@@ -154,16 +154,40 @@ fn render_error(response: HttpResponse, method: &str, path: &str, request_id: &R
         .get::<RenderedError>()
         .cloned()
         .unwrap_or_else(|| fallback_error(status, &response, method, path));
-    let body = ErrorBody {
-        error: rendered.code.as_str().to_owned(),
-        message: rendered.message,
-        details: rendered.details,
-        request_id: request_id.0.clone(),
+    let json = if crate::http::openai::OPENAI_PATHS.contains(&path) {
+        openai_error(&rendered)
+    } else {
+        let body = ErrorBody {
+            error: rendered.code.as_str().to_owned(),
+            message: rendered.message,
+            details: rendered.details,
+            request_id: request_id.0.clone(),
+        };
+        serde_json::to_vec(&body).unwrap_or_else(|_| b"{\"error\":\"INTERNAL_ERROR\"}".to_vec())
     };
-    let json = serde_json::to_vec(&body).unwrap_or_else(|_| b"{\"error\":\"INTERNAL_ERROR\"}".to_vec());
     let mut response = response.set_body(BoxBody::new(json));
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
+}
+
+/// OpenAI's error object, which its SDKs turn into typed exceptions.
+fn openai_error(rendered: &RenderedError) -> Vec<u8> {
+    let kind = match rendered.code {
+        ErrorCode::Unauthorized => "authentication_error",
+        ErrorCode::Forbidden => "permission_error",
+        ErrorCode::RateLimitExceeded => "rate_limit_error",
+        ErrorCode::InsufficientBalance => "insufficient_quota",
+        ErrorCode::NotFound => "not_found_error",
+        code if code.status().is_server_error() => "server_error",
+        _ => "invalid_request_error",
+    };
+    let body = serde_json::json!({"error": {
+        "message": rendered.message,
+        "type": kind,
+        "param": rendered.details.get("field"),
+        "code": rendered.code.as_str().to_ascii_lowercase(),
+    }});
+    serde_json::to_vec(&body).unwrap_or_default()
 }
 
 /// Wording for error responses that actix produced itself.

@@ -153,6 +153,7 @@ pub mod require {
         ApiKeysManage => ApiKeysManage,
         KbRead => KbRead,
         KbWrite => KbWrite,
+        ChatUse => ChatUse,
     }
 }
 

@@ -25,7 +25,7 @@ pub fn terms(query: &str) -> Vec<String> {
 /// Whether a word of the text matches a query term: equal, or a crude stem match: a common
 /// prefix of at least four characters that leaves at most two of the shorter word
 /// ("indexes" ~ "indexing", "rebuild" ~ "rebuilt").
-fn matches(word: &str, terms: &[String]) -> bool {
+pub fn matches(word: &str, terms: &[String]) -> bool {
     let word = word.to_lowercase();
     terms.iter().any(|t| {
         let common = word.chars().zip(t.chars()).take_while(|(a, b)| a == b).count();

@@ -19,6 +19,9 @@ struct Foreign {
     kb: String,
     document: String,
     job: String,
+    conversation: String,
+    answer: String,
+    assistant: String,
 }
 
 async fn tenant_b_with_things(app: &TestApp, b: &Tenant) -> Foreign {
@@ -59,7 +62,35 @@ async fn tenant_b_with_things(app: &TestApp, b: &Tenant) -> Foreign {
     let (document, job) =
         (added["document"]["id"].as_str().unwrap().to_owned(), added["job"]["id"].as_str().unwrap().to_owned());
     app.wait_for_job(&b.owner, &job).await;
-    Foreign { tenant: b.id.clone(), site, api_key, member, invite, group, kb, document, job }
+    let turn = app
+        .call(
+            Method::POST,
+            "/v1/chat",
+            &b.owner,
+            Some(&b.id),
+            Some(json!({"message": "What are the secret plans?", "knowledgeBases": [kb], "stream": false})),
+        )
+        .await;
+    assert_eq!(turn.status(), 200);
+    let turn = json(turn).await;
+    let (conversation, answer) =
+        (turn["conversationId"].as_str().unwrap().to_owned(), turn["id"].as_str().unwrap().to_owned());
+    let assistant =
+        app.create("/v1/assistants", &b.owner, &b.id, json!({"name": "B bot", "knowledgeBases": [kb]})).await;
+    Foreign {
+        tenant: b.id.clone(),
+        site,
+        api_key,
+        member,
+        invite,
+        group,
+        kb,
+        document,
+        job,
+        conversation,
+        answer,
+        assistant,
+    }
 }
 
 fn foreign_calls(f: &Foreign) -> Vec<(Method, String, Option<Value>)> {
@@ -100,6 +131,37 @@ fn foreign_calls(f: &Foreign) -> Vec<(Method, String, Option<Value>)> {
         (Method::POST, format!("/v1/knowledge-bases/{}/query", f.kb), Some(json!({"query": "secret plans"}))),
         (Method::POST, "/v1/search".to_owned(), Some(json!({"query": "secret plans", "knowledgeBases": [f.kb]}))),
         (Method::POST, format!("/v1/jobs/{}/cancel", f.job), None),
+        (Method::GET, format!("/v1/conversations/{}", f.conversation), None),
+        (Method::DELETE, format!("/v1/conversations/{}", f.conversation), None),
+        (Method::GET, format!("/v1/conversations/{}/messages", f.conversation), None),
+        (Method::POST, format!("/v1/conversations/{}/title", f.conversation), None),
+        (Method::POST, format!("/v1/conversations/{}/branch", f.conversation), Some(json!({"messageId": f.answer}))),
+        (Method::POST, format!("/v1/chat/{}/cancel", f.answer), None),
+        (Method::POST, format!("/v1/chat/{}/feedback", f.answer), Some(json!({"rating": "down"}))),
+        (Method::GET, format!("/v1/assistants/{}", f.assistant), None),
+        (Method::PUT, format!("/v1/assistants/{}", f.assistant), Some(json!({"name": "pwned"}))),
+        (Method::DELETE, format!("/v1/assistants/{}", f.assistant), None),
+        (Method::POST, format!("/v1/assistants/{}/duplicate", f.assistant), None),
+        // Ids in bodies: B's conversation, knowledge base or assistant in A's chat and gateway calls.
+        (
+            Method::POST,
+            "/v1/chat".to_owned(),
+            Some(json!({"message": "secret plans?", "conversationId": f.conversation})),
+        ),
+        (Method::POST, "/v1/chat".to_owned(), Some(json!({"message": "secret plans?", "knowledgeBases": [f.kb]}))),
+        (Method::POST, "/v1/chat".to_owned(), Some(json!({"message": "secret plans?", "assistantId": f.assistant}))),
+        (Method::POST, "/v1/conversations".to_owned(), Some(json!({"knowledgeBases": [f.kb]}))),
+        (Method::POST, "/v1/assistants".to_owned(), Some(json!({"name": "Sneaky", "knowledgeBases": [f.kb]}))),
+        (
+            Method::POST,
+            "/v1/chat/completions".to_owned(),
+            Some(json!({"messages": [{"role": "user", "content": "secret plans?"}], "knowledge_base": f.kb})),
+        ),
+        (
+            Method::POST,
+            "/v1/chat/completions".to_owned(),
+            Some(json!({"messages": [{"role": "user", "content": "secret plans?"}], "assistant": f.assistant})),
+        ),
         // Ids in bodies: limiting an invitation or a group to B's site.
         (
             Method::POST,
@@ -142,7 +204,8 @@ async fn another_tenants_ids_are_404_everywhere_and_nothing_changes() {
             let status = response.status();
             let body = json(response).await;
             assert_eq!(status, 404, "{method} {path} (tenant header {tenant:?}): {body}");
-            assert_eq!(body["error"], "NOT_FOUND");
+            // The OpenAI-compatible routes answer with OpenAI's error object.
+            assert!(body["error"] == "NOT_FOUND" || body["error"]["code"] == "not_found", "{path}: {body}");
         }
     }
 

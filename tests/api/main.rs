@@ -7,12 +7,15 @@
 mod admin_cli;
 mod api_keys;
 mod auth;
+mod chat;
 mod cli;
 mod crash;
 mod docs;
 mod errors;
+mod fake_llm;
 mod fake_oauth;
 mod fake_smtp;
+mod gateway;
 mod groups;
 mod health;
 mod helpers;

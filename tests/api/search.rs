@@ -28,7 +28,7 @@ const DOCS: &[(&str, &str, &str)] = &[
 ];
 
 /// A knowledge base with the three documents, each tagged, all ready.
-async fn seeded(app: &TestApp, token: &str, tenant: Option<&str>) -> (String, Vec<String>) {
+pub async fn seeded(app: &TestApp, token: &str, tenant: Option<&str>) -> (String, Vec<String>) {
     let tenant_header = tenant.unwrap_or("");
     let kb = app.create("/v1/knowledge-bases", token, tenant_header, json!({"name": "Help"})).await;
     let mut ids = Vec::new();

@@ -1,0 +1,364 @@
+//! Conversations: each belongs to the user (or API key) that started it; nobody else in the
+//! tenant sees it, and another tenant's ids are 404 like missing ones.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use entity::{conversation, message};
+
+use crate::audit::{self, Target};
+use crate::context::AppContext;
+use crate::error::{ApiError, ApiResult};
+use crate::identity::permissions::Permission;
+use crate::identity::principal::Credential;
+use crate::identity::Principal;
+use crate::list::{fetch_page, ListParams, Page};
+use crate::search;
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConversationPayload {
+    pub title: Option<String>,
+    pub system_prompt: Option<String>,
+    /// Knowledge bases every turn retrieves from.
+    #[serde(default)]
+    pub knowledge_bases: Vec<Uuid>,
+    pub assistant_id: Option<Uuid>,
+    pub model: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationView {
+    pub id: Uuid,
+    pub title: String,
+    pub system_prompt: Option<String>,
+    pub knowledge_bases: Vec<Uuid>,
+    pub assistant_id: Option<Uuid>,
+    pub model: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<conversation::Model> for ConversationView {
+    fn from(c: conversation::Model) -> Self {
+        Self {
+            id: c.id,
+            title: c.title,
+            system_prompt: c.system_prompt,
+            knowledge_bases: serde_json::from_value(c.knowledge_base_ids).unwrap_or_default(),
+            assistant_id: c.assistant_id,
+            model: c.model,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Citation {
+    pub n: usize,
+    pub chunk_id: Uuid,
+    pub document_id: Uuid,
+    pub document_title: String,
+    pub knowledge_base_id: Uuid,
+    pub page: Option<u32>,
+    pub snippet: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageView {
+    pub id: Uuid,
+    pub conversation_id: Uuid,
+    /// `user` or `assistant`.
+    pub role: String,
+    pub content: String,
+    /// `complete`, `streaming`, `cancelled` or `failed`.
+    pub status: String,
+    pub citations: Vec<Citation>,
+    pub model: Option<String>,
+    pub prompt_tokens: i32,
+    pub completion_tokens: i32,
+    pub latency_ms: i32,
+    pub feedback: Option<String>,
+    pub feedback_comment: Option<String>,
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<message::Model> for MessageView {
+    fn from(m: message::Model) -> Self {
+        Self {
+            id: m.id,
+            conversation_id: m.conversation_id,
+            role: m.role,
+            content: m.content,
+            status: m.status,
+            citations: serde_json::from_value(m.citations).unwrap_or_default(),
+            model: m.model,
+            prompt_tokens: m.prompt_tokens,
+            completion_tokens: m.completion_tokens,
+            latency_ms: m.latency_ms,
+            feedback: m.feedback,
+            feedback_comment: m.feedback_comment,
+            error: m.error,
+            created_at: m.created_at,
+        }
+    }
+}
+
+/// Who owns what a principal creates: a user, or an API key without a user.
+pub fn owner(principal: &Principal) -> (Option<Uuid>, Option<Uuid>) {
+    match (&principal.credential, principal.user_id) {
+        (_, Some(user)) => (Some(user), None),
+        (Credential::ApiKey { key_id, .. }, None) => (None, Some(*key_id)),
+        (Credential::User { .. }, None) => (None, None),
+    }
+}
+
+fn owned_by(principal: &Principal, tenant_id: Uuid) -> sea_orm::Select<conversation::Entity> {
+    let query = conversation::Entity::find().filter(conversation::Column::TenantId.eq(tenant_id));
+    match owner(principal) {
+        (Some(user), _) => query.filter(conversation::Column::UserId.eq(user)),
+        (None, Some(key)) => query.filter(conversation::Column::ApiKeyId.eq(key)),
+        (None, None) => query.filter(conversation::Column::Id.eq(Uuid::nil())),
+    }
+}
+
+/// The caller's conversation, else 404.
+pub async fn find(ctx: &AppContext, principal: &Principal, id: Uuid) -> ApiResult<conversation::Model> {
+    let tenant_id = principal.require(Permission::ChatUse)?.tenant_id;
+    owned_by(principal, tenant_id)
+        .filter(conversation::Column::Id.eq(id))
+        .one(&ctx.db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("conversation"))
+}
+
+/// A title from the first words of a message.
+pub fn title_from(text: &str) -> String {
+    let words: Vec<&str> = text.split_whitespace().take(8).collect();
+    let mut title = words.join(" ");
+    if title.chars().count() > 80 {
+        title = title.chars().take(79).collect::<String>() + "…";
+    } else if text.split_whitespace().count() > 8 {
+        title.push('…');
+    }
+    if title.is_empty() {
+        "New conversation".to_owned()
+    } else {
+        title
+    }
+}
+
+pub async fn create(
+    ctx: &AppContext,
+    principal: &Principal,
+    payload: ConversationPayload,
+) -> ApiResult<ConversationView> {
+    let tenant_id = principal.require(Permission::ChatUse)?.tenant_id;
+    let kbs = if payload.knowledge_bases.is_empty() {
+        Vec::new()
+    } else {
+        search::resolve_kbs(ctx, tenant_id, Some(&payload.knowledge_bases)).await?
+    };
+    if let Some(model) = &payload.model {
+        if !ctx.llm.knows(model) {
+            return Err(crate::llm::LlmError::UnknownModel(model.clone()).into());
+        }
+    }
+    if let Some(assistant) = payload.assistant_id {
+        super::assistants::find(ctx, tenant_id, assistant).await?;
+    }
+    let title = payload.title.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+    if title.as_ref().is_some_and(|t| t.chars().count() > 200) {
+        return Err(ApiError::invalid_field("title", "must be at most 200 characters"));
+    }
+    let (user_id, api_key_id) = owner(principal);
+    let now = Utc::now();
+    let txn = ctx.db.begin().await?;
+    let model = conversation::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(tenant_id),
+        user_id: Set(user_id),
+        api_key_id: Set(api_key_id),
+        title: Set(title.unwrap_or_else(|| "New conversation".to_owned())),
+        system_prompt: Set(payload.system_prompt.filter(|s| !s.trim().is_empty())),
+        knowledge_base_ids: Set(serde_json::json!(kbs)),
+        assistant_id: Set(payload.assistant_id),
+        model: Set(payload.model),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        &principal.actor(),
+        "conversation.created",
+        Target::new("conversation", model.id),
+        serde_json::Value::Null,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(model.into())
+}
+
+pub async fn list(ctx: &AppContext, principal: &Principal, params: &ListParams) -> ApiResult<Page<ConversationView>> {
+    let tenant_id = principal.require(Permission::ChatUse)?.tenant_id;
+    let page = fetch_page(
+        &ctx.db,
+        owned_by(principal, tenant_id),
+        params,
+        Some((conversation::Column::UpdatedAt, sea_orm::Order::Desc)),
+    )
+    .await?;
+    Ok(Page { data: page.data.into_iter().map(Into::into).collect(), pagination: page.pagination })
+}
+
+pub async fn delete(ctx: &AppContext, principal: &Principal, id: Uuid) -> ApiResult<()> {
+    let conversation = find(ctx, principal, id).await?;
+    let txn = ctx.db.begin().await?;
+    message::Entity::delete_many().filter(message::Column::ConversationId.eq(conversation.id)).exec(&txn).await?;
+    conversation::Entity::delete_by_id(conversation.id).exec(&txn).await?;
+    audit::record(
+        &txn,
+        &principal.actor(),
+        "conversation.deleted",
+        Target::new("conversation", id),
+        serde_json::Value::Null,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+pub async fn messages(
+    ctx: &AppContext,
+    principal: &Principal,
+    id: Uuid,
+    params: &ListParams,
+) -> ApiResult<Page<MessageView>> {
+    let conversation = find(ctx, principal, id).await?;
+    let page = fetch_page(
+        &ctx.db,
+        message::Entity::find().filter(message::Column::ConversationId.eq(conversation.id)),
+        params,
+        Some((message::Column::CreatedAt, sea_orm::Order::Asc)),
+    )
+    .await?;
+    Ok(Page { data: page.data.into_iter().map(Into::into).collect(), pagination: page.pagination })
+}
+
+/// One message of the caller's conversations, else 404.
+pub async fn message(ctx: &AppContext, principal: &Principal, id: Uuid) -> ApiResult<MessageView> {
+    let tenant_id = principal.require(Permission::ChatUse)?.tenant_id;
+    let found = message::Entity::find_by_id(id)
+        .filter(message::Column::TenantId.eq(tenant_id))
+        .one(&ctx.db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("message"))?;
+    find(ctx, principal, found.conversation_id).await.map_err(|_| ApiError::not_found("message"))?;
+    Ok(found.into())
+}
+
+/// The complete turns of a conversation, oldest first (the history a new turn sees).
+pub async fn history(ctx: &AppContext, conversation_id: Uuid) -> ApiResult<Vec<message::Model>> {
+    Ok(message::Entity::find()
+        .filter(message::Column::ConversationId.eq(conversation_id))
+        .filter(message::Column::Status.eq("complete"))
+        .order_by_asc(message::Column::CreatedAt)
+        .all(&ctx.db)
+        .await?)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BranchPayload {
+    /// The last message the new conversation keeps.
+    pub message_id: Uuid,
+}
+
+/// A new conversation with the same settings and the messages up to `message_id`.
+pub async fn branch(
+    ctx: &AppContext,
+    principal: &Principal,
+    id: Uuid,
+    payload: BranchPayload,
+) -> ApiResult<ConversationView> {
+    let source = find(ctx, principal, id).await?;
+    let all = message::Entity::find()
+        .filter(message::Column::ConversationId.eq(source.id))
+        .order_by_asc(message::Column::CreatedAt)
+        .all(&ctx.db)
+        .await?;
+    let Some(cut) = all.iter().position(|m| m.id == payload.message_id) else {
+        return Err(ApiError::not_found("message"));
+    };
+    let now = Utc::now();
+    let txn = ctx.db.begin().await?;
+    let copy = conversation::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        title: Set(format!("{} (branch)", source.title)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..conversation::ActiveModel::from(source.clone())
+    }
+    .insert(&txn)
+    .await?;
+    for m in &all[..=cut] {
+        message::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            conversation_id: Set(copy.id),
+            ..message::ActiveModel::from(m.clone())
+        }
+        .insert(&txn)
+        .await?;
+    }
+    audit::record(
+        &txn,
+        &principal.actor(),
+        "conversation.branched",
+        Target::new("conversation", copy.id),
+        serde_json::json!({"from": source.id, "messageId": payload.message_id}),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(copy.into())
+}
+
+/// Regenerates the title: from the model when an upstream serves the conversation, else from
+/// the first question.
+pub async fn retitle(ctx: &AppContext, principal: &Principal, id: Uuid) -> ApiResult<ConversationView> {
+    let conversation = find(ctx, principal, id).await?;
+    let history = history(ctx, conversation.id).await?;
+    let Some(first) = history.iter().find(|m| m.role == "user") else {
+        return Err(ApiError::new(crate::error::ErrorCode::Conflict, "the conversation has no messages to title yet"));
+    };
+    let model = conversation.model.clone().unwrap_or_else(|| ctx.llm.default_model().to_owned());
+    let title = super::turn::ask_for_title(ctx, principal, &model, &history)
+        .await
+        .unwrap_or_else(|| title_from(&first.content));
+    let mut active: conversation::ActiveModel = conversation.into();
+    active.title = Set(title);
+    active.updated_at = Set(Utc::now());
+    Ok(active.update(&ctx.db).await?.into())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn titles_come_from_the_first_words() {
+        assert_eq!(
+            super::title_from("  What is our refund policy for damaged goods in transit?"),
+            "What is our refund policy for damaged goods…"
+        );
+        assert_eq!(super::title_from("Hello there"), "Hello there");
+        assert_eq!(super::title_from("   "), "New conversation");
+    }
+}

@@ -1,0 +1,397 @@
+//! One chat turn: check everything, store the question and a placeholder answer, then (in a
+//! task, so a dropped connection does not lose the answer) retrieve, generate and stream typed
+//! events, and store the answer with its citations and usage.
+
+use std::time::Instant;
+
+use actix_web::web::Data;
+use chrono::Utc;
+use futures_util::StreamExt;
+use sea_orm::{ActiveModelTrait, EntityTrait, Set, TransactionTrait};
+use serde::Deserialize;
+use tokio::sync::mpsc;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use entity::{conversation, message};
+
+use super::conversations::{self, Citation, ConversationPayload};
+use super::events::{cited_numbers, ChatEvent, Usage};
+use super::{assistants, usage};
+use crate::context::AppContext;
+use crate::error::{ApiError, ApiResult};
+use crate::identity::permissions::Permission;
+use crate::identity::Principal;
+use crate::llm::{self, ChatMessage, Delta, Generation, LlmError};
+use crate::search::context::{self as context_block, ContextSource};
+use crate::search::{self, Mode, SearchRequest};
+
+/// Tokens of retrieved passages a prompt may carry.
+const SOURCES_BUDGET: usize = 3000;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChatRequest {
+    /// Continue this conversation; omitted: start a new one.
+    pub conversation_id: Option<Uuid>,
+    pub message: String,
+    /// Retrieve from these (default: the conversation's, else the assistant's).
+    pub knowledge_bases: Option<Vec<Uuid>>,
+    /// Use an assistant's instructions, model, knowledge bases and retrieval settings.
+    pub assistant_id: Option<Uuid>,
+    pub model: Option<String>,
+    pub temperature: Option<f32>,
+    /// Server-sent events (default) or one JSON answer.
+    #[serde(default = "yes")]
+    pub stream: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Everything a turn needs, checked before anything streams.
+struct Prepared {
+    tenant_id: Uuid,
+    actor: String,
+    conversation_id: Uuid,
+    user_message_id: Uuid,
+    message_id: Uuid,
+    question: String,
+    model: String,
+    kb_ids: Vec<Uuid>,
+    retrieval: assistants::Retrieval,
+    messages: Vec<ChatMessage>,
+    temperature: Option<f32>,
+}
+
+pub struct Started {
+    pub message_id: Uuid,
+    pub events: mpsc::Receiver<ChatEvent>,
+}
+
+pub async fn start(ctx: Data<AppContext>, principal: &Principal, request: ChatRequest) -> ApiResult<Started> {
+    let prepared = prepare(&ctx, principal, request).await?;
+    let message_id = prepared.message_id;
+    let (tx, events) = mpsc::channel(256);
+    let cancel = ctx.turns.start(message_id);
+    tokio::spawn(async move {
+        run(&ctx, &prepared, &tx, cancel).await;
+        ctx.turns.finish(prepared.message_id);
+    });
+    Ok(Started { message_id, events })
+}
+
+async fn prepare(ctx: &AppContext, principal: &Principal, request: ChatRequest) -> ApiResult<Prepared> {
+    let tenant_id = principal.require(Permission::ChatUse)?.tenant_id;
+    let question = request.message.trim().to_owned();
+    if question.is_empty() {
+        return Err(ApiError::invalid_field("message", "must not be empty"));
+    }
+    if question.chars().count() > 32_000 {
+        return Err(ApiError::invalid_field("message", "must be at most 32000 characters"));
+    }
+    if request.temperature.is_some_and(|t| !(0.0..=2.0).contains(&t)) {
+        return Err(ApiError::invalid_field("temperature", "must be from 0 to 2"));
+    }
+    let conversation = match request.conversation_id {
+        Some(id) => conversations::find(ctx, principal, id).await?,
+        None => {
+            let created = conversations::create(
+                ctx,
+                principal,
+                ConversationPayload {
+                    title: Some(conversations::title_from(&question)),
+                    knowledge_bases: request.knowledge_bases.clone().unwrap_or_default(),
+                    assistant_id: request.assistant_id,
+                    model: request.model.clone(),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            conversations::find(ctx, principal, created.id).await?
+        }
+    };
+    let assistant = match request.assistant_id.or(conversation.assistant_id) {
+        Some(id) => Some(assistants::find(ctx, tenant_id, id).await?),
+        None => None,
+    };
+    let settings = assistant.as_ref().map(assistants::settings);
+    let kb_ids = match &request.knowledge_bases {
+        Some(named) => search::resolve_kbs(ctx, tenant_id, Some(named)).await?,
+        None => {
+            let own: Vec<Uuid> = serde_json::from_value(conversation.knowledge_base_ids.clone()).unwrap_or_default();
+            if own.is_empty() {
+                settings.as_ref().map(|s| s.knowledge_bases.clone()).unwrap_or_default()
+            } else {
+                own
+            }
+        }
+    };
+    let model = request
+        .model
+        .or_else(|| conversation.model.clone())
+        .or_else(|| settings.as_ref().and_then(|s| s.model.clone()))
+        .unwrap_or_else(|| ctx.llm.default_model().to_owned());
+    if !ctx.llm.knows(&model) {
+        return Err(LlmError::UnknownModel(model).into());
+    }
+    let mut messages = Vec::new();
+    let system = conversation.system_prompt.clone().or_else(|| settings.as_ref().map(|s| s.instructions.clone()));
+    if let Some(system) = system.filter(|s| !s.trim().is_empty()) {
+        messages.push(ChatMessage::new("system", system));
+    }
+    for m in conversations::history(ctx, conversation.id).await? {
+        messages.push(ChatMessage::new(&m.role, m.content));
+    }
+    messages.push(ChatMessage::new("user", question.clone()));
+
+    let (user_message_id, message_id) = (Uuid::now_v7(), Uuid::now_v7());
+    let now = Utc::now();
+    let row = |id: Uuid, role: &str, content: &str, status: &str| message::ActiveModel {
+        id: Set(id),
+        tenant_id: Set(tenant_id),
+        conversation_id: Set(conversation.id),
+        role: Set(role.to_owned()),
+        content: Set(content.to_owned()),
+        status: Set(status.to_owned()),
+        citations: Set(serde_json::json!([])),
+        model: Set((role == "assistant").then(|| model.clone())),
+        prompt_tokens: Set(0),
+        completion_tokens: Set(0),
+        latency_ms: Set(0),
+        feedback: Set(None),
+        feedback_comment: Set(None),
+        error: Set(None),
+        created_at: Set(now),
+    };
+    let txn = ctx.db.begin().await?;
+    row(user_message_id, "user", &question, "complete").insert(&txn).await?;
+    // One microsecond later, so ordering by time keeps question before answer.
+    let mut answer = row(message_id, "assistant", "", "streaming");
+    answer.created_at = Set(now + chrono::Duration::microseconds(1));
+    answer.insert(&txn).await?;
+    let mut touched: conversation::ActiveModel = conversation.clone().into();
+    touched.updated_at = Set(now);
+    touched.update(&txn).await?;
+    txn.commit().await?;
+    Ok(Prepared {
+        tenant_id,
+        actor: usage::actor(principal),
+        conversation_id: conversation.id,
+        user_message_id,
+        message_id,
+        question,
+        model,
+        kb_ids,
+        retrieval: settings.map(|s| s.retrieval).unwrap_or_default(),
+        messages,
+        temperature: request.temperature.or_else(|| assistant.and_then(|a| a.temperature.map(|t| t as f32))),
+    })
+}
+
+async fn sources(ctx: &AppContext, p: &Prepared) -> ApiResult<(Vec<ContextSource>, u64)> {
+    if p.kb_ids.is_empty() {
+        return Ok((Vec::new(), 0));
+    }
+    let request = SearchRequest {
+        query: p.question.clone(),
+        mode: p.retrieval.mode.unwrap_or(Mode::Hybrid),
+        limit: Some(p.retrieval.top_k.unwrap_or(8)),
+        min_score: p.retrieval.min_score,
+        ..Default::default()
+    };
+    let hits = search::retrieve(ctx, p.tenant_id, &p.kb_ids, &request).await?;
+    let indexing = search::indexing(ctx, p.tenant_id, &p.kb_ids).await?;
+    Ok((context_block::build(&hits, SOURCES_BUDGET).sources, indexing))
+}
+
+fn citation(source: &ContextSource) -> Citation {
+    Citation {
+        n: source.n,
+        chunk_id: source.chunk_id,
+        document_id: source.document_id,
+        document_title: source.document_title.clone(),
+        knowledge_base_id: source.knowledge_base_id,
+        page: source.pages.first().copied(),
+        snippet: source.snippet.clone(),
+    }
+}
+
+async fn run(
+    ctx: &AppContext,
+    p: &Prepared,
+    tx: &mpsc::Sender<ChatEvent>,
+    mut cancel: tokio::sync::watch::Receiver<bool>,
+) {
+    let send = |event: ChatEvent| async move {
+        let _ = tx.send(event).await; // a closed connection does not stop the turn
+    };
+    send(ChatEvent::Start {
+        conversation_id: p.conversation_id,
+        user_message_id: p.user_message_id,
+        message_id: p.message_id,
+        model: p.model.clone(),
+    })
+    .await;
+    let started = Instant::now();
+    let outcome = async {
+        let (sources, indexing) = sources(ctx, p).await?;
+        let notice = (indexing > 0).then(|| {
+            format!("{indexing} document(s) are still being indexed; this answer may not include them.")
+        });
+        if let Some(message) = &notice {
+            send(ChatEvent::Indexing { documents: indexing, message: message.clone() }).await;
+        }
+        let generation = Generation {
+            model: p.model.clone(),
+            messages: p.messages.clone(),
+            sources: sources.clone(),
+            temperature: p.temperature,
+            ..Default::default()
+        };
+        let mut stream = ctx.llm.generate(generation).await?;
+        let (mut text, mut usage, mut cited, mut cancelled) = (String::new(), None, Vec::<Citation>::new(), false);
+        loop {
+            tokio::select! {
+                changed = cancel.changed() => {
+                    if changed.is_err() || *cancel.borrow() {
+                        cancelled = true;
+                        break;
+                    }
+                }
+                delta = stream.next() => match delta {
+                    None => break,
+                    Some(Err(e)) => return Err(ApiError::from(e)),
+                    Some(Ok(Delta::Text(t))) => {
+                        text.push_str(&t);
+                        send(ChatEvent::Token { content: t }).await;
+                        for n in cited_numbers(&text) {
+                            if cited.iter().any(|c| c.n == n) {
+                                continue;
+                            }
+                            if let Some(source) = sources.iter().find(|s| s.n == n) {
+                                let c = citation(source);
+                                send(ChatEvent::citation(&c)).await;
+                                cited.push(c);
+                            }
+                        }
+                    }
+                    Some(Ok(Delta::Usage { prompt_tokens, completion_tokens })) => usage = Some((prompt_tokens, completion_tokens)),
+                    Some(Ok(Delta::Finish(_))) => {}
+                }
+            }
+        }
+        let (prompt_tokens, completion_tokens) = usage.unwrap_or_else(|| {
+            let prompt: u32 = p.messages.iter().map(|m| llm::estimate_tokens(&m.content)).sum();
+            (prompt, llm::estimate_tokens(&text))
+        });
+        Ok::<_, ApiError>((text, cited, cancelled, Usage { prompt_tokens, completion_tokens }, notice))
+    }
+    .await;
+    let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let clamp = |n: u64| i32::try_from(n).unwrap_or(i32::MAX);
+    match outcome {
+        Ok((text, cited, cancelled, usage, notice)) => {
+            let status = if cancelled { "cancelled" } else { "complete" };
+            let stored = message::ActiveModel {
+                id: Set(p.message_id),
+                content: Set(text),
+                status: Set(status.to_owned()),
+                citations: Set(serde_json::to_value(&cited).unwrap_or_default()),
+                prompt_tokens: Set(clamp(usage.prompt_tokens.into())),
+                completion_tokens: Set(clamp(usage.completion_tokens.into())),
+                latency_ms: Set(clamp(latency_ms)),
+                ..Default::default()
+            };
+            let saved = async {
+                let txn = ctx.db.begin().await?;
+                message::Entity::update(stored).exec(&txn).await?;
+                usage::record(
+                    &txn,
+                    usage::Call {
+                        tenant_id: p.tenant_id,
+                        actor: p.actor.clone(),
+                        operation: "chat",
+                        model: &p.model,
+                        prompt_tokens: usage.prompt_tokens,
+                        completion_tokens: usage.completion_tokens,
+                        latency_ms,
+                    },
+                )
+                .await?;
+                txn.commit().await
+            }
+            .await;
+            if let Err(error) = saved {
+                tracing::error!(%error, message_id = %p.message_id, "storing a chat answer failed");
+                send(ChatEvent::Error {
+                    code: "INTERNAL_ERROR".into(),
+                    message: "the answer could not be stored".into(),
+                })
+                .await;
+                return;
+            }
+            send(ChatEvent::Done {
+                message_id: p.message_id,
+                status: status.to_owned(),
+                usage,
+                cost: 0.0,
+                latency_ms,
+                model: p.model.clone(),
+                notice,
+            })
+            .await;
+        }
+        Err(error) => {
+            let (message, _) = error.public_parts();
+            let failed = message::ActiveModel {
+                id: Set(p.message_id),
+                status: Set("failed".to_owned()),
+                error: Set(Some(message.clone())),
+                latency_ms: Set(clamp(latency_ms)),
+                ..Default::default()
+            };
+            if let Err(e) = message::Entity::update(failed).exec(&ctx.db).await {
+                tracing::error!(error = %e, "recording a failed chat turn failed");
+            }
+            send(ChatEvent::Error { code: error.code().as_str().to_owned(), message }).await;
+        }
+    }
+}
+
+/// Asks an upstream model for a short title; None for the extractive model or on failure.
+pub async fn ask_for_title(
+    ctx: &AppContext,
+    principal: &Principal,
+    model: &str,
+    history: &[message::Model],
+) -> Option<String> {
+    if model == llm::EXTRACTIVE {
+        return None;
+    }
+    let mut messages = vec![ChatMessage::new(
+        "system",
+        "Write a title of at most six words for this conversation. Answer with the title only.",
+    )];
+    messages.extend(history.iter().take(2).map(|m| ChatMessage::new(&m.role, m.content.clone())));
+    let started = Instant::now();
+    let generation = Generation { model: model.to_owned(), messages, max_tokens: Some(24), ..Default::default() };
+    let collected = llm::collect(ctx.llm.generate(generation).await.ok()?).await.ok()?;
+    let (prompt_tokens, completion_tokens) = collected.usage.unwrap_or((0, llm::estimate_tokens(&collected.text)));
+    let tenant_id = principal.tenant.as_ref()?.tenant_id;
+    let call = usage::Call {
+        tenant_id,
+        actor: usage::actor(principal),
+        operation: "title",
+        model,
+        prompt_tokens,
+        completion_tokens,
+        latency_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    };
+    if let Err(error) = usage::record(&ctx.db, call).await {
+        tracing::warn!(%error, "recording title usage failed");
+    }
+    let title = collected.text.trim().trim_matches(['"', '\'', '.']).trim().to_owned();
+    (!title.is_empty()).then(|| title.chars().take(120).collect())
+}

@@ -1,0 +1,259 @@
+//! RAG chat: conversations, streamed turns with citations (the extractive model for real, an
+//! upstream through the fake), cancelling, feedback, branching, assistants, the indexing notice.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::fake_llm::{FakeLlm, ANSWER, KEY};
+use crate::helpers::{json, spawn_app, spawn_app_env, TestApp};
+use crate::search::seeded;
+
+/// The events of a server-sent event stream: (event name, data).
+pub fn parse_events(body: &str) -> Vec<(String, Value)> {
+    body.split("\n\n")
+        .filter_map(|frame| {
+            let name = frame.lines().find_map(|l| l.strip_prefix("event: "))?;
+            let data = frame.lines().find_map(|l| l.strip_prefix("data: "))?;
+            Some((name.to_owned(), serde_json::from_str(data).ok()?))
+        })
+        .collect()
+}
+
+pub async fn turn(app: &TestApp, token: &str, body: Value) -> Vec<(String, Value)> {
+    let response = app.call(Method::POST, "/v1/chat", token, None, Some(body)).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    parse_events(&response.text().await.unwrap())
+}
+
+fn named<'a>(events: &'a [(String, Value)], name: &str) -> Vec<&'a Value> {
+    events.iter().filter(|(n, _)| n == name).map(|(_, v)| v).collect()
+}
+
+#[tokio::test]
+async fn an_extractive_turn_streams_an_answer_with_citations_and_stores_it() {
+    let app = spawn_app().await;
+    let (token, _) = app.bootstrap().await;
+    let (kb, ids) = seeded(&app, &token, None).await;
+
+    let first = turn(
+        &app,
+        &token,
+        json!({"message": "Within how many days can customers return a purchase?", "knowledgeBases": [kb]}),
+    )
+    .await;
+    assert_eq!(first.first().unwrap().0, "start", "{first:?}");
+    let start = named(&first, "start")[0];
+    assert_eq!(start["model"], "extractive");
+    let text: String = named(&first, "token").iter().map(|t| t["content"].as_str().unwrap()).collect();
+    assert!(text.starts_with("Extractive answer") && text.contains("30 days") && text.contains("[1]"), "{text}");
+    let citation = named(&first, "citation")[0];
+    assert_eq!((citation["n"].as_u64(), citation["documentId"].as_str()), (Some(1), Some(ids[0].as_str())));
+    assert_eq!(citation["documentTitle"], "Refund policy");
+    let done = named(&first, "done")[0];
+    assert_eq!((done["status"].as_str(), done["model"].as_str()), (Some("complete"), Some("extractive")));
+    assert!(done["usage"]["completionTokens"].as_u64().unwrap() > 0 && done["latencyMs"].is_u64());
+    assert_eq!(first.last().unwrap().0, "done");
+
+    // The conversation keeps both turns, the answer with its citations.
+    let conversation = start["conversationId"].as_str().unwrap();
+    let messages =
+        json(app.call(Method::GET, &format!("/v1/conversations/{conversation}/messages"), &token, None, None).await)
+            .await;
+    let data = messages["data"].as_array().unwrap();
+    assert_eq!(data.iter().map(|m| m["role"].as_str().unwrap()).collect::<Vec<_>>(), ["user", "assistant"]);
+    assert_eq!(data[1]["content"].as_str().unwrap(), text);
+    assert_eq!(data[1]["citations"][0]["documentId"], ids[0].as_str());
+    let listed = json(app.call(Method::GET, "/v1/conversations", &token, None, None).await).await;
+    assert_eq!(listed["data"][0]["title"], "Within how many days can customers return a…", "first words");
+
+    // A second turn in the same conversation, as one JSON answer.
+    let second = app
+        .call(
+            Method::POST,
+            "/v1/chat",
+            &token,
+            None,
+            Some(json!({"conversationId": conversation, "message": "How are passwords stored?", "stream": false})),
+        )
+        .await;
+    assert_eq!(second.status(), 200);
+    let second = json(second).await;
+    assert!(
+        second["content"].as_str().unwrap().contains("argon2id"),
+        "the conversation's knowledge base is used: {second}"
+    );
+    assert_eq!(second["status"], "complete");
+
+    // Feedback, branching, title, delete.
+    let answer_id = data[1]["id"].as_str().unwrap();
+    let rated = app
+        .call(
+            Method::POST,
+            &format!("/v1/chat/{answer_id}/feedback"),
+            &token,
+            None,
+            Some(json!({"rating": "up", "comment": "spot on"})),
+        )
+        .await;
+    assert_eq!(json(rated).await["feedback"], "up");
+    let bad = app
+        .call(Method::POST, &format!("/v1/chat/{answer_id}/feedback"), &token, None, Some(json!({"rating": "meh"})))
+        .await;
+    assert_eq!(bad.status(), 400);
+    let cancel_done = app.call(Method::POST, &format!("/v1/chat/{answer_id}/cancel"), &token, None, None).await;
+    assert_eq!(cancel_done.status(), 409, "a finished answer cannot be cancelled");
+    let branch = app
+        .call(
+            Method::POST,
+            &format!("/v1/conversations/{conversation}/branch"),
+            &token,
+            None,
+            Some(json!({"messageId": answer_id})),
+        )
+        .await;
+    assert_eq!(branch.status(), 201);
+    let branch = json(branch).await;
+    let copied = json(
+        app.call(
+            Method::GET,
+            &format!("/v1/conversations/{}/messages", branch["id"].as_str().unwrap()),
+            &token,
+            None,
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(copied["pagination"]["total"], 2, "messages up to the branch point: {copied}");
+    let titled =
+        json(app.call(Method::POST, &format!("/v1/conversations/{conversation}/title"), &token, None, None).await)
+            .await;
+    assert_eq!(titled["title"], "Within how many days can customers return a…");
+    let deleted = app.call(Method::DELETE, &format!("/v1/conversations/{conversation}"), &token, None, None).await;
+    assert_eq!(deleted.status(), 204);
+    assert_eq!(
+        app.call(Method::GET, &format!("/v1/conversations/{conversation}"), &token, None, None).await.status(),
+        404
+    );
+
+    // Bad turns are refused before anything streams.
+    for (body, status) in [
+        (json!({"message": "  "}), 400),
+        (json!({"message": "hi", "model": "gpt-nope"}), 400),
+        (json!({"message": "hi", "knowledgeBases": [uuid::Uuid::now_v7()]}), 404),
+        (json!({"message": "hi", "conversationId": conversation}), 404),
+    ] {
+        let response = app.call(Method::POST, "/v1/chat", &token, None, Some(body.clone())).await;
+        assert_eq!(response.status(), status, "{body}");
+    }
+}
+
+#[tokio::test]
+async fn an_upstream_model_gets_numbered_sources_and_its_failures_and_cancellation_are_kept() {
+    let llm = FakeLlm::start().await;
+    let app = spawn_app_env(&[("LLM_BASE_URL", &llm.base), ("LLM_API_KEY", KEY), ("LLM_MODELS", "fake-model")]).await;
+    let (token, _) = app.bootstrap().await;
+    let (kb, ids) = seeded(&app, &token, None).await;
+
+    let events = turn(
+        &app,
+        &token,
+        json!({"message": "What is the refund window?", "knowledgeBases": [kb], "model": "fake-model"}),
+    )
+    .await;
+    let text: String = named(&events, "token").iter().map(|t| t["content"].as_str().unwrap()).collect();
+    assert_eq!(text, ANSWER);
+    let sent = llm.last_request();
+    let system = sent["messages"][0]["content"].as_str().unwrap();
+    assert!(system.contains("Cite every statement") && system.contains("[1] Refund policy"), "{system}");
+    assert_eq!(sent["messages"].as_array().unwrap().last().unwrap()["content"], "What is the refund window?");
+    let citation = named(&events, "citation")[0];
+    assert_eq!(citation["documentId"], ids[0].as_str(), "[1] is the best passage");
+    assert_eq!(named(&events, "done")[0]["usage"]["promptTokens"], 11, "usage from the upstream");
+
+    // An upstream failure ends the stream with an error event and is stored.
+    let failed = turn(&app, &token, json!({"message": "please FAIL", "model": "fake-model"})).await;
+    let error = named(&failed, "error")[0];
+    assert_eq!(error["code"], "UPSTREAM_ERROR");
+    assert!(error["message"].as_str().unwrap().contains("the model crashed"));
+    let conversation = named(&failed, "start")[0]["conversationId"].as_str().unwrap().to_owned();
+    let stored =
+        json(app.call(Method::GET, &format!("/v1/conversations/{conversation}/messages"), &token, None, None).await)
+            .await;
+    assert_eq!(stored["data"][1]["status"], "failed");
+
+    // Cancelling a slow answer keeps what was generated so far.
+    let response = app
+        .call(Method::POST, "/v1/chat", &token, None, Some(json!({"message": "go SLOW please", "model": "fake-model"})))
+        .await;
+    let mut body = response.bytes_stream();
+    use futures_util::StreamExt;
+    let mut seen = String::new();
+    let mut cancelled = false;
+    while let Some(chunk) = body.next().await {
+        seen.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
+        if !cancelled && seen.contains("word3 ") {
+            let id = parse_events(&seen).iter().find(|(n, _)| n == "start").unwrap().1["messageId"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            let stop = app.call(Method::POST, &format!("/v1/chat/{id}/cancel"), &token, None, None).await;
+            assert_eq!(stop.status(), 202);
+            cancelled = true;
+        }
+    }
+    let all = parse_events(&seen);
+    let done = named(&all, "done")[0];
+    assert_eq!(done["status"], "cancelled");
+    let tokens = named(&all, "token").len();
+    assert!(tokens > 3 && tokens < 100, "stopped early: {tokens} tokens");
+}
+
+#[tokio::test]
+async fn assistants_carry_settings_into_turns_and_a_turn_says_when_documents_are_still_indexing() {
+    let app = spawn_app_env(&[("LECTERN_MAX_JSON_BYTES", "1000000")]).await;
+    let (token, _) = app.bootstrap().await;
+    let (kb, _) = seeded(&app, &token, None).await;
+    let assistant = app
+        .create(
+            "/v1/assistants",
+            &token,
+            "",
+            json!({"name": "Help desk", "instructions": "Be brief.", "knowledgeBases": [kb], "retrieval": {"mode": "lexical", "topK": 2}, "starters": ["How do refunds work?"]}),
+        )
+        .await;
+    let copy =
+        json(app.call(Method::POST, &format!("/v1/assistants/{assistant}/duplicate"), &token, None, None).await).await;
+    assert_eq!(
+        (copy["name"].as_str(), copy["knowledgeBases"][0].as_str()),
+        (Some("Help desk (copy)"), Some(kb.as_str()))
+    );
+    let bad = app
+        .call(Method::POST, "/v1/assistants", &token, None, Some(json!({"name": "x", "retrieval": {"topK": 500}})))
+        .await;
+    assert_eq!(bad.status(), 400);
+
+    let events =
+        turn(&app, &token, json!({"message": "What hashing protects passwords?", "assistantId": assistant})).await;
+    let text: String = named(&events, "token").iter().map(|t| t["content"].as_str().unwrap()).collect();
+    assert!(text.contains("argon2id"), "the assistant's knowledge base is searched: {text}");
+
+    // A large document still being embedded: the answer says so.
+    let big = "Lorem ipsum dolor sit amet, consectetur adipiscing elit. ".repeat(4000);
+    let added = app
+        .call(
+            Method::POST,
+            &format!("/v1/knowledge-bases/{kb}/documents"),
+            &token,
+            None,
+            Some(json!({"title": "Big", "text": big})),
+        )
+        .await;
+    assert_eq!(added.status(), 202);
+    let events = turn(&app, &token, json!({"message": "What about refunds?", "knowledgeBases": [kb]})).await;
+    let indexing = named(&events, "indexing");
+    assert_eq!(indexing.len(), 1, "{events:?}");
+    assert_eq!(indexing[0]["documents"], 1);
+    assert!(named(&events, "done")[0]["notice"].as_str().unwrap().contains("still being indexed"));
+}
