@@ -54,7 +54,16 @@ impl Api {
         body(client.post(format!("{base}/v1/auth/setup")).json(&setup).send().await?).await?;
         let login = json!({"email": EMAIL, "password": password});
         let session = body(client.post(format!("{base}/v1/auth/login")).json(&login).send().await?).await?;
-        let token = session["accessToken"].as_str().context("no access token")?.to_owned();
+        let token = session["accessToken"].as_str().context("no access token")?;
+        // An API key: access tokens expire long before a big corpus is ingested.
+        let key = client
+            .post(format!("{base}/v1/api-keys"))
+            .bearer_auth(token)
+            .json(&json!({"name": "evaluation"}))
+            .send()
+            .await?;
+        let key = body(key).await?;
+        let token = key["secret"].as_str().context("no API key secret")?.to_owned();
         Ok(Self { client, base: base.to_owned(), token })
     }
 
