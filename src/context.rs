@@ -29,11 +29,16 @@ pub struct AppContext {
     pub llm: crate::llm::Gateway,
     /// Chat turns in flight on this node, to cancel them.
     pub turns: crate::chat::turns::Turns,
+    /// Public assistant turns per visitor IP.
+    pub visitors: crate::chat::public::VisitorLimiter,
+    /// Open WebSocket sessions on this node.
+    pub ws_sessions: std::sync::atomic::AtomicUsize,
 }
 
 impl AppContext {
     pub fn new(settings: Arc<Settings>, db: DatabaseConnection, jwt: JwtKeys, mailer: Arc<dyn Mailer>) -> Self {
         let llm = crate::llm::Gateway::new(settings.llm_providers.clone(), settings.llm_default_model.clone());
+        let visitors = crate::chat::public::VisitorLimiter::per_minute(settings.public_chat_per_minute);
         Self {
             settings,
             db,
@@ -52,6 +57,8 @@ impl AppContext {
             job_signal: tokio::sync::Notify::new(),
             llm,
             turns: crate::chat::turns::Turns::default(),
+            visitors,
+            ws_sessions: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 }

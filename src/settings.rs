@@ -91,6 +91,8 @@ pub struct Settings {
     pub llm_default_model: Option<String>,
     /// `LECTERN_WS_MAX_SESSIONS`: concurrent WebSocket sessions per node.
     pub ws_max_sessions: usize,
+    /// `LECTERN_PUBLIC_CHAT_PER_MINUTE`: public assistant turns per visitor IP and minute.
+    pub public_chat_per_minute: u32,
     /// `LECTERN_JWT_SECRET`: HS256 key for access tokens (≥ 32 chars). Unset = a random key kept
     /// in `<data dir>/secrets/jwt.key`; set it when several nodes share one database.
     pub jwt_secret: Option<Secret<String>>,
@@ -277,6 +279,7 @@ impl Settings {
             llm_providers,
             llm_default_model: var("LLM_DEFAULT_MODEL"),
             ws_max_sessions: number(&var, "LECTERN_WS_MAX_SESSIONS", 50, 1..=100_000)?,
+            public_chat_per_minute: number(&var, "LECTERN_PUBLIC_CHAT_PER_MINUTE", 20, 1..=100_000)?,
             jwt_secret: jwt_secret.map(Secret::new),
             access_token_ttl: Duration::from_secs(number(&var, "LECTERN_ACCESS_TOKEN_TTL_SECS", 900, 10..=86_400)?),
             refresh_token_ttl: Duration::from_secs(

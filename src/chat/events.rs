@@ -19,8 +19,9 @@ pub enum ChatEvent {
     /// The turn began: the ids to cancel it or rate it later.
     #[serde(rename_all = "camelCase")]
     Start {
-        conversation_id: Uuid,
-        user_message_id: Uuid,
+        /// None for public (visitor) turns, which are not stored as conversations.
+        conversation_id: Option<Uuid>,
+        user_message_id: Option<Uuid>,
         message_id: Uuid,
         model: String,
     },

@@ -6,6 +6,7 @@ pub mod completions;
 pub mod conversations;
 pub mod events;
 pub mod messages;
+pub mod public;
 pub mod turn;
 pub mod turns;
 pub mod usage;

@@ -50,19 +50,34 @@ fn yes() -> bool {
     true
 }
 
-/// Everything a turn needs, checked before anything streams.
+/// What to answer and how: the parts of a turn shared by stored and public (visitor) turns.
+pub struct Plan {
+    pub tenant_id: Uuid,
+    pub actor: String,
+    pub question: String,
+    pub model: String,
+    pub kb_ids: Vec<Uuid>,
+    pub retrieval: assistants::Retrieval,
+    /// The conversation so far, ending with the question.
+    pub messages: Vec<ChatMessage>,
+    pub temperature: Option<f32>,
+}
+
+/// Everything a stored turn needs, checked before anything streams.
 struct Prepared {
-    tenant_id: Uuid,
-    actor: String,
+    plan: Plan,
     conversation_id: Uuid,
     user_message_id: Uuid,
     message_id: Uuid,
-    question: String,
-    model: String,
-    kb_ids: Vec<Uuid>,
-    retrieval: assistants::Retrieval,
-    messages: Vec<ChatMessage>,
-    temperature: Option<f32>,
+}
+
+/// A finished (or cancelled) answer.
+pub struct Answer {
+    pub text: String,
+    pub cited: Vec<Citation>,
+    pub cancelled: bool,
+    pub usage: Usage,
+    pub notice: Option<String>,
 }
 
 pub struct Started {
@@ -176,21 +191,23 @@ async fn prepare(ctx: &AppContext, principal: &Principal, request: ChatRequest) 
     touched.update(&txn).await?;
     txn.commit().await?;
     Ok(Prepared {
-        tenant_id,
-        actor: usage::actor(principal),
+        plan: Plan {
+            tenant_id,
+            actor: usage::actor(principal),
+            question,
+            model,
+            kb_ids,
+            retrieval: settings.map(|s| s.retrieval).unwrap_or_default(),
+            messages,
+            temperature: request.temperature.or_else(|| assistant.and_then(|a| a.temperature.map(|t| t as f32))),
+        },
         conversation_id: conversation.id,
         user_message_id,
         message_id,
-        question,
-        model,
-        kb_ids,
-        retrieval: settings.map(|s| s.retrieval).unwrap_or_default(),
-        messages,
-        temperature: request.temperature.or_else(|| assistant.and_then(|a| a.temperature.map(|t| t as f32))),
     })
 }
 
-async fn sources(ctx: &AppContext, p: &Prepared) -> ApiResult<(Vec<ContextSource>, u64)> {
+async fn sources(ctx: &AppContext, p: &Plan) -> ApiResult<(Vec<ContextSource>, u64)> {
     if p.kb_ids.is_empty() {
         return Ok((Vec::new(), 0));
     }
@@ -218,6 +235,91 @@ fn citation(source: &ContextSource) -> Citation {
     }
 }
 
+/// Retrieves, generates and streams `indexing`, `token` and `citation` events until the model
+/// finishes or the turn is cancelled.
+pub async fn answer(
+    ctx: &AppContext,
+    p: &Plan,
+    tx: &mpsc::Sender<ChatEvent>,
+    cancel: &mut tokio::sync::watch::Receiver<bool>,
+) -> ApiResult<Answer> {
+    let send = |event: ChatEvent| async move {
+        let _ = tx.send(event).await; // a closed connection does not stop the turn
+    };
+    let (sources, indexing) = sources(ctx, p).await?;
+    let notice = (indexing > 0)
+        .then(|| format!("{indexing} document(s) are still being indexed; this answer may not include them."));
+    if let Some(message) = &notice {
+        send(ChatEvent::Indexing { documents: indexing, message: message.clone() }).await;
+    }
+    let generation = Generation {
+        model: p.model.clone(),
+        messages: p.messages.clone(),
+        sources: sources.clone(),
+        temperature: p.temperature,
+        ..Default::default()
+    };
+    let mut stream = ctx.llm.generate(generation).await?;
+    let (mut text, mut usage, mut cited, mut cancelled) = (String::new(), None, Vec::<Citation>::new(), false);
+    loop {
+        tokio::select! {
+            changed = cancel.changed() => {
+                if changed.is_err() || *cancel.borrow() {
+                    cancelled = true;
+                    break;
+                }
+            }
+            delta = stream.next() => match delta {
+                None => break,
+                Some(Err(e)) => return Err(ApiError::from(e)),
+                Some(Ok(Delta::Text(t))) => {
+                    text.push_str(&t);
+                    send(ChatEvent::Token { content: t }).await;
+                    for n in cited_numbers(&text) {
+                        if cited.iter().any(|c| c.n == n) {
+                            continue;
+                        }
+                        if let Some(source) = sources.iter().find(|s| s.n == n) {
+                            let c = citation(source);
+                            send(ChatEvent::citation(&c)).await;
+                            cited.push(c);
+                        }
+                    }
+                }
+                Some(Ok(Delta::Usage { prompt_tokens, completion_tokens })) => usage = Some((prompt_tokens, completion_tokens)),
+                Some(Ok(Delta::Finish(_))) => {}
+            }
+        }
+    }
+    let (prompt_tokens, completion_tokens) = usage.unwrap_or_else(|| {
+        let prompt: u32 = p.messages.iter().map(|m| llm::estimate_tokens(&m.content)).sum();
+        (prompt, llm::estimate_tokens(&text))
+    });
+    Ok(Answer { text, cited, cancelled, usage: Usage { prompt_tokens, completion_tokens }, notice })
+}
+
+pub async fn record_usage<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    p: &Plan,
+    usage: &Usage,
+    latency_ms: u64,
+) -> Result<(), sea_orm::DbErr> {
+    let call = usage::Call {
+        tenant_id: p.tenant_id,
+        actor: p.actor.clone(),
+        operation: "chat",
+        model: &p.model,
+        prompt_tokens: usage.prompt_tokens,
+        completion_tokens: usage.completion_tokens,
+        latency_ms,
+    };
+    usage::record(conn, call).await
+}
+
+pub fn elapsed_ms(started: Instant) -> u64 {
+    u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
 async fn run(
     ctx: &AppContext,
     p: &Prepared,
@@ -225,121 +327,53 @@ async fn run(
     mut cancel: tokio::sync::watch::Receiver<bool>,
 ) {
     let send = |event: ChatEvent| async move {
-        let _ = tx.send(event).await; // a closed connection does not stop the turn
+        let _ = tx.send(event).await;
     };
     send(ChatEvent::Start {
-        conversation_id: p.conversation_id,
-        user_message_id: p.user_message_id,
+        conversation_id: Some(p.conversation_id),
+        user_message_id: Some(p.user_message_id),
         message_id: p.message_id,
-        model: p.model.clone(),
+        model: p.plan.model.clone(),
     })
     .await;
     let started = Instant::now();
-    let outcome = async {
-        let (sources, indexing) = sources(ctx, p).await?;
-        let notice = (indexing > 0).then(|| {
-            format!("{indexing} document(s) are still being indexed; this answer may not include them.")
-        });
-        if let Some(message) = &notice {
-            send(ChatEvent::Indexing { documents: indexing, message: message.clone() }).await;
-        }
-        let generation = Generation {
-            model: p.model.clone(),
-            messages: p.messages.clone(),
-            sources: sources.clone(),
-            temperature: p.temperature,
-            ..Default::default()
-        };
-        let mut stream = ctx.llm.generate(generation).await?;
-        let (mut text, mut usage, mut cited, mut cancelled) = (String::new(), None, Vec::<Citation>::new(), false);
-        loop {
-            tokio::select! {
-                changed = cancel.changed() => {
-                    if changed.is_err() || *cancel.borrow() {
-                        cancelled = true;
-                        break;
-                    }
-                }
-                delta = stream.next() => match delta {
-                    None => break,
-                    Some(Err(e)) => return Err(ApiError::from(e)),
-                    Some(Ok(Delta::Text(t))) => {
-                        text.push_str(&t);
-                        send(ChatEvent::Token { content: t }).await;
-                        for n in cited_numbers(&text) {
-                            if cited.iter().any(|c| c.n == n) {
-                                continue;
-                            }
-                            if let Some(source) = sources.iter().find(|s| s.n == n) {
-                                let c = citation(source);
-                                send(ChatEvent::citation(&c)).await;
-                                cited.push(c);
-                            }
-                        }
-                    }
-                    Some(Ok(Delta::Usage { prompt_tokens, completion_tokens })) => usage = Some((prompt_tokens, completion_tokens)),
-                    Some(Ok(Delta::Finish(_))) => {}
-                }
-            }
-        }
-        let (prompt_tokens, completion_tokens) = usage.unwrap_or_else(|| {
-            let prompt: u32 = p.messages.iter().map(|m| llm::estimate_tokens(&m.content)).sum();
-            (prompt, llm::estimate_tokens(&text))
-        });
-        Ok::<_, ApiError>((text, cited, cancelled, Usage { prompt_tokens, completion_tokens }, notice))
-    }
-    .await;
-    let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let outcome = answer(ctx, &p.plan, tx, &mut cancel).await;
+    let latency_ms = elapsed_ms(started);
     let clamp = |n: u64| i32::try_from(n).unwrap_or(i32::MAX);
     match outcome {
-        Ok((text, cited, cancelled, usage, notice)) => {
-            let status = if cancelled { "cancelled" } else { "complete" };
+        Ok(answer) => {
+            let status = if answer.cancelled { "cancelled" } else { "complete" };
             let stored = message::ActiveModel {
                 id: Set(p.message_id),
-                content: Set(text),
+                content: Set(answer.text),
                 status: Set(status.to_owned()),
-                citations: Set(serde_json::to_value(&cited).unwrap_or_default()),
-                prompt_tokens: Set(clamp(usage.prompt_tokens.into())),
-                completion_tokens: Set(clamp(usage.completion_tokens.into())),
+                citations: Set(serde_json::to_value(&answer.cited).unwrap_or_default()),
+                prompt_tokens: Set(clamp(answer.usage.prompt_tokens.into())),
+                completion_tokens: Set(clamp(answer.usage.completion_tokens.into())),
                 latency_ms: Set(clamp(latency_ms)),
                 ..Default::default()
             };
             let saved = async {
                 let txn = ctx.db.begin().await?;
                 message::Entity::update(stored).exec(&txn).await?;
-                usage::record(
-                    &txn,
-                    usage::Call {
-                        tenant_id: p.tenant_id,
-                        actor: p.actor.clone(),
-                        operation: "chat",
-                        model: &p.model,
-                        prompt_tokens: usage.prompt_tokens,
-                        completion_tokens: usage.completion_tokens,
-                        latency_ms,
-                    },
-                )
-                .await?;
+                record_usage(&txn, &p.plan, &answer.usage, latency_ms).await?;
                 txn.commit().await
             }
             .await;
             if let Err(error) = saved {
                 tracing::error!(%error, message_id = %p.message_id, "storing a chat answer failed");
-                send(ChatEvent::Error {
-                    code: "INTERNAL_ERROR".into(),
-                    message: "the answer could not be stored".into(),
-                })
-                .await;
+                let message = "the answer could not be stored".to_owned();
+                send(ChatEvent::Error { code: "INTERNAL_ERROR".into(), message }).await;
                 return;
             }
             send(ChatEvent::Done {
                 message_id: p.message_id,
                 status: status.to_owned(),
-                usage,
+                usage: answer.usage,
                 cost: 0.0,
                 latency_ms,
-                model: p.model.clone(),
-                notice,
+                model: p.plan.model.clone(),
+                notice: answer.notice,
             })
             .await;
         }

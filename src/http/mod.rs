@@ -14,12 +14,14 @@ pub mod oauth;
 pub mod openai;
 pub mod openapi;
 pub mod principal;
+pub mod public;
 pub mod request_context;
 pub mod search;
 pub mod sites;
 pub mod tenants;
 pub mod uploads;
 pub mod waitlist;
+pub mod ws;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -55,6 +57,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, extra: Option<ExtraRoutes>) {
         .configure(search::routes)
         .configure(chat::routes)
         .configure(openai::routes)
+        .configure(public::routes)
+        .configure(ws::routes)
         .configure(api_keys::routes)
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::ApiDoc::openapi()))
         .service(web::resource("/docs").route(web::get().to(redirect_to_docs)))

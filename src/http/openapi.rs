@@ -7,7 +7,8 @@ use utoipa::{Modify, OpenApi};
 use crate::error::{ErrorBody, ErrorCode};
 use crate::health::{ComponentHealth, HealthReport, Status};
 use crate::http::{
-    api_keys, auth, chat, groups, health, knowledge, members, meta, oauth, openai, search, sites, tenants, waitlist,
+    api_keys, auth, chat, groups, health, knowledge, members, meta, oauth, openai, public, search, sites, tenants,
+    waitlist, ws,
 };
 use crate::identity::permissions::{Permission, Role};
 use crate::list::Pagination;
@@ -47,6 +48,7 @@ use crate::list::Pagination;
         chat::list_messages, chat::retitle, chat::branch, chat::chat, chat::cancel, chat::feedback,
         chat::list_assistants, chat::create_assistant, chat::get_assistant, chat::update_assistant,
         chat::delete_assistant, chat::duplicate_assistant,
+        public::visitor_chat, ws::connect,
         openai::list_models, openai::list_providers, openai::chat_completions, openai::text_completions, openai::embeddings,
     ),
     components(schemas(ErrorBody, ErrorCode, HealthReport, ComponentHealth, Status, Pagination, Permission, Role)),
@@ -60,6 +62,7 @@ use crate::list::Pagination;
         (name = "members", description = "Members and invitations"),
         (name = "api-keys", description = "API keys for integrators"),
         (name = "knowledge", description = "Knowledge bases, documents, chunks and ingestion jobs"),
+        (name = "public", description = "For a site's visitors, without an account"),
         (name = "openai", description = "OpenAI-compatible gateway: models, chat completions, completions, embeddings"),
         (name = "chat", description = "Conversations, RAG chat turns (streamed), feedback and assistants"),
         (name = "search", description = "Lexical, semantic and hybrid search; context blocks for your own model"),

@@ -25,6 +25,7 @@ mod knowledge;
 mod lists;
 mod oauth;
 mod onboarding;
+mod realtime;
 mod request_id;
 mod roles;
 mod search;
