@@ -27,7 +27,7 @@ pub const OPENAI_PATHS: [&str; 4] = ["/v1/models", "/v1/chat/completions", "/v1/
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/v1/models").route(web::get().to(list_models)))
-        .service(web::resource("/v1/providers").route(web::get().to(list_providers)))
+        .service(web::resource("/v1/providers").route(web::get().to(list_llm_providers)))
         .service(web::resource("/v1/chat/completions").route(web::post().to(chat_completions)))
         .service(web::resource("/v1/completions").route(web::post().to(text_completions)))
         .service(web::resource("/v1/embeddings").route(web::post().to(embeddings)));
@@ -55,7 +55,7 @@ pub async fn list_models(ctx: Data<AppContext>, Require(_who, _): Require<ChatUs
 /// The configured upstreams (without their keys).
 #[utoipa::path(get, path = "/v1/providers", tag = "openai", security(("bearer" = [])),
     responses((status = 200, description = "Providers with base URL, models and timeout"), (status = 403, body = ErrorBody)))]
-pub async fn list_providers(ctx: Data<AppContext>, Require(_who, _): Require<TenantManage>) -> HttpResponse {
+pub async fn list_llm_providers(ctx: Data<AppContext>, Require(_who, _): Require<TenantManage>) -> HttpResponse {
     let mut data = vec![
         json!({"name": "lectern", "baseUrl": null, "models": [llm::EXTRACTIVE], "timeoutSecs": null, "hasApiKey": false}),
     ];

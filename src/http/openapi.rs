@@ -49,7 +49,7 @@ use crate::list::Pagination;
         chat::list_assistants, chat::create_assistant, chat::get_assistant, chat::update_assistant,
         chat::delete_assistant, chat::duplicate_assistant,
         public::visitor_chat, ws::connect,
-        openai::list_models, openai::list_providers, openai::chat_completions, openai::text_completions, openai::embeddings,
+        openai::list_models, openai::list_llm_providers, openai::chat_completions, openai::text_completions, openai::embeddings,
     ),
     components(schemas(ErrorBody, ErrorCode, HealthReport, ComponentHealth, Status, Pagination, Permission, Role)),
     modifiers(&BearerAuth),

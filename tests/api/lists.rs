@@ -40,7 +40,7 @@ async fn pages_slice_the_list_and_report_neighbours() {
 async fn sort_direction_is_respected() {
     let app = spawn_app().await;
     let desc = json(app.get("/v1/errors?sort=-status&limit=1").await).await;
-    assert_eq!(desc["data"][0]["status"], 503);
+    assert_eq!(desc["data"][0]["status"], 504);
     let asc = json(app.get("/v1/errors?sort=status&limit=1").await).await;
     assert_eq!(asc["data"][0]["status"], 400);
 }
