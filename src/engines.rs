@@ -17,6 +17,8 @@ pub struct Engines {
     pub fulltext: Arc<FulltextIndex>,
     pub vectors: Arc<dyn VectorStore>,
     pub blobs: BlobStore,
+    /// Vectors were written since the store was last optimized.
+    pub vectors_dirty: std::sync::atomic::AtomicBool,
     model_files: ModelFiles,
     embedder: OnceCell<Arc<dyn Embedder>>,
 }
@@ -52,6 +54,7 @@ impl Engines {
             fulltext: Arc::new(fulltext),
             vectors,
             blobs: BlobStore::new(&settings.blobs_dir()),
+            vectors_dirty: std::sync::atomic::AtomicBool::new(true),
             model_files,
             embedder: OnceCell::new(),
         })

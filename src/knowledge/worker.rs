@@ -34,6 +34,7 @@ async fn run(ctx: Data<AppContext>, name: String) {
         match jobs::claim(&ctx.db, &name, jobs::lease(&ctx.settings)).await {
             Ok(Some(job)) => process(&ctx, job).await,
             Ok(None) => {
+                optimize_if_dirty(&ctx).await;
                 tokio::select! {
                     () = ctx.job_signal.notified() => {}
                     () = tokio::time::sleep(Duration::from_secs(1)) => {}
@@ -44,6 +45,21 @@ async fn run(ctx: Data<AppContext>, name: String) {
                 tokio::time::sleep(Duration::from_secs(2)).await;
             }
         }
+    }
+}
+
+/// When the queue is empty after writes, one idle worker builds the vector index, so searches
+/// over large knowledge bases stay fast without slowing ingestion down.
+async fn optimize_if_dirty(ctx: &AppContext) {
+    let Ok(engines) = ctx.engines() else { return };
+    if !engines.vectors_dirty.swap(false, std::sync::atomic::Ordering::SeqCst) {
+        return;
+    }
+    let started = std::time::Instant::now();
+    match engines.vectors.optimize().await {
+        Ok(true) => tracing::info!(ms = started.elapsed().as_millis() as u64, "vector index optimized"),
+        Ok(false) => {}
+        Err(error) => tracing::warn!(%error, "optimizing the vector index failed"),
     }
 }
 
@@ -60,7 +76,12 @@ async fn process(ctx: &AppContext, job: entity::job::Model) {
         })),
     };
     let result = match outcome {
-        Ok(Ok(())) => jobs::succeed(&ctx.db, job.id).await,
+        Ok(Ok(())) => {
+            if let Ok(engines) = ctx.engines() {
+                engines.vectors_dirty.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+            jobs::succeed(&ctx.db, job.id).await
+        }
         Ok(Err(failure)) if failure.cancelled => pipeline::mark_failed(ctx, &job, "cancelled").await,
         Ok(Err(failure)) => {
             let last = failure.permanent || job.attempts >= job.max_attempts;

@@ -196,6 +196,12 @@ impl VectorStore for EdgeStore {
         Ok(count as u64)
     }
 
+    /// Plain segments are searched exhaustively; past the indexing threshold this turns them
+    /// into HNSW-indexed ones (blocking, seconds per 10k vectors), else it does nothing.
+    async fn optimize(&self) -> Result<bool, VectorError> {
+        self.blocking(|shard| shard.optimize().map_err(store_error)).await
+    }
+
     async fn count(&self, tenant_id: Option<Uuid>) -> Result<u64, VectorError> {
         let filter = tenant_id.map(|t| equals("tenant_id", t)).transpose()?.map(|c| all_of(vec![c]));
         let count =

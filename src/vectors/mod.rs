@@ -57,6 +57,11 @@ pub trait VectorStore: Send + Sync {
     async fn count(&self, tenant_id: Option<Uuid>) -> Result<u64, VectorError>;
     /// Vectors stored for one document.
     async fn count_document(&self, tenant_id: Uuid, document_id: Uuid) -> Result<u64, VectorError>;
+    /// Builds search indexes (HNSW) for what was written since; true if anything changed.
+    /// A Qdrant server does this itself.
+    async fn optimize(&self) -> Result<bool, VectorError> {
+        Ok(false)
+    }
 }
 
 #[cfg(test)]
