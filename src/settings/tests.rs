@@ -1,0 +1,84 @@
+//! Settings parsing: defaults, precedence, and every bad value named by its key.
+
+use super::*;
+
+fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+#[test]
+fn defaults_give_the_embedded_mode() {
+    let s = Settings::from_vars(&vars(&[]), &Overrides::default()).unwrap();
+    assert_eq!(s.addr.to_string(), "127.0.0.1:8080");
+    assert_eq!(s.data_dir, PathBuf::from("./data"));
+    assert_eq!(s.database_url.expose(), "sqlite://./data/lectern.db?mode=rwc");
+    assert_eq!(s.database_backend, DatabaseBackend::Sqlite);
+    assert_eq!(s.log_format, LogFormat::Pretty);
+    assert!(s.qdrant_url.is_none() && s.llm_providers.is_empty());
+}
+
+#[test]
+fn flags_win_over_environment() {
+    let env = vars(&[("LECTERN_ADDR", "0.0.0.0:9000"), ("LECTERN_DATA_DIR", "/srv/env")]);
+    let flags = Overrides { addr: Some("127.0.0.1:7000".into()), ..Default::default() };
+    let s = Settings::from_vars(&env, &flags).unwrap();
+    assert_eq!(s.addr.to_string(), "127.0.0.1:7000");
+    assert_eq!(s.data_dir, PathBuf::from("/srv/env"));
+    assert_eq!(s.database_url.expose(), "sqlite:///srv/env/lectern.db?mode=rwc");
+}
+
+#[test]
+fn bad_values_name_the_key_and_the_reason() {
+    let cases = [
+        ("LECTERN_ADDR", "localhost", "is not a socket address"),
+        ("LOG_FORMAT", "xml", "not one of: pretty, json"),
+        ("DATABASE_URL", "mysql://u:pw@h/db", "unsupported scheme `mysql`"),
+        ("DATABASE_MAX_CONNECTIONS", "lots", "not a whole number"),
+        ("LECTERN_MAX_JSON_BYTES", "10", "outside 1024..="),
+        ("QDRANT_URL", "qdrant:6334", "must start with http"),
+        ("LECTERN_JWT_SECRET", "short", "at least 32 characters"),
+        ("LECTERN_SIGNUP_MODE", "everyone", "not one of: off, invite, open, approval"),
+    ];
+    for (key, value, reason) in cases {
+        let err = Settings::from_vars(&vars(&[(key, value)]), &Overrides::default()).unwrap_err();
+        assert_eq!(err.key, key);
+        assert!(err.reason.contains(reason), "{key}: {}", err.reason);
+    }
+}
+
+#[test]
+fn oauth_providers_need_their_secret_and_oidc_its_issuer() {
+    let err =
+        Settings::from_vars(&vars(&[("LECTERN_OAUTH_GITHUB_CLIENT_ID", "gh")]), &Overrides::default()).unwrap_err();
+    assert_eq!(err.key, "LECTERN_OAUTH_GITHUB_CLIENT_SECRET");
+    let err = Settings::from_vars(
+        &vars(&[("LECTERN_OIDC_CLIENT_ID", "c"), ("LECTERN_OIDC_CLIENT_SECRET", "s")]),
+        &Overrides::default(),
+    )
+    .unwrap_err();
+    assert_eq!(err.key, "LECTERN_OIDC_ISSUER");
+    let s = Settings::from_vars(
+        &vars(&[
+            ("LECTERN_OAUTH_GOOGLE_CLIENT_ID", "g"),
+            ("LECTERN_OAUTH_GOOGLE_CLIENT_SECRET", "gs"),
+            ("LECTERN_OIDC_CLIENT_ID", "c"),
+            ("LECTERN_OIDC_CLIENT_SECRET", "s"),
+            ("LECTERN_OIDC_ISSUER", "https://sso.example.com/"),
+            ("LECTERN_OIDC_NAME", "Example SSO"),
+        ]),
+        &Overrides::default(),
+    )
+    .unwrap();
+    let ids: Vec<_> = s.oauth_providers.iter().map(|p| (p.id, p.name.as_str())).collect();
+    assert_eq!(ids, [("google", "Google"), ("oidc", "Example SSO")]);
+    assert_eq!(s.oauth_providers[1].kind, OAuthKind::Oidc { issuer: "https://sso.example.com".into() });
+}
+
+#[test]
+fn secrets_never_print() {
+    let env = vars(&[("DATABASE_URL", "postgres://u:topsecret@h/db"), ("QDRANT_API_KEY", "k3y")]);
+    let s = Settings::from_vars(&env, &Overrides::default()).unwrap();
+    let printed = format!("{s:?}");
+    assert!(!printed.contains("topsecret") && !printed.contains("k3y"), "{printed}");
+    assert_eq!(s.database_backend, DatabaseBackend::Postgres);
+}
