@@ -209,6 +209,24 @@ async fn another_tenants_ids_are_404_everywhere_and_nothing_changes() {
         }
     }
 
+    // Over the WebSocket too: B's conversation and knowledge base are not found.
+    let url = app.url(&format!("/v1/ws?token={}&tenant={}", a.owner, a.id)).replace("http://", "ws://");
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    use futures_util::{SinkExt, StreamExt};
+    for frame in [
+        json!({"type": "chat", "message": "secret plans?", "conversationId": foreign.conversation}),
+        json!({"type": "chat", "message": "secret plans?", "knowledgeBases": [foreign.kb]}),
+        json!({"type": "cancel", "messageId": foreign.answer}),
+    ] {
+        socket.send(tokio_tungstenite::tungstenite::Message::text(frame.to_string())).await.unwrap();
+        let reply = loop {
+            if let Some(Ok(tokio_tungstenite::tungstenite::Message::Text(text))) = socket.next().await {
+                break serde_json::from_str::<Value>(&text).unwrap();
+            }
+        };
+        assert_eq!(reply["code"], "NOT_FOUND", "{frame}: {reply}");
+    }
+
     // Acting in B by header is refused like an unknown tenant.
     let by_header = app.call(Method::GET, "/v1/sites", &a.owner, Some(&b.id), None).await;
     assert_eq!(by_header.status(), 404);

@@ -40,6 +40,12 @@ for chunk in stream:
 assert text == "The answer is in the handbook [1].", text
 assert usage is not None and usage.total_tokens == usage.prompt_tokens + usage.completion_tokens, usage
 
+# Legacy completions, plain and streamed.
+completion = client.completions.create(model=upstream, prompt="Say it", max_tokens=20)
+assert completion.choices[0].text == "The answer is in the handbook [1].", completion
+streamed = "".join(c.choices[0].text for c in client.completions.create(model=upstream, prompt="Say it", stream=True) if c.choices)
+assert streamed == "The answer is in the handbook [1].", streamed
+
 # Embeddings: the local model's dimension, similar texts closer, base64 equal to floats.
 texts = ["How do refunds work?", "Can I get my money back?", "The parcel left Rotterdam."]
 vectors = [d.embedding for d in client.embeddings.create(model="all-minilm-l6-v2", input=texts).data]
