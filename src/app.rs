@@ -59,6 +59,13 @@ impl Application {
                 .wrap(from_fn(http::readiness_gate))
                 .wrap(RequestContext)
         })
+        // Streamed answers are many small writes: without TCP_NODELAY, Nagle's algorithm holds
+        // each one until the client's delayed ACK (~40 ms per token on Linux).
+        .on_connect(|connection, _| {
+            if let Some(tcp) = connection.downcast_ref::<actix_web::rt::net::TcpStream>() {
+                let _ = tcp.set_nodelay(true);
+            }
+        })
         .shutdown_timeout(settings.shutdown_timeout.as_secs())
         .listen(listener)?;
         if settings.http_workers > 0 {

@@ -12,6 +12,7 @@ mod cli;
 mod crash;
 mod docs;
 mod errors;
+mod eval;
 mod fake_llm;
 mod fake_oauth;
 mod fake_smtp;

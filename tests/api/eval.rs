@@ -1,0 +1,78 @@
+//! `lectern eval` on a slice of the shared BEIR NFCorpus set: the real binary ingests through the
+//! real pipeline and searches through the API; hybrid retrieval must beat both single modes.
+
+use std::collections::HashSet;
+use std::process::Command;
+
+use serde_json::Value;
+
+const QUERIES: usize = 60;
+const DISTRACTORS: usize = 600;
+
+/// The first judged test queries, every document judged for them, and the first corpus
+/// documents as distractors.
+fn slice(dir: &std::path::Path) -> bool {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/beir/nfcorpus");
+    let Ok(qrels) = std::fs::read_to_string(root.join("qrels/test.tsv")) else { return false };
+    let mut order: Vec<String> = Vec::new();
+    let mut lines = Vec::new();
+    for line in qrels.lines().skip(1) {
+        let f: Vec<&str> = line.trim_end().split('\t').collect();
+        if !order.iter().any(|q| q == f[0]) {
+            if order.len() == QUERIES {
+                continue;
+            }
+            order.push(f[0].to_owned());
+        }
+        if order.iter().any(|q| q == f[0]) {
+            lines.push(line.trim_end().to_owned());
+        }
+    }
+    let judged: HashSet<String> = lines.iter().map(|l| l.split('\t').nth(1).unwrap().to_owned()).collect();
+    let corpus: Vec<String> = std::fs::read_to_string(root.join("corpus.jsonl"))
+        .unwrap()
+        .lines()
+        .enumerate()
+        .filter(|(i, l)| {
+            *i < DISTRACTORS || judged.contains(serde_json::from_str::<Value>(l).unwrap()["_id"].as_str().unwrap())
+        })
+        .map(|(_, l)| l.to_owned())
+        .collect();
+    std::fs::create_dir_all(dir.join("qrels")).unwrap();
+    std::fs::write(dir.join("corpus.jsonl"), corpus.join("\n")).unwrap();
+    std::fs::copy(root.join("queries.jsonl"), dir.join("queries.jsonl")).unwrap();
+    std::fs::write(dir.join("qrels/test.tsv"), format!("query-id\tcorpus-id\tscore\n{}\n", lines.join("\n"))).unwrap();
+    true
+}
+
+#[test]
+fn hybrid_retrieval_beats_lexical_and_semantic_on_nfcorpus() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("nfcorpus-slice");
+    if !slice(&data) {
+        eprintln!("../shared/data is not beside the checkout: skipping");
+        return;
+    }
+    let output = Command::new(env!("CARGO_BIN_EXE_lectern"))
+        .args(["eval", "--json", "--dataset"])
+        .arg(&data)
+        .env("TMPDIR", dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!((report["queries"].as_u64(), report["failedDocuments"].as_u64()), (Some(QUERIES as u64), Some(0)));
+    let ndcg = |mode: &str| report["modes"][mode]["ndcg@10"].as_f64().unwrap();
+    eprintln!("{report}");
+    assert!(ndcg("lexical") > 0.2 && ndcg("semantic") > 0.2, "{report}");
+    assert!(ndcg("hybrid") > ndcg("lexical") && ndcg("hybrid") > ndcg("semantic"), "{report}");
+    for mode in ["lexical", "semantic", "hybrid"] {
+        let m = &report["modes"][mode];
+        assert!(m["recall@100"].as_f64().unwrap() >= m["ndcg@10"].as_f64().unwrap() * 0.5, "{report}");
+        assert!(m["queryMsP50"].as_f64().unwrap() <= m["queryMsP99"].as_f64().unwrap());
+    }
+    // The throwaway server left nothing behind.
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().filter_map(Result::ok).map(|e| e.file_name()).collect();
+    assert_eq!(left, [std::ffi::OsString::from("nfcorpus-slice")], "temporary data removed");
+}
