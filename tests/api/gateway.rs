@@ -38,9 +38,28 @@ async fn the_official_openai_sdk_lists_models_chats_streams_embeds_and_gets_type
     assert!(output.status.success(), "openai SDK checks failed:\n{stdout}\n{stderr}");
     assert!(stdout.contains("ok"), "{stdout}");
 
-    // Every call was metered: the upstream's usage for its calls.
     let upstream_calls = llm.requests.lock().unwrap().len();
     assert!(upstream_calls >= 3, "{upstream_calls}");
+
+    // Admins see the providers (never their keys); others may not.
+    let providers = json(app.call(Method::GET, "/v1/providers", &token, None, None).await).await;
+    assert_eq!(providers["defaultModel"], "fake-model");
+    let upstream = &providers["data"][1];
+    assert_eq!((upstream["name"].as_str(), upstream["hasApiKey"].as_bool()), (Some("default"), Some(true)));
+    assert_eq!(upstream["models"], json!(["fake-model"]));
+    assert!(!providers.to_string().contains(KEY), "the upstream key is never shown");
+    let tenant = json(app.call(Method::GET, "/v1/tenants", &token, None, None).await).await["data"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let viewer = app
+        .add_member(
+            &crate::identity_helpers::Tenant { id: tenant, owner: token.clone() },
+            "viewer@example.com",
+            "viewer",
+        )
+        .await;
+    assert_eq!(app.call(Method::GET, "/v1/providers", &viewer, None, None).await.status(), 403);
 }
 
 #[tokio::test]
