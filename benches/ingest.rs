@@ -85,6 +85,7 @@ async fn main() {
                 kb_id: kb,
                 document_id: document,
                 text: c.text.clone(),
+                context: ChunkText::context_of(name, &c.headings),
             })
             .collect();
         fulltext.add(&texts).unwrap();

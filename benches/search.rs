@@ -160,7 +160,8 @@ async fn build_kb(ctx: &AppContext, chunks: usize, corpus: &[String]) -> (Uuid, 
                 tokens: Set(text.len() as i32 / 4),
                 created_at: Set(now),
             });
-            texts.push(ChunkText { chunk_id: id, tenant_id: tenant, kb_id: kb, document_id: document, text });
+            let context = format!("Document {}", i / per_document);
+            texts.push(ChunkText { chunk_id: id, tenant_id: tenant, kb_id: kb, document_id: document, text, context });
             let vector = if i < REAL_VECTORS { real[i].clone() } else { jitter(&real[i % REAL_VECTORS], i as u64) };
             points.push(VectorPoint { chunk_id: id, tenant_id: tenant, kb_id: kb, document_id: document, vector });
         }

@@ -124,6 +124,9 @@ async fn start_up(ctx: Data<AppContext>, gate: Option<oneshot::Receiver<()>>) ->
         anyhow::bail!("the engines were opened twice");
     }
     if let Some(engines) = ctx.engines.get() {
+        if engines.fulltext.recreated {
+            crate::knowledge::repair::rebuild_fulltext(&ctx, engines).await.context("rebuilding the search index")?;
+        }
         let totals =
             crate::knowledge::repair::check_at_startup(&ctx, engines).await.context("checking the search indexes")?;
         tracing::info!(

@@ -33,6 +33,16 @@ pub struct ChunkText {
     pub kb_id: Uuid,
     pub document_id: Uuid,
     pub text: String,
+    /// Where the chunk sits: the document title and heading path. Searched with the text, so
+    /// every chunk matches its document's title words, not only the first one.
+    pub context: String,
+}
+
+impl ChunkText {
+    /// The context line of a chunk: `Title > Heading > Subheading`.
+    pub fn context_of(title: &str, headings: &[String]) -> String {
+        std::iter::once(title).chain(headings.iter().map(String::as_str)).collect::<Vec<_>>().join(" > ")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -54,9 +64,14 @@ struct Fields {
     text: Field,
     /// Lower-cased words without stemming, for other languages and exact forms.
     text_plain: Field,
+    /// Title and headings (stemmed, not stored).
+    context: Field,
 }
 
 pub struct FulltextIndex {
+    /// The index on disk had an older schema and was recreated empty: rebuild it from the
+    /// chunk rows (`repair::rebuild_fulltext`).
+    pub recreated: bool,
     index: Index,
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
@@ -86,6 +101,7 @@ fn schema() -> (Schema, Fields) {
         document_id: builder.add_text_field("document_id", STRING | STORED),
         text: builder.add_text_field("text", text_with("en_stem", true)),
         text_plain: builder.add_text_field("text_plain", text_with("default", false)),
+        context: builder.add_text_field("context", text_with("en_stem", false)),
     };
     (builder.build(), fields)
 }
@@ -97,10 +113,20 @@ impl FulltextIndex {
         std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
         let (schema, fields) = schema();
         let directory = MmapDirectory::open(dir).map_err(|e| fail(e.to_string()))?;
+        // An index written by an older version lacks fields: start it afresh (the chunk rows
+        // are the source of truth) and say so, so startup refills it.
+        let outdated = Index::open(directory.clone()).is_ok_and(|old| old.schema() != schema);
+        if outdated {
+            tracing::warn!(path = %dir.display(), "the search index has an older schema; recreating it");
+            drop(directory);
+            std::fs::remove_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+            std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+        }
+        let directory = MmapDirectory::open(dir).map_err(|e| fail(e.to_string()))?;
         let index = Index::open_or_create(directory, schema).map_err(|e| fail(e.to_string()))?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let writer = index.writer(WRITER_MEMORY)?;
-        Ok(Self { index, reader, writer: Mutex::new(writer), fields })
+        Ok(Self { recreated: outdated, index, reader, writer: Mutex::new(writer), fields })
     }
 
     fn writer(&self) -> std::sync::MutexGuard<'_, IndexWriter> {
@@ -119,6 +145,7 @@ impl FulltextIndex {
                 f.document_id => c.document_id.to_string(),
                 f.text => c.text.clone(),
                 f.text_plain => c.text.clone(),
+                f.context => c.context.clone(),
             ))?;
         }
         writer.commit()?;
@@ -170,7 +197,7 @@ impl FulltextIndex {
             return Ok(Vec::new());
         }
         let f = self.fields;
-        let parser = QueryParser::for_index(&self.index, vec![f.text, f.text_plain]);
+        let parser = QueryParser::for_index(&self.index, vec![f.text, f.text_plain, f.context]);
         let (text_query, _errors) = parser.parse_query_lenient(query);
         let any_of = |field: Field, ids: &[Uuid]| -> Box<dyn Query> {
             Box::new(TermSetQuery::new(ids.iter().map(|id| Term::from_field_text(field, &id.to_string()))))
@@ -212,6 +239,7 @@ mod tests {
             kb_id: kb,
             document_id: document,
             text: text.to_owned(),
+            context: String::new(),
         }
     }
 
@@ -282,5 +310,38 @@ mod tests {
         index.delete_kb(kb).unwrap();
         assert!(index.search(&SearchScope::kbs(t, &[kb]), "alpha", 10).unwrap().is_empty());
         assert_eq!(index.count(None).unwrap(), 1);
+    }
+
+    #[test]
+    fn every_chunk_matches_its_documents_title_and_headings() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = FulltextIndex::open(dir.path()).unwrap();
+        assert!(!index.recreated);
+        let (t, kb, d) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let later = ChunkText {
+            context: ChunkText::context_of("Statins and breast cancer", &["Results".to_owned()]),
+            ..chunk(t, kb, d, "Mortality fell in the cohort of users.")
+        };
+        index.add(&[later.clone(), chunk(t, kb, Uuid::now_v7(), "Mortality rose in another cohort.")]).unwrap();
+        let hits = index.search(&SearchScope::kbs(t, &[kb]), "statin mortality", 10).unwrap();
+        assert_eq!(hits[0].chunk_id, later.chunk_id, "the title word ranks the chunk first");
+        assert!(!hits[0].snippet.contains("Statins"), "snippets come from the text only");
+    }
+
+    #[test]
+    fn an_index_with_an_older_schema_is_recreated_and_flagged() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut builder = Schema::builder();
+            builder.add_text_field("chunk_id", STRING | STORED);
+            let old = Index::create_in_dir(dir.path(), builder.build()).unwrap();
+            let mut writer: IndexWriter = old.writer(15_000_000).unwrap();
+            writer.commit().unwrap();
+        }
+        let index = FulltextIndex::open(dir.path()).unwrap();
+        assert!(index.recreated);
+        assert_eq!(index.count(None).unwrap(), 0);
+        drop(index);
+        assert!(!FulltextIndex::open(dir.path()).unwrap().recreated, "only once");
     }
 }

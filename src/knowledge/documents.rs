@@ -379,6 +379,11 @@ pub async fn update(
     audit::record(&txn, &principal.actor(), "document.update", Target::new("document", id), serde_json::Value::Null)
         .await?;
     txn.commit().await?;
+    // Every chunk is searchable by its document's title: re-index the words of the new one.
+    if patch.title.is_some() && doc.status == "ready" {
+        let engines = ctx.engines()?;
+        crate::knowledge::repair::refresh_fulltext(ctx, engines, &doc).await?;
+    }
     Ok(doc.into())
 }
 

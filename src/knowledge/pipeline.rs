@@ -176,6 +176,7 @@ pub async fn ingest(ctx: &AppContext, job: &job::Model) -> Result<(), Failure> {
             kb_id: doc.kb_id,
             document_id: doc.id,
             text: c.text.clone(),
+            context: ChunkText::context_of(&doc.title, &c.headings),
         })
         .collect();
     let fulltext = engines.fulltext.clone();

@@ -63,6 +63,53 @@ pub async fn check_at_startup(ctx: &AppContext, engines: &Engines) -> anyhow::Re
     Ok(found)
 }
 
+/// What the lexical index holds for a document's chunk rows.
+pub fn chunk_texts(doc: &document::Model, rows: &[chunk::Model]) -> Vec<ChunkText> {
+    rows.iter()
+        .map(|c| ChunkText {
+            chunk_id: c.id,
+            tenant_id: c.tenant_id,
+            kb_id: c.kb_id,
+            document_id: c.document_id,
+            text: c.text.clone(),
+            context: ChunkText::context_of(
+                &doc.title,
+                &serde_json::from_value::<Vec<String>>(c.headings.clone()).unwrap_or_default(),
+            ),
+        })
+        .collect()
+}
+
+/// Rewrites one document's lexical entries from its chunk rows (after a title change, or to
+/// refill a recreated index). No embedding needed.
+pub async fn refresh_fulltext(ctx: &AppContext, engines: &Engines, doc: &document::Model) -> anyhow::Result<usize> {
+    let rows = chunk::Entity::find()
+        .filter(chunk::Column::DocumentId.eq(doc.id))
+        .order_by_asc(chunk::Column::Idx)
+        .all(&ctx.db)
+        .await?;
+    let texts = chunk_texts(doc, &rows);
+    let (fulltext, id) = (engines.fulltext.clone(), doc.id);
+    tokio::task::spawn_blocking(move || {
+        fulltext.delete_document(id)?;
+        fulltext.add(&texts)
+    })
+    .await??;
+    Ok(rows.len())
+}
+
+/// Refills a lexical index that was recreated (a schema upgrade) from the chunk rows of every
+/// ready document, before the startup check compares the stores.
+pub async fn rebuild_fulltext(ctx: &AppContext, engines: &Engines) -> anyhow::Result<usize> {
+    let docs = document::Entity::find().filter(document::Column::Status.eq("ready")).all(&ctx.db).await?;
+    let mut written = 0;
+    for doc in &docs {
+        written += refresh_fulltext(ctx, engines, doc).await?;
+    }
+    tracing::info!(documents = docs.len(), chunks = written, "search index rebuilt from the chunk rows");
+    Ok(written)
+}
+
 /// Rewrites both indexes for the ready documents (of one knowledge base, or all) from their
 /// chunk rows. `progress` is told (done, total) after each document.
 pub async fn rebuild(
@@ -86,16 +133,7 @@ pub async fn rebuild(
             .all(&ctx.db)
             .await?;
         crate::knowledge::pipeline::remove_from_indexes(engines, doc.tenant_id, doc.id).await?;
-        let texts: Vec<ChunkText> = rows
-            .iter()
-            .map(|c| ChunkText {
-                chunk_id: c.id,
-                tenant_id: c.tenant_id,
-                kb_id: c.kb_id,
-                document_id: c.document_id,
-                text: c.text.clone(),
-            })
-            .collect();
+        let texts = chunk_texts(doc, &rows);
         let fulltext = engines.fulltext.clone();
         tokio::task::spawn_blocking(move || fulltext.add(&texts)).await??;
         let vectors = embedder.embed(rows.iter().map(|c| c.text.clone()).collect()).await?;

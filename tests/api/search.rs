@@ -155,6 +155,24 @@ async fn filters_restrict_both_sources_and_bad_requests_are_explained() {
     }
     let (status, _) = search(&app, &token, &uuid::Uuid::now_v7().to_string(), json!({"query": "x"})).await;
     assert_eq!(status, 404);
+
+    // Chunks are found by their document's title, and a renamed document by its new one.
+    let (_, by_title) = search(&app, &token, &kb, json!({"query": "shipping", "mode": "lexical"})).await;
+    assert_eq!(titles(&by_title), ["Shipping"], "the text never says 'shipping'");
+    let renamed = app
+        .call(
+            Method::PATCH,
+            &format!("/v1/knowledge-bases/{kb}/documents/{}", ids[1]),
+            &token,
+            None,
+            Some(json!({"title": "Logistics handbook"})),
+        )
+        .await;
+    assert_eq!(renamed.status(), 200);
+    let (_, by_new) = search(&app, &token, &kb, json!({"query": "logistics", "mode": "lexical"})).await;
+    assert_eq!(titles(&by_new), ["Logistics handbook"]);
+    let (_, by_old) = search(&app, &token, &kb, json!({"query": "shipping", "mode": "lexical"})).await;
+    assert_eq!(by_old["hits"], json!([]), "the old title is forgotten");
 }
 
 #[tokio::test]
