@@ -18,6 +18,17 @@ pub struct CorpusDoc {
 }
 
 impl CorpusDoc {
+    /// The document's title in Lectern: the corpus title (cut to the 200-character limit), or
+    /// the id where there is none.
+    pub fn display_title(&self) -> String {
+        let title = self.title.trim();
+        if title.is_empty() {
+            self.id.clone()
+        } else {
+            title.chars().take(200).collect()
+        }
+    }
+
     /// What is indexed: the title and the text, as BEIR's baselines index both.
     pub fn content(&self) -> String {
         if self.title.trim().is_empty() {

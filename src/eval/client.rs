@@ -85,7 +85,9 @@ impl Api {
             .map(|doc| {
                 let path = &path;
                 async move {
-                    let payload = json!({"title": doc.id, "text": doc.content()});
+                    // Documents are told apart by id, so the title can be the real one, which
+                    // the lexical index attaches to every chunk.
+                    let payload = json!({"title": doc.display_title(), "text": doc.content()});
                     let accepted = self.post(path, &payload).await?;
                     let id: Uuid = accepted["document"]["id"].as_str().context("no document id")?.parse()?;
                     anyhow::Ok((id, doc.id.clone()))
