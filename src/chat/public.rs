@@ -30,6 +30,10 @@ impl VisitorLimiter {
     }
 
     fn check(&self, ip: &str) -> ApiResult<()> {
+        // One entry per address seen: forget the idle ones before the map grows large.
+        if self.0.len() > 10_000 {
+            self.0.retain_recent();
+        }
         self.0.check_key(&ip.to_owned()).map_err(|not_until| {
             let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
             let seconds = wait.as_secs().max(1);
