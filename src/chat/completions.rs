@@ -144,19 +144,7 @@ async fn prepare(
         let request = SearchRequest { query: generation.question().to_owned(), limit: Some(8), ..Default::default() };
         let hits = search::retrieve(ctx, tenant_id, &kb_ids, &request).await?;
         generation.sources = context_block::build(&hits, 3000).sources;
-        citations = generation
-            .sources
-            .iter()
-            .map(|s| Citation {
-                n: s.n,
-                chunk_id: s.chunk_id,
-                document_id: s.document_id,
-                document_title: s.document_title.clone(),
-                knowledge_base_id: s.knowledge_base_id,
-                page: s.pages.first().copied(),
-                snippet: s.snippet.clone(),
-            })
-            .collect();
+        citations = generation.sources.iter().map(super::turn::citation).collect();
     }
     Ok(Prepared { generation, citations, tenant_id })
 }

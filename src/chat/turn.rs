@@ -223,7 +223,8 @@ async fn sources(ctx: &AppContext, p: &Plan) -> ApiResult<(Vec<ContextSource>, u
     Ok((context_block::build(&hits, SOURCES_BUDGET).sources, indexing))
 }
 
-fn citation(source: &ContextSource) -> Citation {
+/// What a stored answer keeps of a source it cites.
+pub fn citation(source: &ContextSource) -> Citation {
     Citation {
         n: source.n,
         chunk_id: source.chunk_id,
