@@ -137,6 +137,7 @@ async fn start_up(ctx: Data<AppContext>, gate: Option<oneshot::Receiver<()>>) ->
         );
     }
     crate::knowledge::worker::spawn_pool(ctx.clone());
+    crate::content::analytics::spawn_flusher(ctx.clone());
     ctx.readiness.set(Stage::Ready);
     tracing::info!("ready");
     Ok(())

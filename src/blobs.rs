@@ -41,6 +41,15 @@ impl BlobStore {
         Ok(sha256)
     }
 
+    /// Deletes the blob (the caller has checked nothing refers to it any more).
+    pub async fn remove(&self, sha256: &str) -> std::io::Result<()> {
+        let path = self.path(sha256).ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "bad digest"))?;
+        match tokio::fs::remove_file(path).await {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+
     pub async fn get(&self, sha256: &str) -> std::io::Result<Vec<u8>> {
         let path = self.path(sha256).ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "bad digest"))?;
         tokio::fs::read(path).await

@@ -33,6 +33,12 @@ pub struct AppContext {
     pub visitors: crate::chat::public::VisitorLimiter,
     /// Open WebSocket sessions on this node.
     pub ws_sessions: std::sync::atomic::AtomicUsize,
+    /// Public content responses, per site.
+    pub public_cache: crate::content::cache::PublicCache,
+    /// Page views and searches, counted in memory and saved every few seconds.
+    pub analytics: crate::content::analytics::Analytics,
+    /// Contact form submissions per visitor IP.
+    pub contact_limiter: crate::chat::public::VisitorLimiter,
 }
 
 impl AppContext {
@@ -40,7 +46,6 @@ impl AppContext {
         let llm = crate::llm::Gateway::new(settings.llm_providers.clone(), settings.llm_default_model.clone());
         let visitors = crate::chat::public::VisitorLimiter::per_minute(settings.public_chat_per_minute);
         Self {
-            settings,
             db,
             readiness: Readiness::default(),
             started_at: Instant::now(),
@@ -59,6 +64,12 @@ impl AppContext {
             turns: crate::chat::turns::Turns::default(),
             visitors,
             ws_sessions: std::sync::atomic::AtomicUsize::new(0),
+            public_cache: crate::content::cache::PublicCache::new(std::time::Duration::from_secs(
+                settings.public_cache_secs,
+            )),
+            analytics: crate::content::analytics::Analytics::default(),
+            contact_limiter: crate::chat::public::VisitorLimiter::per_hour(settings.contact_per_hour),
+            settings,
         }
     }
 }

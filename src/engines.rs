@@ -15,6 +15,8 @@ use crate::vectors::{EdgeStore, QdrantStore, VectorStore};
 
 pub struct Engines {
     pub fulltext: Arc<FulltextIndex>,
+    /// Public search over sites' published entries.
+    pub site_index: Arc<crate::content::site_index::SiteIndex>,
     pub vectors: Arc<dyn VectorStore>,
     pub blobs: BlobStore,
     /// Vectors were written since the store was last optimized.
@@ -40,6 +42,9 @@ impl Engines {
         let dimension = model_dimension(&model_files);
         let search_dir = settings.search_dir();
         let fulltext = tokio::task::spawn_blocking(move || FulltextIndex::open(&search_dir)).await??;
+        let sites_dir = settings.data_dir.join("site-search");
+        let site_index =
+            tokio::task::spawn_blocking(move || crate::content::site_index::SiteIndex::open(&sites_dir)).await??;
         let vectors: Arc<dyn VectorStore> = match &settings.qdrant_url {
             Some(url) => {
                 let key = settings.qdrant_api_key.as_ref().map(|k| k.expose().clone());
@@ -52,6 +57,7 @@ impl Engines {
         };
         Ok(Self {
             fulltext: Arc::new(fulltext),
+            site_index: Arc::new(site_index),
             vectors,
             blobs: BlobStore::new(&settings.blobs_dir()),
             vectors_dirty: std::sync::atomic::AtomicBool::new(true),

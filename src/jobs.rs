@@ -26,6 +26,10 @@ pub fn lease(settings: &crate::settings::Settings) -> Duration {
 pub enum JobKind {
     IngestDocument,
     ReindexKb,
+    /// A scheduled entry goes live at its `publishAt`.
+    PublishEntry,
+    /// A site's public search index is rebuilt from its published entries.
+    ReindexSite,
 }
 
 impl JobKind {
@@ -33,6 +37,8 @@ impl JobKind {
         match self {
             Self::IngestDocument => "ingest_document",
             Self::ReindexKb => "reindex_kb",
+            Self::PublishEntry => "publish_entry",
+            Self::ReindexSite => "reindex_site",
         }
     }
 }
@@ -89,6 +95,17 @@ pub async fn enqueue<C: ConnectionTrait>(
     kind: JobKind,
     target_id: Uuid,
 ) -> Result<job::Model, DbErr> {
+    enqueue_at(conn, tenant_id, kind, target_id, Utc::now()).await
+}
+
+/// Queues a job that no worker takes before `run_after`.
+pub async fn enqueue_at<C: ConnectionTrait>(
+    conn: &C,
+    tenant_id: Uuid,
+    kind: JobKind,
+    target_id: Uuid,
+    run_after: DateTime<Utc>,
+) -> Result<job::Model, DbErr> {
     let now = Utc::now();
     job::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -98,7 +115,7 @@ pub async fn enqueue<C: ConnectionTrait>(
         status: Set("queued".to_owned()),
         attempts: Set(0),
         max_attempts: Set(3),
-        run_after: Set(now),
+        run_after: Set(run_after),
         locked_until: Set(None),
         locked_by: Set(None),
         stage: Set("queued".to_owned()),

@@ -10,6 +10,7 @@ pub mod blobs;
 pub mod chat;
 pub mod chunk;
 pub mod cli;
+pub mod content;
 pub mod context;
 pub mod embed;
 pub mod engines;
@@ -25,6 +26,7 @@ pub mod knowledge;
 pub mod list;
 pub mod llm;
 pub mod mail;
+pub mod media;
 pub mod parse;
 pub mod patch;
 pub mod scope;
@@ -37,4 +39,4 @@ pub mod vectors;
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Feature areas this build serves, reported by `GET /v1/info`.
-pub const FEATURES: &[&str] = &["health", "openapi", "identity", "knowledge"];
+pub const FEATURES: &[&str] = &["health", "openapi", "identity", "knowledge", "search", "chat", "content", "media"];

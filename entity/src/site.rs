@@ -16,6 +16,10 @@ pub struct Model {
     pub default_locale: String,
     /// JSON array of locale codes, including the default.
     pub locales: Json,
+    /// JSON array of origins allowed to call the public API from a browser (`*` for any).
+    pub allowed_origins: Option<Json>,
+    /// Published entries are also indexed into this knowledge base, when set.
+    pub knowledge_base_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

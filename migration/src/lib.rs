@@ -10,6 +10,7 @@ mod m20261123_000002_identity;
 mod m20261123_000003_access;
 mod m20261123_000004_knowledge;
 mod m20261123_000005_chat;
+mod m20261123_000006_content;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_access::Migration),
             Box::new(m20261123_000004_knowledge::Migration),
             Box::new(m20261123_000005_chat::Migration),
+            Box::new(m20261123_000006_content::Migration),
         ]
     }
 }

@@ -29,7 +29,13 @@ impl VisitorLimiter {
         Self(RateLimiter::keyed(quota))
     }
 
-    fn check(&self, ip: &str) -> ApiResult<()> {
+    pub fn per_hour(requests: u32) -> Self {
+        let quota = Quota::per_hour(NonZeroU32::new(requests).unwrap_or(NonZeroU32::MIN));
+        Self(RateLimiter::keyed(quota))
+    }
+
+    /// Counts one request from `ip`; a 429 with `message` and `retryAfter` when over the quota.
+    pub fn check(&self, ip: &str, message: &str) -> ApiResult<()> {
         // One entry per address seen: forget the idle ones before the map grows large.
         if self.0.len() > 10_000 {
             self.0.retain_recent();
@@ -37,7 +43,7 @@ impl VisitorLimiter {
         self.0.check_key(&ip.to_owned()).map_err(|not_until| {
             let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
             let seconds = wait.as_secs().max(1);
-            ApiError::new(ErrorCode::RateLimitExceeded, "too many questions from this address; try again shortly")
+            ApiError::new(ErrorCode::RateLimitExceeded, message)
                 .with_details(serde_json::json!({"retryAfter": seconds}))
         })
     }
@@ -71,7 +77,8 @@ pub async fn start(
         .one(&ctx.db)
         .await?
         .ok_or_else(|| ApiError::not_found("assistant"))?;
-    ctx.visitors.check(ip.as_deref().unwrap_or("unknown"))?;
+    ctx.visitors
+        .check(ip.as_deref().unwrap_or("unknown"), "too many questions from this address; try again shortly")?;
     let question = request.message.trim().to_owned();
     if question.is_empty() || question.chars().count() > 4000 {
         return Err(ApiError::invalid_field("message", "must be 1 to 4000 characters"));

@@ -4,10 +4,14 @@
 pub mod api_keys;
 pub mod auth;
 pub mod chat;
+pub mod content_types;
+pub mod elements;
+pub mod entries;
 pub mod extract;
 pub mod groups;
 pub mod health;
 pub mod knowledge;
+pub mod media;
 pub mod members;
 pub mod meta;
 pub mod oauth;
@@ -17,6 +21,7 @@ pub mod principal;
 pub mod public;
 pub mod request_context;
 pub mod search;
+pub mod site_admin;
 pub mod sites;
 pub mod tenants;
 pub mod uploads;
@@ -50,6 +55,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, extra: Option<ExtraRoutes>) {
         .configure(oauth::routes)
         .configure(tenants::routes)
         .configure(sites::routes)
+        .configure(content_types::routes)
+        .configure(entries::routes)
+        .configure(elements::routes)
+        .configure(media::routes)
+        .configure(site_admin::routes)
         .configure(members::routes)
         .configure(groups::routes)
         .configure(waitlist::routes)

@@ -7,8 +7,8 @@ use utoipa::{Modify, OpenApi};
 use crate::error::{ErrorBody, ErrorCode};
 use crate::health::{ComponentHealth, HealthReport, Status};
 use crate::http::{
-    api_keys, auth, chat, groups, health, knowledge, members, meta, oauth, openai, public, search, sites, tenants,
-    waitlist, ws,
+    api_keys, auth, chat, content_types, elements, entries, groups, health, knowledge, media, members, meta, oauth,
+    openai, public, search, site_admin, sites, tenants, waitlist, ws,
 };
 use crate::identity::permissions::{Permission, Role};
 use crate::list::Pagination;
@@ -49,6 +49,21 @@ use crate::list::Pagination;
         chat::list_assistants, chat::create_assistant, chat::get_assistant, chat::update_assistant,
         chat::delete_assistant, chat::duplicate_assistant,
         public::visitor_chat, ws::connect,
+        content_types::list_types, content_types::create_type, content_types::get_type, content_types::update_type,
+        content_types::delete_type,
+        entries::list_entries, entries::create_entry, entries::get_entry, entries::update_entry, entries::delete_entry,
+        entries::publish_entry, entries::unpublish_entry, entries::duplicate_entry, entries::list_revisions,
+        entries::get_revision, entries::restore_revision, entries::list_translations, entries::create_translation,
+        entries::missing_translations,
+        elements::list_elements, elements::create_element, elements::get_element, elements::update_element,
+        elements::element_usage, elements::delete_element,
+        media::list_media, media::upload_media, media::get_media, media::update_media, media::replace_media,
+        media::media_usage, media::delete_media, media::list_folders, media::create_folder, media::update_folder,
+        media::delete_folder,
+        site_admin::reindex_site, site_admin::search_analytics, site_admin::site_stats, site_admin::list_contacts,
+        site_admin::update_contact,
+        public::public_list_entries, public::public_get_entry, public::public_get_media, public::public_search,
+        public::public_suggest, public::public_search_click, public::public_contact_form, public::public_page_view,
         openai::list_models, openai::list_llm_providers, openai::chat_completions, openai::text_completions, openai::embeddings,
     ),
     components(schemas(ErrorBody, ErrorCode, HealthReport, ComponentHealth, Status, Pagination, Permission, Role)),
@@ -66,6 +81,8 @@ use crate::list::Pagination;
         (name = "openai", description = "OpenAI-compatible gateway: models, chat completions, completions, embeddings"),
         (name = "chat", description = "Conversations, RAG chat turns (streamed), feedback and assistants"),
         (name = "search", description = "Lexical, semantic and hybrid search; context blocks for your own model"),
+        (name = "content", description = "Content types, entries, publishing, revisions, translations, elements"),
+        (name = "media", description = "The media library of a site: files, folders, alt text, image variants"),
     )
 )]
 pub struct ApiDoc;

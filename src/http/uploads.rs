@@ -58,7 +58,8 @@ pub async fn read(req: &HttpRequest, payload: Payload, limit: usize, json_limit:
     ))
 }
 
-async fn read_files(req: &HttpRequest, payload: Payload, limit: usize) -> ApiResult<Vec<Upload>> {
+/// The files of a multipart body, each up to `limit` bytes (larger ones are marked, not kept).
+pub async fn read_files(req: &HttpRequest, payload: Payload, limit: usize) -> ApiResult<Vec<Upload>> {
     let mut form = Multipart::new(req.headers(), payload);
     let mut uploads = Vec::new();
     while let Some(field) = form.next().await {

@@ -154,6 +154,12 @@ pub mod require {
         KbRead => KbRead,
         KbWrite => KbWrite,
         ChatUse => ChatUse,
+        ContentRead => ContentRead,
+        ContentWrite => ContentWrite,
+        ContentPublish => ContentPublish,
+        ContentTypesManage => ContentTypesManage,
+        MediaRead => MediaRead,
+        MediaWrite => MediaWrite,
     }
 }
 

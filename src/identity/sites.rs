@@ -31,6 +31,12 @@ pub struct SitePayload {
     /// The default locale is always included.
     #[serde(default)]
     pub locales: Vec<String>,
+    /// Origins whose pages may call this site's public API from a browser, e.g.
+    /// `https://blog.example.com`; `*` allows any.
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+    /// Also index published entries into this knowledge base, so RAG chat can cite them.
+    pub knowledge_base_id: Option<Uuid>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -41,6 +47,11 @@ pub struct SitePatch {
     pub domains: Option<Vec<String>>,
     pub default_locale: Option<String>,
     pub locales: Option<Vec<String>>,
+    pub allowed_origins: Option<Vec<String>>,
+    /// `null` stops indexing entries into a knowledge base.
+    #[serde(default, deserialize_with = "crate::patch::nullable")]
+    #[schema(value_type = Option<Uuid>)]
+    pub knowledge_base_id: Option<Option<Uuid>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -53,6 +64,8 @@ pub struct SiteView {
     pub domains: Vec<String>,
     pub default_locale: String,
     pub locales: Vec<String>,
+    pub allowed_origins: Vec<String>,
+    pub knowledge_base_id: Option<Uuid>,
     pub created_at: chrono::DateTime<Utc>,
     pub updated_at: chrono::DateTime<Utc>,
 }
@@ -67,6 +80,8 @@ impl From<site::Model> for SiteView {
             domains: serde_json::from_value(s.domains).unwrap_or_default(),
             default_locale: s.default_locale,
             locales: serde_json::from_value(s.locales).unwrap_or_default(),
+            allowed_origins: s.allowed_origins.and_then(|o| serde_json::from_value(o).ok()).unwrap_or_default(),
+            knowledge_base_id: s.knowledge_base_id,
             created_at: s.created_at,
             updated_at: s.updated_at,
         }
@@ -104,6 +119,48 @@ fn parse_domain(field: &str, raw: &str) -> ApiResult<String> {
     }
 }
 
+/// `*`, or a scheme and host (and port) without a path: what browsers send in `Origin`.
+fn parse_origins(origins: &[String]) -> ApiResult<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for (i, raw) in origins.iter().enumerate() {
+        let origin = raw.trim().trim_end_matches('/').to_lowercase();
+        let valid = origin == "*"
+            || ["https://", "http://"].iter().any(|scheme| {
+                origin.strip_prefix(scheme).is_some_and(|rest| {
+                    let host = rest.rsplit_once(':').map_or(
+                        rest,
+                        |(h, port)| {
+                            if port.parse::<u16>().is_ok() {
+                                h
+                            } else {
+                                ""
+                            }
+                        },
+                    );
+                    parse_domain("origin", host).is_ok() || host == "localhost"
+                })
+            });
+        if !valid {
+            return Err(ApiError::invalid_field(
+                &format!("allowedOrigins[{i}]"),
+                format!("`{raw}` is not an origin like `https://example.com` or `*`"),
+            ));
+        }
+        if !out.contains(&origin) {
+            out.push(origin);
+        }
+    }
+    Ok(out)
+}
+
+/// The knowledge base must be the tenant's own.
+async fn check_kb(ctx: &AppContext, tenant_id: Uuid, kb: Option<Uuid>) -> ApiResult<Option<Uuid>> {
+    match kb {
+        Some(id) => Ok(Some(crate::knowledge::bases::find(ctx, tenant_id, id).await?.id)),
+        None => Ok(None),
+    }
+}
+
 fn parse_locales(default: &str, locales: &[String]) -> ApiResult<(String, Vec<String>)> {
     let default = parse_locale("defaultLocale", default)?;
     let mut all = vec![default.clone()];
@@ -128,7 +185,7 @@ fn parse_domains(domains: &[String]) -> ApiResult<Vec<String>> {
 }
 
 /// A site of the caller's tenant that the caller may see (site limits apply); else 404.
-async fn visible(ctx: &AppContext, scope: &TenantScope, id: Uuid) -> ApiResult<site::Model> {
+pub async fn visible(ctx: &AppContext, scope: &TenantScope, id: Uuid) -> ApiResult<site::Model> {
     let site = site::Entity::find_by_id(id)
         .filter(site::Column::TenantId.eq(scope.tenant_id))
         .one(&ctx.db)
@@ -169,6 +226,8 @@ pub async fn create(ctx: &AppContext, principal: &Principal, payload: SitePayloa
     };
     let (default_locale, locales) = parse_locales(payload.default_locale.as_deref().unwrap_or("en"), &payload.locales)?;
     let domains = parse_domains(&payload.domains)?;
+    let origins = parse_origins(&payload.allowed_origins)?;
+    let knowledge_base_id = check_kb(ctx, scope.tenant_id, payload.knowledge_base_id).await?;
     let now = Utc::now();
     let txn = ctx.db.begin().await?;
     let site = site::ActiveModel {
@@ -179,6 +238,8 @@ pub async fn create(ctx: &AppContext, principal: &Principal, payload: SitePayloa
         domains: Set(serde_json::json!(domains)),
         default_locale: Set(default_locale),
         locales: Set(serde_json::json!(locales)),
+        allowed_origins: Set(Some(serde_json::json!(origins))),
+        knowledge_base_id: Set(knowledge_base_id),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -218,6 +279,12 @@ pub async fn update(ctx: &AppContext, principal: &Principal, id: Uuid, patch: Si
         active.default_locale = Set(default);
         active.locales = Set(serde_json::json!(locales));
     }
+    if let Some(origins) = &patch.allowed_origins {
+        active.allowed_origins = Set(Some(serde_json::json!(parse_origins(origins)?)));
+    }
+    if let Some(kb) = patch.knowledge_base_id {
+        active.knowledge_base_id = Set(check_kb(ctx, scope.tenant_id, kb).await?);
+    }
     active.updated_at = Set(Utc::now());
     let txn = ctx.db.begin().await?;
     let site = active
@@ -226,6 +293,7 @@ pub async fn update(ctx: &AppContext, principal: &Principal, id: Uuid, patch: Si
         .map_err(|e| conflict_on_unique(e, "a site with this slug already exists in the tenant"))?;
     audit::record(&txn, &principal.actor(), "site.update", Target::new("site", id), serde_json::Value::Null).await?;
     txn.commit().await?;
+    crate::content::hooks::site_changed(ctx, id);
     Ok(site.into())
 }
 
@@ -243,6 +311,17 @@ pub async fn delete(ctx: &AppContext, principal: &Principal, id: Uuid) -> ApiRes
     )
     .await?;
     txn.commit().await?;
+    ctx.public_cache.invalidate(id);
+    if let Ok(engines) = ctx.engines() {
+        let index = engines.site_index.clone();
+        if let Err(error) = tokio::task::spawn_blocking(move || index.delete_site(id))
+            .await
+            .map_err(anyhow::Error::from)
+            .and_then(|r| r.map_err(anyhow::Error::from))
+        {
+            tracing::warn!(%error, "removing the site from the public search index failed");
+        }
+    }
     Ok(())
 }
 
@@ -264,5 +343,12 @@ mod tests {
         );
         assert_eq!(parse_domains(&["Blog.Example.com".into()]).unwrap(), ["blog.example.com"]);
         assert!(parse_domains(&["http://x.io".into()]).is_err());
+        assert_eq!(
+            parse_origins(&["https://Blog.example.com/".into(), "http://localhost:3000".into(), "*".into()]).unwrap(),
+            ["https://blog.example.com", "http://localhost:3000", "*"]
+        );
+        for bad in ["blog.example.com", "https://x.io/path", "ftp://x.io", "https://x.io:port"] {
+            assert!(parse_origins(&[bad.into()]).is_err(), "{bad}");
+        }
     }
 }

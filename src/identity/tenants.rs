@@ -254,6 +254,11 @@ pub async fn delete(ctx: &AppContext, principal: &Principal, id: Uuid) -> ApiRes
         .with_details(serde_json::json!({ "sites": sites, "apiKeys": keys })));
     }
     membership::Entity::delete_many().filter(membership::Column::TenantId.eq(id)).exec(&txn).await?;
+    // Content types outlive sites (they are the tenant's); with no site they have no entries.
+    entity::content_type::Entity::delete_many()
+        .filter(entity::content_type::Column::TenantId.eq(id))
+        .exec(&txn)
+        .await?;
     tenant::Entity::delete_by_id(id).exec(&txn).await?;
     audit::record(&txn, &principal.actor(), "tenant.delete", Target::new("tenant", id), serde_json::Value::Null)
         .await?;

@@ -69,6 +69,8 @@ async fn process(ctx: &AppContext, job: entity::job::Model) {
     let _entered = span.enter();
     let outcome = match job.kind.as_str() {
         "ingest_document" => AssertUnwindSafe(pipeline::ingest(ctx, &job)).catch_unwind().await,
+        "publish_entry" => AssertUnwindSafe(crate::content::publishing::run_job(ctx, &job)).catch_unwind().await,
+        "reindex_site" => AssertUnwindSafe(crate::content::site_search::run_reindex(ctx, &job)).catch_unwind().await,
         other => Ok(Err(pipeline::Failure {
             message: format!("unknown job kind {other}"),
             permanent: true,
@@ -82,11 +84,14 @@ async fn process(ctx: &AppContext, job: entity::job::Model) {
             }
             jobs::succeed(&ctx.db, job.id).await
         }
-        Ok(Err(failure)) if failure.cancelled => pipeline::mark_failed(ctx, &job, "cancelled").await,
+        Ok(Err(failure)) if failure.cancelled && job.kind == "ingest_document" => {
+            pipeline::mark_failed(ctx, &job, "cancelled").await
+        }
+        Ok(Err(failure)) if failure.cancelled => Ok(()),
         Ok(Err(failure)) => {
             let last = failure.permanent || job.attempts >= job.max_attempts;
             tracing::warn!(error = %failure.message, permanent = failure.permanent, "job attempt failed");
-            if last {
+            if last && job.kind == "ingest_document" {
                 if let Err(e) = pipeline::mark_failed(ctx, &job, &failure.message).await {
                     tracing::error!(error = %e, "recording the failure failed");
                 }

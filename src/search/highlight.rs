@@ -70,8 +70,14 @@ fn words(text: &str) -> Vec<(usize, usize)> {
 /// The best window of at most about `max_chars` characters.
 pub fn snippet(text: &str, query: &str, max_chars: usize) -> String {
     let terms = terms(query);
+    snippet_with(text, |word| matches(word, &terms), max_chars)
+}
+
+/// The best window of `text` by a caller's notion of a matching word (typo-tolerant search
+/// brings its own).
+pub fn snippet_with(text: &str, is_match: impl Fn(&str) -> bool, max_chars: usize) -> String {
     let spans = words(text);
-    let hits: Vec<bool> = spans.iter().map(|&(s, e)| matches(&text[s..e], &terms)).collect();
+    let hits: Vec<bool> = spans.iter().map(|&(s, e)| is_match(&text[s..e])).collect();
     // Slide a window over word starts; keep the one with the most matches (earliest on ties).
     let (mut best_start, mut best_count, mut end_word, mut count) = (0usize, 0usize, 0usize, 0usize);
     for first in 0..spans.len() {

@@ -93,6 +93,15 @@ pub struct Settings {
     pub ws_max_sessions: usize,
     /// `LECTERN_PUBLIC_CHAT_PER_MINUTE`: public assistant turns per visitor IP and minute.
     pub public_chat_per_minute: u32,
+    /// `LECTERN_PUBLIC_CACHE_SECS`: how long public content responses are cached in-process and
+    /// by clients (`Cache-Control: max-age`).
+    pub public_cache_secs: u64,
+    /// `LECTERN_CONTACT_PER_HOUR`: contact form submissions per visitor IP and hour.
+    pub contact_per_hour: u32,
+    /// `LECTERN_MAX_MEDIA_BYTES`: largest media library file.
+    pub max_media_bytes: usize,
+    /// `LECTERN_IMAGE_SIZES`: the widths and heights image variants may be requested in.
+    pub image_sizes: Vec<u32>,
     /// `LECTERN_JWT_SECRET`: HS256 key for access tokens (≥ 32 chars). Unset = a random key kept
     /// in `<data dir>/secrets/jwt.key`; set it when several nodes share one database.
     pub jwt_secret: Option<Secret<String>>,
@@ -280,6 +289,10 @@ impl Settings {
             llm_default_model: var("LLM_DEFAULT_MODEL"),
             ws_max_sessions: number(&var, "LECTERN_WS_MAX_SESSIONS", 50, 1..=100_000)?,
             public_chat_per_minute: number(&var, "LECTERN_PUBLIC_CHAT_PER_MINUTE", 20, 1..=100_000)?,
+            public_cache_secs: number(&var, "LECTERN_PUBLIC_CACHE_SECS", 60, 0..=86_400)?,
+            contact_per_hour: number(&var, "LECTERN_CONTACT_PER_HOUR", 10, 1..=100_000)?,
+            max_media_bytes: number(&var, "LECTERN_MAX_MEDIA_BYTES", 25 * 1024 * 1024, 1024..=4 * 1024 * 1024 * 1024)?,
+            image_sizes: image_sizes(var("LECTERN_IMAGE_SIZES"))?,
             jwt_secret: jwt_secret.map(Secret::new),
             access_token_ttl: Duration::from_secs(number(&var, "LECTERN_ACCESS_TOKEN_TTL_SECS", 900, 10..=86_400)?),
             refresh_token_ttl: Duration::from_secs(
@@ -419,3 +432,18 @@ where
 
 #[cfg(test)]
 mod tests;
+
+/// `LECTERN_IMAGE_SIZES`: comma-separated pixel sizes, each 1–8192.
+fn image_sizes(raw: Option<String>) -> Result<Vec<u32>, SettingsError> {
+    let raw = raw.unwrap_or_else(|| "64,128,256,320,480,640,768,1024,1280,1536,1920,2560".to_owned());
+    let mut sizes = Vec::new();
+    for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match part.parse::<u32>() {
+            Ok(n) if (1..=8192).contains(&n) => sizes.push(n),
+            _ => return Err(invalid("LECTERN_IMAGE_SIZES", format!("`{part}` is not a size from 1 to 8192"))),
+        }
+    }
+    sizes.sort_unstable();
+    sizes.dedup();
+    Ok(sizes)
+}

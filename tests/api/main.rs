@@ -9,6 +9,7 @@ mod api_keys;
 mod auth;
 mod chat;
 mod cli;
+mod content;
 mod crash;
 mod docs;
 mod errors;
