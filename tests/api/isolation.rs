@@ -22,6 +22,12 @@ struct Foreign {
     conversation: String,
     answer: String,
     assistant: String,
+    content_type: String,
+    entry: String,
+    element: String,
+    media: String,
+    folder: String,
+    contact: String,
 }
 
 async fn tenant_b_with_things(app: &TestApp, b: &Tenant) -> Foreign {
@@ -77,6 +83,7 @@ async fn tenant_b_with_things(app: &TestApp, b: &Tenant) -> Foreign {
         (turn["conversationId"].as_str().unwrap().to_owned(), turn["id"].as_str().unwrap().to_owned());
     let assistant =
         app.create("/v1/assistants", &b.owner, &b.id, json!({"name": "B bot", "knowledgeBases": [kb]})).await;
+    let content = b_content(app, b, &site).await;
     Foreign {
         tenant: b.id.clone(),
         site,
@@ -90,7 +97,102 @@ async fn tenant_b_with_things(app: &TestApp, b: &Tenant) -> Foreign {
         conversation,
         answer,
         assistant,
+        content_type: content[0].clone(),
+        entry: content[1].clone(),
+        element: content[2].clone(),
+        media: content[3].clone(),
+        folder: content[4].clone(),
+        contact: content[5].clone(),
     }
+}
+
+/// B's content type, entry, element, media file, media folder and contact message.
+async fn b_content(app: &TestApp, b: &Tenant, site: &str) -> Vec<String> {
+    let content_type = app.create("/v1/content-types", &b.owner, &b.id, json!({"name": "B type"})).await;
+    let entry = app
+        .create(&format!("/v1/sites/{site}/entries"), &b.owner, &b.id, json!({"type": "post", "title": "B secret"}))
+        .await;
+    let element = app
+        .create(&format!("/v1/sites/{site}/elements"), &b.owner, &b.id, json!({"name": "B box", "kind": "cta"}))
+        .await;
+    let folder = app.create(&format!("/v1/sites/{site}/media-folders"), &b.owner, &b.id, json!({"name": "B"})).await;
+    let form = reqwest::multipart::Form::new()
+        .part("file", reqwest::multipart::Part::bytes(b"B's secret file".to_vec()).file_name("secret.txt"));
+    let uploaded = app
+        .client
+        .post(app.url(&format!("/v1/sites/{site}/media")))
+        .bearer_auth(&b.owner)
+        .header("X-Tenant-ID", &b.id)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uploaded.status(), 201);
+    let media = json(uploaded).await[0]["id"].as_str().unwrap().to_owned();
+    let sent = app
+        .client
+        .post(app.url(&format!("/public/v1/sites/{site}/contact")))
+        .json(&json!({"email": "visitor@example.com", "message": "For B only"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 202);
+    let messages = json(
+        app.call(Method::GET, &format!("/v1/sites/{site}/contact-submissions"), &b.owner, Some(&b.id), None).await,
+    )
+    .await;
+    let contact = messages["data"][0]["id"].as_str().unwrap().to_owned();
+    vec![content_type, entry, element, media, folder, contact]
+}
+
+/// Every content and media endpoint with B's ids.
+fn foreign_content_calls(f: &Foreign) -> Vec<(Method, String, Option<Value>)> {
+    let site = format!("/v1/sites/{}", f.site);
+    let entry = format!("{site}/entries/{}", f.entry);
+    let media = format!("{site}/media/{}", f.media);
+    let element = format!("{site}/elements/{}", f.element);
+    let folder = format!("{site}/media-folders/{}", f.folder);
+    vec![
+        (Method::GET, format!("/v1/content-types/{}", f.content_type), None),
+        (Method::PATCH, format!("/v1/content-types/{}", f.content_type), Some(json!({"name": "pwned"}))),
+        (Method::DELETE, format!("/v1/content-types/{}", f.content_type), None),
+        (Method::GET, format!("{site}/entries"), None),
+        (Method::POST, format!("{site}/entries"), Some(json!({"type": "post", "title": "planted"}))),
+        (Method::GET, entry.clone(), None),
+        (Method::PATCH, entry.clone(), Some(json!({"title": "pwned"}))),
+        (Method::DELETE, entry.clone(), None),
+        (Method::POST, format!("{entry}/publish"), None),
+        (Method::POST, format!("{entry}/unpublish"), None),
+        (Method::POST, format!("{entry}/duplicate"), None),
+        (Method::GET, format!("{entry}/revisions"), None),
+        (Method::GET, format!("{entry}/revisions/1"), None),
+        (Method::POST, format!("{entry}/revisions/1/restore"), None),
+        (Method::GET, format!("{entry}/translations"), None),
+        (Method::POST, format!("{entry}/translations"), Some(json!({"locale": "en"}))),
+        (Method::GET, format!("{site}/translations/missing"), None),
+        (Method::GET, format!("{site}/elements"), None),
+        (Method::POST, format!("{site}/elements"), Some(json!({"name": "planted", "kind": "cta"}))),
+        (Method::GET, element.clone(), None),
+        (Method::PATCH, element.clone(), Some(json!({"name": "pwned"}))),
+        (Method::GET, format!("{element}/usage"), None),
+        (Method::DELETE, element, None),
+        (Method::GET, format!("{site}/media"), None),
+        (Method::GET, media.clone(), None),
+        (Method::PATCH, media.clone(), Some(json!({"name": "pwned.txt"}))),
+        (Method::GET, format!("{media}/usage"), None),
+        (Method::DELETE, media, None),
+        (Method::GET, format!("{site}/media-folders"), None),
+        (Method::POST, format!("{site}/media-folders"), Some(json!({"name": "planted"}))),
+        (Method::PATCH, folder.clone(), Some(json!({"name": "pwned"}))),
+        (Method::DELETE, folder, None),
+        (Method::POST, format!("{site}/search/reindex"), None),
+        (Method::GET, format!("{site}/search/analytics"), None),
+        (Method::GET, format!("{site}/stats"), None),
+        (Method::GET, format!("{site}/contact-submissions"), None),
+        (Method::PATCH, format!("{site}/contact-submissions/{}", f.contact), Some(json!({"status": "handled"}))),
+        // Ids in bodies: B's knowledge base as a site's mirror.
+        (Method::POST, "/v1/sites".to_owned(), Some(json!({"name": "Sneaky", "knowledgeBaseId": f.kb}))),
+    ]
 }
 
 fn foreign_calls(f: &Foreign) -> Vec<(Method, String, Option<Value>)> {
@@ -188,6 +290,23 @@ async fn another_tenants_ids_are_404_everywhere_and_nothing_changes() {
             .to_owned()
     };
     let mut calls = foreign_calls(&foreign);
+    calls.extend(foreign_content_calls(&foreign));
+    // B's things through A's own site.
+    let own_site = app.create("/v1/sites", &a.owner, &a.id, json!({"name": "A site"})).await;
+    for path in [
+        format!("/v1/sites/{own_site}/entries/{}", foreign.entry),
+        format!("/v1/sites/{own_site}/elements/{}", foreign.element),
+        format!("/v1/sites/{own_site}/media/{}", foreign.media),
+        format!("/v1/sites/{own_site}/entries/{}/translations", foreign.entry),
+    ] {
+        calls.push((Method::GET, path, None));
+    }
+    calls.push((
+        Method::PATCH,
+        format!("/v1/sites/{own_site}/media-folders/{}", foreign.folder),
+        Some(json!({"name": "x"})),
+    ));
+    calls.push((Method::PATCH, format!("/v1/sites/{own_site}"), Some(json!({"knowledgeBaseId": foreign.kb}))));
     calls.push((Method::PATCH, format!("/v1/members/{own_member}"), Some(json!({"siteIds": [foreign.site]}))));
     let own_group = app.create("/v1/groups", &a.owner, &a.id, json!({"name": "A team", "role": "viewer"})).await;
     calls.push((Method::POST, format!("/v1/groups/{own_group}/members"), Some(json!({"userId": foreign.member}))));
@@ -235,7 +354,24 @@ async fn another_tenants_ids_are_404_everywhere_and_nothing_changes() {
 
     // A's lists do not show B's things, and B's things are intact.
     let a_sites = json(app.call(Method::GET, "/v1/sites", &a.owner, Some(&a.id), None).await).await;
-    assert_eq!(a_sites["pagination"]["total"], 0);
+    assert_eq!(a_sites["pagination"]["total"], 1, "only A's own site: {a_sites}");
+    let entry = app
+        .call(
+            Method::GET,
+            &format!("/v1/sites/{}/entries/{}", foreign.site, foreign.entry),
+            &b.owner,
+            Some(&b.id),
+            None,
+        )
+        .await;
+    let entry = json(entry).await;
+    assert_eq!((entry["title"].as_str(), entry["status"].as_str()), (Some("B secret"), Some("draft")));
+    let file = app
+        .call(Method::GET, &format!("/v1/sites/{}/media/{}", foreign.site, foreign.media), &b.owner, Some(&b.id), None)
+        .await;
+    assert_eq!(json(file).await["name"], "secret.txt");
+    let a_types = json(app.call(Method::GET, "/v1/content-types", &a.owner, Some(&a.id), None).await).await;
+    assert_eq!(a_types["pagination"]["total"], 2, "only A's built-in types: {a_types}");
     let a_tenants = json(app.call(Method::GET, "/v1/tenants", &a.owner, None, None).await).await;
     assert_eq!(a_tenants["data"].as_array().unwrap().len(), 1);
     let site =

@@ -120,3 +120,60 @@ async fn site_limits_hide_other_sites_from_a_member() {
     assert_eq!(perms["siteIds"], json!([blog]));
     assert_eq!(perms["role"], "editor");
 }
+
+#[tokio::test]
+async fn authors_write_their_own_drafts_and_editors_publish() {
+    let app = spawn_app().await;
+    let (superadmin, _) = app.bootstrap().await;
+    let tenant = app.tenant_with_owner(&superadmin, "Newsroom", "news-owner@example.com").await;
+    let site = app.create("/v1/sites", &tenant.owner, &tenant.id, json!({"name": "News"})).await;
+    let editor = app.add_member(&tenant, "news-editor@example.com", "editor").await;
+    let author = app.add_member(&tenant, "news-author@example.com", "author").await;
+    let viewer = app.add_member(&tenant, "news-viewer@example.com", "viewer").await;
+    let entries = format!("/v1/sites/{site}/entries");
+    let status = |response: reqwest::Response| response.status().as_u16();
+
+    let own = app.create(&entries, &author, "", json!({"type": "post", "title": "My draft"})).await;
+    let theirs = app.create(&entries, &editor, "", json!({"type": "post", "title": "Editor's"})).await;
+    let patch = |id: &str| (format!("{entries}/{id}"), Some(json!({"title": "Changed"})));
+    let (own_path, body) = patch(&own);
+    assert_eq!(status(app.call(Method::PATCH, &own_path, &author, None, body.clone()).await), 200);
+    let (their_path, _) = patch(&theirs);
+    assert_eq!(status(app.call(Method::PATCH, &their_path, &author, None, body.clone()).await), 403);
+    assert_eq!(status(app.call(Method::DELETE, &their_path, &author, None, None).await), 403);
+    assert_eq!(status(app.call(Method::POST, &format!("{own_path}/publish"), &author, None, None).await), 403);
+    let published = app
+        .call(
+            Method::POST,
+            &entries,
+            &author,
+            None,
+            Some(json!({"type": "post", "title": "Live", "status": "published"})),
+        )
+        .await;
+    assert_eq!(status(published), 403, "authors cannot publish on creation either");
+    assert_eq!(status(app.call(Method::POST, &format!("{own_path}/publish"), &editor, None, None).await), 200);
+    // Published: no longer the author's to change.
+    assert_eq!(status(app.call(Method::PATCH, &own_path, &author, None, body.clone()).await), 403);
+    assert_eq!(status(app.call(Method::PATCH, &own_path, &editor, None, body).await), 200);
+
+    assert_eq!(status(app.call(Method::GET, &entries, &viewer, None, None).await), 200);
+    let by_viewer = app.call(Method::POST, &entries, &viewer, None, Some(json!({"type": "post", "title": "No"}))).await;
+    assert_eq!(status(by_viewer), 403);
+    let element = Some(json!({"name": "Box", "kind": "cta"}));
+    let elements = format!("/v1/sites/{site}/elements");
+    assert_eq!(status(app.call(Method::POST, &elements, &author, None, element.clone()).await), 403);
+    assert_eq!(status(app.call(Method::POST, &elements, &editor, None, element).await), 201);
+    let content_type = Some(json!({"name": "Event"}));
+    assert_eq!(status(app.call(Method::POST, "/v1/content-types", &editor, None, content_type.clone()).await), 403);
+    assert_eq!(
+        status(app.call(Method::POST, "/v1/content-types", &tenant.owner, Some(&tenant.id), content_type).await),
+        201
+    );
+    let folders = format!("/v1/sites/{site}/media-folders");
+    assert_eq!(status(app.call(Method::POST, &folders, &viewer, None, Some(json!({"name": "x"}))).await), 403);
+    assert_eq!(status(app.call(Method::POST, &folders, &author, None, Some(json!({"name": "x"}))).await), 201);
+    let stats = format!("/v1/sites/{site}/stats");
+    assert_eq!(status(app.call(Method::GET, &stats, &editor, None, None).await), 403);
+    assert_eq!(status(app.call(Method::GET, &stats, &tenant.owner, Some(&tenant.id), None).await), 200);
+}
