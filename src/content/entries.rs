@@ -342,7 +342,7 @@ pub async fn create(
     )
     .await?;
     txn.commit().await?;
-    hooks::entries_changed(ctx, &[created.clone()], created.status == Status::Published.as_str()).await;
+    hooks::entries_changed(ctx, std::slice::from_ref(&created)).await;
     crate::knowledge::worker::wake(ctx);
     Ok(created.into())
 }
@@ -393,7 +393,6 @@ pub async fn update(
     let (scope, access) = write_access(principal)?;
     let (_, current) = find(ctx, scope, site_id, id).await?;
     check_editable(access, &current)?;
-    let was_public = current.status == Status::Published.as_str();
     let mut active: entry::ActiveModel = current.clone().into();
     if let Some(title) = &patch.title {
         active.title = Set(parse_title(title)?);
@@ -442,7 +441,7 @@ pub async fn update(
     txn.commit().await?;
     let mut changed = vec![saved.clone()];
     changed.extend(siblings);
-    hooks::entries_changed(ctx, &changed, was_public).await;
+    hooks::entries_changed(ctx, &changed).await;
     Ok(saved.into())
 }
 

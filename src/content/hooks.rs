@@ -16,7 +16,7 @@ use crate::content::site_index::IndexedEntry;
 use crate::context::AppContext;
 use crate::identity::sites::SiteView;
 
-pub async fn entries_changed(ctx: &AppContext, changed: &[entry::Model], _was_public: bool) {
+pub async fn entries_changed(ctx: &AppContext, changed: &[entry::Model]) {
     let sites: BTreeSet<Uuid> = changed.iter().map(|e| e.site_id).collect();
     for site in &sites {
         ctx.public_cache.invalidate(*site);
@@ -31,7 +31,7 @@ pub async fn entries_changed(ctx: &AppContext, changed: &[entry::Model], _was_pu
 }
 
 pub async fn entry_deleted(ctx: &AppContext, deleted: &entry::Model) {
-    entries_changed(ctx, std::slice::from_ref(deleted), true).await;
+    entries_changed(ctx, std::slice::from_ref(deleted)).await;
 }
 
 pub fn site_changed(ctx: &AppContext, site_id: Uuid) {

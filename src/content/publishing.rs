@@ -97,7 +97,7 @@ pub async fn publish(
     crate::knowledge::worker::wake(ctx);
     let mut changed = vec![saved.clone()];
     changed.extend(siblings);
-    hooks::entries_changed(ctx, &changed, true).await;
+    hooks::entries_changed(ctx, &changed).await;
     Ok(saved.into())
 }
 
@@ -128,7 +128,7 @@ pub async fn unpublish(ctx: &AppContext, principal: &Principal, site_id: Uuid, i
     audit::record(&txn, &principal.actor(), "entry.unpublish", Target::new("entry", id), serde_json::Value::Null)
         .await?;
     txn.commit().await?;
-    hooks::entries_changed(ctx, &[saved.clone()], true).await;
+    hooks::entries_changed(ctx, std::slice::from_ref(&saved)).await;
     Ok(saved.into())
 }
 
@@ -208,6 +208,6 @@ pub async fn run_job(ctx: &AppContext, job: &entity::job::Model) -> Result<(), F
     };
     write.await.map_err(|e| Failure { message: e.to_string(), permanent: false, cancelled: false })?;
     txn.commit().await.map_err(fail)?;
-    hooks::entries_changed(ctx, &[saved], true).await;
+    hooks::entries_changed(ctx, &[saved]).await;
     Ok(())
 }

@@ -164,6 +164,6 @@ pub async fn restore(
     txn.commit().await?;
     let mut changed = vec![saved.clone()];
     changed.extend(siblings);
-    hooks::entries_changed(ctx, &changed, current.status == "published").await;
+    hooks::entries_changed(ctx, &changed).await;
     Ok(saved.into())
 }

@@ -182,7 +182,7 @@ pub async fn create(
     )
     .await?;
     txn.commit().await?;
-    hooks::entries_changed(ctx, &[created.clone()], false).await;
+    hooks::entries_changed(ctx, std::slice::from_ref(&created)).await;
     Ok(created.into())
 }
 

@@ -58,7 +58,7 @@ fn allowed<'a>(origins: &[String], origin: &'a str) -> Option<&'a str> {
     let lower = origin.to_ascii_lowercase();
     if origins.iter().any(|o| o == "*") {
         Some("*")
-    } else if origins.iter().any(|o| *o == lower) {
+    } else if origins.contains(&lower) {
         Some(origin)
     } else {
         None
