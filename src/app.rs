@@ -84,6 +84,11 @@ impl Application {
         self.server.handle()
     }
 
+    /// The application context (benchmarks fill engines directly through it).
+    pub fn context(&self) -> Data<AppContext> {
+        self.ctx.clone()
+    }
+
     /// Serves until SIGINT/SIGTERM (or [`ServerHandle::stop`]): stops accepting, lets in-flight
     /// requests finish within `LECTERN_SHUTDOWN_TIMEOUT_SECS`, then closes the database. A failed
     /// startup stops the server and is returned as the error.

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use actix_web::http::header::HeaderValue;
 use uuid::Uuid;
 
 /// A stored response body with what the headers need.
@@ -18,6 +19,8 @@ pub struct Cached {
     pub body: actix_web::web::Bytes,
     /// Strong ETag, quoted.
     pub etag: String,
+    /// The same, ready to send.
+    pub etag_header: HeaderValue,
     pub stored_at: Instant,
 }
 
@@ -33,11 +36,18 @@ pub struct PublicCache {
     sites: RwLock<HashMap<Uuid, SiteCache>>,
     ttl: Duration,
     max_per_site: usize,
+    /// `Cache-Control` of public responses, made once.
+    pub cache_control: HeaderValue,
 }
 
 impl PublicCache {
     pub fn new(ttl: Duration) -> Self {
-        Self { sites: RwLock::new(HashMap::new()), ttl, max_per_site: 10_000 }
+        let cache_control = match ttl.as_secs() {
+            0 => HeaderValue::from_static("no-cache"),
+            secs => HeaderValue::from_str(&format!("public, max-age={secs}"))
+                .unwrap_or(HeaderValue::from_static("no-cache")),
+        };
+        Self { sites: RwLock::new(HashMap::new()), ttl, max_per_site: 10_000, cache_control }
     }
 
     /// A fresh entry for `key`, if any.
@@ -109,6 +119,7 @@ mod tests {
         Cached {
             body: actix_web::web::Bytes::from_static(body.as_bytes()),
             etag: "\"x\"".to_owned(),
+            etag_header: actix_web::http::header::HeaderValue::from_static("\"x\""),
             stored_at: Instant::now(),
         }
     }

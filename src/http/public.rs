@@ -109,13 +109,6 @@ async fn preflight(ctx: Data<AppContext>, req: HttpRequest) -> ApiResult<HttpRes
         .finish())
 }
 
-fn cache_control(ctx: &AppContext) -> String {
-    match ctx.settings.public_cache_secs {
-        0 => "no-cache".to_owned(),
-        secs => format!("public, max-age={secs}"),
-    }
-}
-
 fn not_modified(req: &HttpRequest, etag: &str) -> bool {
     req.headers()
         .get_all(header::IF_NONE_MATCH)
@@ -125,15 +118,19 @@ fn not_modified(req: &HttpRequest, etag: &str) -> bool {
         .any(|t| t == etag || t == "*")
 }
 
-fn respond(ctx: &AppContext, req: &HttpRequest, cached: &Cached, content_type: &str) -> HttpResponse {
-    let mut builder = if not_modified(req, &cached.etag) { HttpResponse::NotModified() } else { HttpResponse::Ok() };
+/// The hot path of public delivery: no allocation beyond the response itself.
+fn respond(ctx: &AppContext, req: &HttpRequest, cached: &Cached) -> HttpResponse {
+    let fresh = !not_modified(req, &cached.etag);
+    let mut builder = if fresh { HttpResponse::Ok() } else { HttpResponse::NotModified() };
     builder
-        .insert_header((header::ETAG, cached.etag.clone()))
-        .insert_header((header::CACHE_CONTROL, cache_control(ctx)));
-    if not_modified(req, &cached.etag) {
+        .insert_header((header::ETAG, cached.etag_header.clone()))
+        .insert_header((header::CACHE_CONTROL, ctx.public_cache.cache_control.clone()));
+    if !fresh {
         return builder.finish();
     }
-    builder.content_type(content_type.to_owned()).body(cached.body.clone())
+    builder
+        .insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/json")))
+        .body(cached.body.clone())
 }
 
 /// Serves `compute`'s JSON from the site's cache, keyed by path and query.
@@ -145,15 +142,16 @@ async fn cached_json<T: Serialize>(
 ) -> ApiResult<HttpResponse> {
     let key = req.uri().path_and_query().map_or_else(|| req.path().to_owned(), |pq| pq.as_str().to_owned());
     if let Some(hit) = ctx.public_cache.get(site, &key) {
-        return Ok(respond(ctx, req, &hit, "application/json"));
+        return Ok(respond(ctx, req, &hit));
     }
     let generation = ctx.public_cache.generation(site);
     let value = compute.await?;
     let body = serde_json::to_vec(&value).map_err(anyhow::Error::from)?;
     let etag = format!("\"{}\"", &crate::blobs::BlobStore::sha256(&body)[..32]);
-    let cached = Cached { body: body.into(), etag, stored_at: std::time::Instant::now() };
+    let etag_header = HeaderValue::from_str(&etag).map_err(anyhow::Error::from)?;
+    let cached = Cached { body: body.into(), etag, etag_header, stored_at: std::time::Instant::now() };
     let cached = ctx.public_cache.put(site, generation, key, cached);
-    Ok(respond(ctx, req, &cached, "application/json"))
+    Ok(respond(ctx, req, &cached))
 }
 
 /// A visitor asks a site's published assistant: the same `start`, `token`, `citation`, `done`
@@ -176,13 +174,19 @@ pub async fn visitor_chat(
 /// paging, reference `depth`). Cached; `If-None-Match` gets 304.
 #[utoipa::path(get, path = "/public/v1/sites/{site}/entries", tag = "public", params(DeliveryParams),
     responses((status = 200, body = PublicEntries), (status = 304, description = "Not modified"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn public_list_entries(
-    ctx: Data<AppContext>,
-    site: Path<Uuid>,
-    params: Query<DeliveryParams>,
-    req: HttpRequest,
-) -> ApiResult<HttpResponse> {
-    cached_json(&ctx, &req, *site, delivery::list(&ctx, *site, &params)).await
+pub async fn public_list_entries(ctx: Data<AppContext>, site: Path<Uuid>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    cached_json(&ctx, &req, *site, async {
+        let params = delivery_params(&req)?;
+        delivery::list(&ctx, *site, &params).await
+    })
+    .await
+}
+
+/// Query parameters are read only on a cache miss (the cache key is the raw query string).
+fn delivery_params(req: &HttpRequest) -> ApiResult<DeliveryParams> {
+    Query::<DeliveryParams>::from_query(req.query_string())
+        .map(Query::into_inner)
+        .map_err(|e| ApiError::invalid(format!("invalid query: {e}")))
 }
 
 /// One published entry by type and slug (drafts, scheduled and archived entries are 404).
@@ -191,11 +195,14 @@ pub async fn public_list_entries(
 pub async fn public_get_entry(
     ctx: Data<AppContext>,
     path: Path<(Uuid, String, String)>,
-    params: Query<DeliveryParams>,
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let (site, kind, slug) = path.into_inner();
-    cached_json(&ctx, &req, site, delivery::get(&ctx, site, &kind, &slug, &params)).await
+    cached_json(&ctx, &req, site, async {
+        let params = delivery_params(&req)?;
+        delivery::get(&ctx, site, &kind, &slug, &params).await
+    })
+    .await
 }
 
 /// A media file, or an image variant with `w`, `h` (allowed sizes only) and `fit`.
@@ -212,7 +219,7 @@ pub async fn public_get_media(
     let mut builder = if not_modified(&req, &served.etag) { HttpResponse::NotModified() } else { HttpResponse::Ok() };
     builder
         .insert_header((header::ETAG, served.etag.clone()))
-        .insert_header((header::CACHE_CONTROL, cache_control(&ctx)))
+        .insert_header((header::CACHE_CONTROL, ctx.public_cache.cache_control.clone()))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         // An SVG opened directly must not run script in the API's origin.
         .insert_header((header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'; sandbox"));

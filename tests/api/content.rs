@@ -490,3 +490,60 @@ async fn cors_follows_the_sites_allowed_origins() {
         .await;
     assert_eq!(status, 400, "{bad}");
 }
+
+#[tokio::test]
+async fn a_site_can_mirror_its_published_entries_into_a_knowledge_base() {
+    let app = spawn_app().await;
+    let site = site(&app).await;
+    let kb = app.create("/v1/knowledge-bases", &site.token, &site.tenant, json!({"name": "Site content"})).await;
+    let (status, updated) =
+        site.call(&app, Method::PATCH, "/v1/sites/{site}", Some(json!({"knowledgeBaseId": kb}))).await;
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(updated["knowledgeBaseId"], kb.as_str());
+    let post = site
+        .entry(&app, json!({"type": "post", "title": "Return policy", "data": {"body": "Customers may return shoes within 45 days."}}))
+        .await;
+    site.entry(&app, json!({"type": "post", "title": "Unpublished plans", "data": {"body": "Shoes become free."}}))
+        .await;
+    site.publish(&app, post["id"].as_str().unwrap()).await;
+
+    let documents = |expected: u64| {
+        let path = format!("/v1/knowledge-bases/{kb}/documents");
+        let app = &app;
+        let site = &site;
+        async move {
+            for _ in 0..600 {
+                let (_, listed) = site.call(app, Method::GET, &path, None).await;
+                let ready = listed["data"].as_array().unwrap().iter().all(|d| d["status"] == "ready");
+                if listed["pagination"]["total"] == expected && ready {
+                    return listed;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            panic!("the knowledge base never held {expected} ready documents");
+        }
+    };
+    let listed = documents(1).await;
+    assert_eq!(listed["data"][0]["title"], "Return policy");
+    let (status, found) = site
+        .call(
+            &app,
+            Method::POST,
+            &format!("/v1/knowledge-bases/{kb}/search"),
+            Some(json!({"query": "return shoes days", "mode": "lexical"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(found["hits"][0]["documentTitle"], "Return policy", "{found}");
+
+    let (status, _) = site
+        .call(
+            &app,
+            Method::POST,
+            &format!("/v1/sites/{{site}}/entries/{}/unpublish", post["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    documents(0).await;
+}
