@@ -11,6 +11,7 @@ mod m20261123_000003_access;
 mod m20261123_000004_knowledge;
 mod m20261123_000005_chat;
 mod m20261123_000006_content;
+mod m20261123_000007_billing;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_knowledge::Migration),
             Box::new(m20261123_000005_chat::Migration),
             Box::new(m20261123_000006_content::Migration),
+            Box::new(m20261123_000007_billing::Migration),
         ]
     }
 }

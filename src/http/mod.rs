@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod auth;
+pub mod billing;
 pub mod chat;
 pub mod content_types;
 pub mod elements;
@@ -60,6 +61,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, extra: Option<ExtraRoutes>) {
         .configure(elements::routes)
         .configure(media::routes)
         .configure(site_admin::routes)
+        .configure(billing::routes)
         .configure(members::routes)
         .configure(groups::routes)
         .configure(waitlist::routes)

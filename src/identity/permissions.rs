@@ -160,6 +160,8 @@ pub mod require {
         ContentTypesManage => ContentTypesManage,
         MediaRead => MediaRead,
         MediaWrite => MediaWrite,
+        BillingRead => BillingRead,
+        BillingManage => BillingManage,
     }
 }
 

@@ -102,6 +102,8 @@ pub struct Settings {
     pub max_media_bytes: usize,
     /// `LECTERN_IMAGE_SIZES`: the widths and heights image variants may be requested in.
     pub image_sizes: Vec<u32>,
+    /// Stripe, when `STRIPE_SECRET_KEY` is set; without it credits are granted by hand.
+    pub stripe: Option<StripeSettings>,
     /// `LECTERN_JWT_SECRET`: HS256 key for access tokens (≥ 32 chars). Unset = a random key kept
     /// in `<data dir>/secrets/jwt.key`; set it when several nodes share one database.
     pub jwt_secret: Option<Secret<String>>,
@@ -293,6 +295,7 @@ impl Settings {
             contact_per_hour: number(&var, "LECTERN_CONTACT_PER_HOUR", 10, 1..=100_000)?,
             max_media_bytes: number(&var, "LECTERN_MAX_MEDIA_BYTES", 25 * 1024 * 1024, 1024..=4 * 1024 * 1024 * 1024)?,
             image_sizes: image_sizes(var("LECTERN_IMAGE_SIZES"))?,
+            stripe: stripe_settings(&var)?,
             jwt_secret: jwt_secret.map(Secret::new),
             access_token_ttl: Duration::from_secs(number(&var, "LECTERN_ACCESS_TOKEN_TTL_SECS", 900, 10..=86_400)?),
             refresh_token_ttl: Duration::from_secs(
@@ -446,4 +449,64 @@ fn image_sizes(raw: Option<String>) -> Result<Vec<u32>, SettingsError> {
     sizes.sort_unstable();
     sizes.dedup();
     Ok(sizes)
+}
+
+/// A credit pack or plan sold through Stripe: `name:price_id:credits`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StripeProduct {
+    pub name: String,
+    pub price_id: String,
+    /// Micro-credits granted per purchase (packs) or per paid invoice (plans).
+    pub credits: i64,
+}
+
+#[derive(Clone)]
+pub struct StripeSettings {
+    pub secret_key: Secret<String>,
+    pub webhook_secret: Option<Secret<String>>,
+    /// `STRIPE_API_BASE`: Stripe's API (tests point it at a local server).
+    pub api_base: String,
+    /// `STRIPE_CREDIT_PACKS`: one-off purchases.
+    pub packs: Vec<StripeProduct>,
+    /// `STRIPE_PLANS`: subscriptions granting credits on every paid invoice.
+    pub plans: Vec<StripeProduct>,
+    /// `STRIPE_WEBHOOK_TOLERANCE_SECS`: how old a signed webhook may be.
+    pub tolerance_secs: i64,
+}
+
+impl fmt::Debug for StripeSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StripeSettings").field("api_base", &self.api_base).finish_non_exhaustive()
+    }
+}
+
+fn stripe_products(key: &'static str, raw: Option<String>) -> Result<Vec<StripeProduct>, SettingsError> {
+    let mut out = Vec::new();
+    for item in raw.unwrap_or_default().split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let parts: Vec<&str> = item.split(':').collect();
+        let credits = parts.get(2).and_then(|c| crate::billing::money::parse(key, c).ok()).filter(|c| *c > 0);
+        match (parts.as_slice(), credits) {
+            ([name, price, _], Some(credits)) if !name.is_empty() && !price.is_empty() => {
+                out.push(StripeProduct { name: (*name).to_owned(), price_id: (*price).to_owned(), credits })
+            }
+            _ => return Err(invalid(key, format!("`{item}` is not name:price_id:credits"))),
+        }
+    }
+    Ok(out)
+}
+
+fn stripe_settings(var: &impl Fn(&str) -> Option<String>) -> Result<Option<StripeSettings>, SettingsError> {
+    let Some(secret_key) = var("STRIPE_SECRET_KEY") else { return Ok(None) };
+    let api_base = var("STRIPE_API_BASE").unwrap_or_else(|| "https://api.stripe.com/".to_owned());
+    if !(api_base.starts_with("https://") || api_base.starts_with("http://")) {
+        return Err(invalid("STRIPE_API_BASE", "must start with https:// or http://"));
+    }
+    Ok(Some(StripeSettings {
+        secret_key: Secret::new(secret_key),
+        webhook_secret: var("STRIPE_WEBHOOK_SECRET").map(Secret::new),
+        api_base: format!("{}/", api_base.trim_end_matches('/')),
+        packs: stripe_products("STRIPE_CREDIT_PACKS", var("STRIPE_CREDIT_PACKS"))?,
+        plans: stripe_products("STRIPE_PLANS", var("STRIPE_PLANS"))?,
+        tolerance_secs: number(var, "STRIPE_WEBHOOK_TOLERANCE_SECS", 300, 1..=86_400)?,
+    }))
 }

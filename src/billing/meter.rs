@@ -1,0 +1,228 @@
+//! The one metering API: reserve the estimated price before work (402 when the tenant cannot
+//! pay, before anything runs), settle with what was really used after (the difference goes back,
+//! or is charged). Test keys are metered but never charged: their rows carry amount 0 and the
+//! price in `metadata.price`.
+
+use chrono::{Datelike, TimeZone, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, TransactionTrait};
+use serde_json::json;
+use uuid::Uuid;
+
+use entity::credit_transaction;
+
+use crate::audit::Actor;
+use crate::billing::ledger::{self, Entry, Floor, Kind, LedgerError};
+use crate::billing::money;
+use crate::billing::prices::{self, Quantity};
+use crate::context::AppContext;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::identity::Principal;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    Search,
+    Chat,
+    Completion,
+    Embedding,
+    Ingest,
+    Analysis,
+}
+
+impl Operation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Search => "search",
+            Self::Chat => "chat",
+            Self::Completion => "completion",
+            Self::Embedding => "embedding",
+            Self::Ingest => "ingest",
+            Self::Analysis => "analysis",
+        }
+    }
+}
+
+/// Money held for one operation until it is settled.
+#[derive(Debug, Clone)]
+pub struct Reservation {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub operation: Operation,
+    pub model: Option<String>,
+    pub reserved: i64,
+    pub sandbox: bool,
+    /// Inside the free allowance: nothing is charged either way.
+    pub free: bool,
+    pub actor: Actor,
+}
+
+fn month_start() -> chrono::DateTime<Utc> {
+    let now = Utc::now();
+    Utc.with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0).single().unwrap_or(now)
+}
+
+/// Micro-credits of usage booked this calendar month (positive number).
+pub async fn spent_this_month<C: sea_orm::ConnectionTrait>(conn: &C, tenant_id: Uuid) -> ApiResult<i64> {
+    let amounts: Vec<i64> = credit_transaction::Entity::find()
+        .select_only()
+        .column(credit_transaction::Column::Amount)
+        .filter(credit_transaction::Column::TenantId.eq(tenant_id))
+        .filter(credit_transaction::Column::Kind.is_in([Kind::Usage.as_str(), Kind::Refund.as_str()]))
+        .filter(credit_transaction::Column::Operation.is_not_null())
+        .filter(credit_transaction::Column::CreatedAt.gte(month_start()))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(-amounts.into_iter().sum::<i64>())
+}
+
+fn insufficient(balance: i64, estimate: i64, reason: &str) -> ApiError {
+    ApiError::new(ErrorCode::InsufficientBalance, reason.to_owned()).with_details(json!({
+        "balance": money::format(balance),
+        "estimate": money::format(estimate),
+        "balanceMicros": balance,
+        "estimateMicros": estimate,
+    }))
+}
+
+/// Holds the estimated price of an operation; 402 `INSUFFICIENT_BALANCE` (with the balance
+/// and the estimate) when the tenant cannot pay or would pass its monthly cap.
+pub async fn reserve(
+    ctx: &AppContext,
+    principal: &Principal,
+    operation: Operation,
+    model: Option<&str>,
+    estimate: &Quantity,
+) -> ApiResult<Reservation> {
+    let tenant_id = principal.tenant_id()?;
+    let settings = prices::effective(ctx, tenant_id).await?;
+    let mut price = settings.prices.cost(model, estimate);
+    let sandbox = principal.is_test_mode();
+    let mut free = false;
+    if let Some(allowance) = settings.allowances.get(operation.as_str()).filter(|a| **a > 0) {
+        let used = credit_transaction::Entity::find()
+            .filter(credit_transaction::Column::TenantId.eq(tenant_id))
+            .filter(credit_transaction::Column::Kind.eq(Kind::Usage.as_str()))
+            .filter(credit_transaction::Column::Operation.eq(operation.as_str()))
+            .filter(credit_transaction::Column::Sandbox.eq(false))
+            .filter(credit_transaction::Column::CreatedAt.gte(month_start()))
+            .count(&ctx.db)
+            .await?;
+        if i64::try_from(used).unwrap_or(i64::MAX) < *allowance {
+            (price, free) = (0, true);
+        }
+    }
+    let reservation = Reservation {
+        id: Uuid::now_v7(),
+        tenant_id,
+        operation,
+        model: model.map(str::to_owned),
+        reserved: price,
+        sandbox,
+        free,
+        actor: principal.actor(),
+    };
+    let txn = ctx.db.begin().await?;
+    let wallet = ledger::wallet(&txn, tenant_id).await?;
+    if !sandbox && price > 0 {
+        if let Some(cap) = wallet.monthly_cap {
+            let spent = spent_this_month(&txn, tenant_id).await?;
+            if spent + price > cap {
+                return Err(insufficient(wallet.balance, price, "the monthly spending cap would be passed")
+                    .with_details(json!({
+                        "balance": money::format(wallet.balance),
+                        "estimate": money::format(price),
+                        "monthlyCap": money::format(cap),
+                        "spentThisMonth": money::format(spent),
+                    })));
+            }
+        }
+    }
+    let booked = ledger::apply(
+        &txn,
+        Entry {
+            tenant_id,
+            amount: -price,
+            kind: Kind::Usage,
+            reference: format!("usage:{}", reservation.id),
+            operation: Some(operation.as_str()),
+            model,
+            sandbox,
+            actor: &reservation.actor,
+            metadata: json!({ "estimate": true, "price": price, "free": free }),
+            floor: if wallet.hard_stop { Floor::Zero } else { Floor::Overdraft },
+        },
+    )
+    .await;
+    match booked {
+        Ok(_) => {
+            txn.commit().await?;
+            Ok(reservation)
+        }
+        Err(LedgerError::Insufficient { balance, .. }) => {
+            Err(insufficient(balance, price, "not enough credits for this operation; buy or grant credits"))
+        }
+        Err(LedgerError::Duplicate(_)) => Err(anyhow::anyhow!("reservation id reused").into()),
+        Err(LedgerError::Db(e)) => Err(e.into()),
+    }
+}
+
+/// Books the real price: returns what was held too much, or charges the rest (into the
+/// overdraft if allowed; what cannot be collected is noted on the row). Never fails the caller:
+/// errors are logged.
+pub async fn settle(ctx: &AppContext, reservation: &Reservation, actual: &Quantity) {
+    if let Err(error) = try_settle(ctx, reservation, actual).await {
+        tracing::error!(%error, reservation = %reservation.id, "settling a metered operation failed");
+    }
+}
+
+async fn try_settle(ctx: &AppContext, r: &Reservation, actual: &Quantity) -> anyhow::Result<()> {
+    let settings = prices::effective(ctx, r.tenant_id).await?;
+    let cost = if r.free { 0 } else { settings.prices.cost(r.model.as_deref(), actual) };
+    let difference = r.reserved - cost;
+    if difference == 0 && !r.sandbox {
+        return Ok(());
+    }
+    let (kind, amount) = if difference > 0 { (Kind::Refund, difference) } else { (Kind::Usage, difference) };
+    let entry = |amount: i64, note: &str| Entry {
+        tenant_id: r.tenant_id,
+        amount,
+        kind,
+        reference: format!("settle:{}", r.id),
+        operation: Some(r.operation.as_str()),
+        model: r.model.as_deref(),
+        sandbox: r.sandbox,
+        actor: &r.actor,
+        metadata: json!({ "price": cost, "reserved": r.reserved, "note": note }),
+        floor: Floor::Overdraft,
+    };
+    let txn = ctx.db.begin().await?;
+    match ledger::apply(&txn, entry(amount, "settled")).await {
+        Ok(_) | Err(LedgerError::Duplicate(_)) => {}
+        Err(LedgerError::Insufficient { balance, overdraft_limit }) => {
+            // Charge what the floor allows; the rest is recorded as uncollected.
+            let collectable = (balance + overdraft_limit).max(0).min(-amount);
+            drop(txn);
+            let txn = ctx.db.begin().await?;
+            match ledger::apply(&txn, entry(-collectable, "partly uncollected")).await {
+                Ok(_) | Err(LedgerError::Duplicate(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+            txn.commit().await?;
+            return Ok(());
+        }
+        Err(LedgerError::Db(e)) => return Err(e.into()),
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Reserve and settle at once, for operations whose price is known up front (a search).
+pub async fn charge(
+    ctx: &AppContext,
+    principal: &Principal,
+    operation: Operation,
+    model: Option<&str>,
+    quantity: &Quantity,
+) -> ApiResult<()> {
+    reserve(ctx, principal, operation, model, quantity).await.map(|_| ())
+}
