@@ -39,6 +39,8 @@ pub struct AppContext {
     pub analytics: crate::content::analytics::Analytics,
     /// Contact form submissions per visitor IP.
     pub contact_limiter: crate::chat::public::VisitorLimiter,
+    /// Serialises ledger transactions on SQLite (see `billing::begin`).
+    pub ledger_lock: tokio::sync::Mutex<()>,
 }
 
 impl AppContext {
@@ -69,6 +71,7 @@ impl AppContext {
             )),
             analytics: crate::content::analytics::Analytics::default(),
             contact_limiter: crate::chat::public::VisitorLimiter::per_hour(settings.contact_per_hour),
+            ledger_lock: tokio::sync::Mutex::new(()),
             settings,
         }
     }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
@@ -167,7 +167,7 @@ fn start_of(d: NaiveDate) -> DateTime<Utc> {
 
 pub async fn balance(ctx: &AppContext, principal: &Principal) -> ApiResult<Balance> {
     let scope = principal.require(Permission::BillingRead)?;
-    let w = ledger::wallet(&ctx.db, scope.tenant_id).await?;
+    let w = ledger::open(&ctx.db, scope.tenant_id, ctx.settings.starter_credits).await?;
     Ok(Balance {
         balance: money::format(w.balance),
         balance_micros: w.balance,
@@ -339,7 +339,8 @@ pub async fn grant(
         return Err(ApiError::invalid_field("reason", "say why, in 1 to 500 characters"));
     }
     let actor = principal.actor();
-    let txn = ctx.db.begin().await?;
+    let (_turn, txn) = crate::billing::begin(ctx).await?;
+    ledger::open(&txn, tenant_id, ctx.settings.starter_credits).await?;
     let row = ledger::apply(
         &txn,
         Entry {
@@ -380,7 +381,7 @@ pub async fn get_settings(
         }
     }
     tenant::Entity::find_by_id(tenant_id).one(&ctx.db).await?.ok_or_else(|| ApiError::not_found("tenant"))?;
-    let w = ledger::wallet(&ctx.db, tenant_id).await?;
+    let w = ledger::open(&ctx.db, tenant_id, ctx.settings.starter_credits).await?;
     let overrides = prices::tenant_override(ctx, tenant_id).await?;
     Ok((
         BillingSettings {
@@ -427,7 +428,7 @@ pub async fn put_settings(
             }
         }
     };
-    let w = ledger::wallet(&ctx.db, tenant_id).await?;
+    let w = ledger::open(&ctx.db, tenant_id, ctx.settings.starter_credits).await?;
     let mut active: wallet::ActiveModel = w.into();
     active.monthly_cap = Set(optional("monthlyCap", &s.monthly_cap)?);
     active.low_balance_threshold = Set(optional("lowBalanceThreshold", &s.low_balance_threshold)?);
@@ -439,7 +440,7 @@ pub async fn put_settings(
     }
     active.low_balance_notified = Set(false);
     active.updated_at = Set(Utc::now());
-    let txn = ctx.db.begin().await?;
+    let (_turn, txn) = crate::billing::begin(ctx).await?;
     active.update(&txn).await?;
     crate::audit::record(
         &txn,

@@ -1,8 +1,8 @@
 //! The ledger: every change of a balance is one append-only row, written in the same
-//! transaction as the wallet update. A debit is one conditional `UPDATE … WHERE balance + amount
-//! >= floor`, so concurrent debits can never overspend (the database serialises them on the
-//! wallet row); a CHECK constraint backs it up. References are unique per tenant: applying the
-//! same effect twice is reported, never booked twice.
+//! transaction as the wallet update. A debit is one conditional UPDATE (the new balance must
+//! stay at or above the floor), so concurrent debits can never overspend: the database
+//! serialises them on the wallet row, and a CHECK constraint backs it up. References are unique
+//! per tenant: applying the same effect twice is reported, never booked twice.
 
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
@@ -70,11 +70,19 @@ pub enum LedgerError {
     Db(#[from] DbErr),
 }
 
-/// The tenant's wallet, created (empty) on first use.
+/// The tenant's wallet (created empty if missing; see [`open`] for the starter credits).
 pub async fn wallet<C: ConnectionTrait>(conn: &C, tenant_id: Uuid) -> Result<wallet::Model, DbErr> {
+    open(conn, tenant_id, 0).await
+}
+
+/// The tenant's wallet; a new one starts with `starter` micro-credits, booked as a grant.
+pub async fn open<C: ConnectionTrait>(conn: &C, tenant_id: Uuid, starter: i64) -> Result<wallet::Model, DbErr> {
+    if let Some(existing) = wallet::Entity::find_by_id(tenant_id).one(conn).await? {
+        return Ok(existing);
+    }
     let fresh = wallet::ActiveModel {
         tenant_id: Set(tenant_id),
-        balance: Set(0),
+        balance: Set(std::cmp::max(starter, 0)),
         overdraft_limit: Set(0),
         monthly_cap: Set(None),
         low_balance_threshold: Set(None),
@@ -86,10 +94,28 @@ pub async fn wallet<C: ConnectionTrait>(conn: &C, tenant_id: Uuid) -> Result<wal
         subscription_status: Set(None),
         updated_at: Set(Utc::now()),
     };
-    wallet::Entity::insert(fresh)
+    let created = wallet::Entity::insert(fresh)
         .on_conflict(OnConflict::column(wallet::Column::TenantId).do_nothing().to_owned())
         .exec_without_returning(conn)
         .await?;
+    if created == 1 && starter > 0 {
+        credit_transaction::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            tenant_id: Set(tenant_id),
+            amount: Set(starter),
+            balance_after: Set(starter),
+            kind: Set(Kind::Grant.as_str().to_owned()),
+            reference: Set("starter".to_owned()),
+            operation: Set(None),
+            model: Set(None),
+            sandbox: Set(false),
+            actor: Set("system".to_owned()),
+            metadata: Set(json!({ "reason": "starter credits (LECTERN_STARTER_CREDITS)" })),
+            created_at: Set(Utc::now()),
+        }
+        .insert(conn)
+        .await?;
+    }
     wallet::Entity::find_by_id(tenant_id).one(conn).await?.ok_or_else(|| DbErr::RecordNotFound("wallet".to_owned()))
 }
 

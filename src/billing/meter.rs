@@ -4,7 +4,7 @@
 //! price in `metadata.price`.
 
 use chrono::{Datelike, TimeZone, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -121,8 +121,8 @@ pub async fn reserve(
         free,
         actor: principal.actor(),
     };
-    let txn = ctx.db.begin().await?;
-    let wallet = ledger::wallet(&txn, tenant_id).await?;
+    let (_turn, txn) = crate::billing::begin(ctx).await?;
+    let wallet = ledger::open(&txn, tenant_id, ctx.settings.starter_credits).await?;
     if !sandbox && price > 0 {
         if let Some(cap) = wallet.monthly_cap {
             let spent = spent_this_month(&txn, tenant_id).await?;
@@ -167,20 +167,24 @@ pub async fn reserve(
 }
 
 /// Books the real price: returns what was held too much, or charges the rest (into the
-/// overdraft if allowed; what cannot be collected is noted on the row). Never fails the caller:
-/// errors are logged.
-pub async fn settle(ctx: &AppContext, reservation: &Reservation, actual: &Quantity) {
-    if let Err(error) = try_settle(ctx, reservation, actual).await {
-        tracing::error!(%error, reservation = %reservation.id, "settling a metered operation failed");
+/// overdraft if allowed; what cannot be collected is noted on the row). Returns the price in
+/// micro-credits. Never fails the caller: errors are logged.
+pub async fn settle(ctx: &AppContext, reservation: &Reservation, actual: &Quantity) -> i64 {
+    match try_settle(ctx, reservation, actual).await {
+        Ok(cost) => cost,
+        Err(error) => {
+            tracing::error!(%error, reservation = %reservation.id, "settling a metered operation failed");
+            reservation.reserved
+        }
     }
 }
 
-async fn try_settle(ctx: &AppContext, r: &Reservation, actual: &Quantity) -> anyhow::Result<()> {
+async fn try_settle(ctx: &AppContext, r: &Reservation, actual: &Quantity) -> anyhow::Result<i64> {
     let settings = prices::effective(ctx, r.tenant_id).await?;
     let cost = if r.free { 0 } else { settings.prices.cost(r.model.as_deref(), actual) };
     let difference = r.reserved - cost;
     if difference == 0 && !r.sandbox {
-        return Ok(());
+        return Ok(cost);
     }
     let (kind, amount) = if difference > 0 { (Kind::Refund, difference) } else { (Kind::Usage, difference) };
     let entry = |amount: i64, note: &str| Entry {
@@ -195,25 +199,26 @@ async fn try_settle(ctx: &AppContext, r: &Reservation, actual: &Quantity) -> any
         metadata: json!({ "price": cost, "reserved": r.reserved, "note": note }),
         floor: Floor::Overdraft,
     };
-    let txn = ctx.db.begin().await?;
+    let (turn, txn) = crate::billing::begin(ctx).await?;
     match ledger::apply(&txn, entry(amount, "settled")).await {
         Ok(_) | Err(LedgerError::Duplicate(_)) => {}
         Err(LedgerError::Insufficient { balance, overdraft_limit }) => {
             // Charge what the floor allows; the rest is recorded as uncollected.
             let collectable = (balance + overdraft_limit).max(0).min(-amount);
             drop(txn);
-            let txn = ctx.db.begin().await?;
+            drop(turn);
+            let (_turn, txn) = crate::billing::begin(ctx).await?;
             match ledger::apply(&txn, entry(-collectable, "partly uncollected")).await {
                 Ok(_) | Err(LedgerError::Duplicate(_)) => {}
                 Err(e) => return Err(e.into()),
             }
             txn.commit().await?;
-            return Ok(());
+            return Ok(cost);
         }
         Err(LedgerError::Db(e)) => return Err(e.into()),
     }
     txn.commit().await?;
-    Ok(())
+    Ok(cost)
 }
 
 /// Reserve and settle at once, for operations whose price is known up front (a search).
@@ -226,3 +231,22 @@ pub async fn charge(
 ) -> ApiResult<()> {
     reserve(ctx, principal, operation, model, quantity).await.map(|_| ())
 }
+
+/// The price of one search.
+pub fn one_search() -> Quantity {
+    Quantity { searches: 1, ..Quantity::default() }
+}
+
+/// What a model call is expected to cost at most: the prompt as estimated, the completion up to
+/// `max_completion` tokens.
+pub fn model_call(prompt_tokens: u32, max_completion: u32, searches: i64) -> Quantity {
+    Quantity {
+        prompt_tokens: i64::from(prompt_tokens),
+        completion_tokens: i64::from(max_completion),
+        searches,
+        ..Quantity::default()
+    }
+}
+
+/// Completion tokens reserved when a request sets no `max_tokens`.
+pub const DEFAULT_COMPLETION_RESERVE: u32 = 1024;

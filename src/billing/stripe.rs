@@ -124,7 +124,9 @@ pub async fn checkout(ctx: &AppContext, principal: &Principal, request: Checkout
         data.metadata = Some(metadata);
         create = create.subscription_data(data);
     }
-    if let Some(customer) = ledger::wallet(&ctx.db, scope.tenant_id).await?.stripe_customer_id {
+    if let Some(customer) =
+        ledger::open(&ctx.db, scope.tenant_id, ctx.settings.starter_credits).await?.stripe_customer_id
+    {
         create = create.customer(customer);
     }
     let client = stripe::ClientBuilder::new(stripe_settings.secret_key.expose().clone())

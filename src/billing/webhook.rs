@@ -6,7 +6,7 @@
 
 use chrono::Utc;
 use hmac::{Hmac, Mac};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{json, Value};
 use sha2::Sha256;
 use uuid::Uuid;
@@ -71,17 +71,18 @@ pub async fn receive(ctx: &AppContext, signature: Option<&str>, body: &[u8]) -> 
         return Err(ApiError::invalid("the event has no id or type"));
     };
     let object = &event["data"]["object"];
-    let txn = ctx.db.begin().await?;
+    let starter = ctx.settings.starter_credits;
+    let (_turn, txn) = crate::billing::begin(ctx).await?;
     if stripe_event::Entity::find_by_id(id).one(&txn).await?.is_some() {
         return Ok(Outcome { received: true, outcome: "duplicate".to_owned() });
     }
     let (tenant, outcome) = match kind {
-        "checkout.session.completed" => checkout_completed(&txn, object).await?,
+        "checkout.session.completed" => checkout_completed(&txn, object, starter).await?,
         "invoice.paid" => invoice_paid(ctx, &txn, object).await?,
         "customer.subscription.updated" | "customer.subscription.deleted" => {
-            subscription_changed(&txn, object, kind.ends_with("deleted")).await?
+            subscription_changed(&txn, object, kind.ends_with("deleted"), starter).await?
         }
-        "charge.refunded" => charge_refunded(&txn, object).await?,
+        "charge.refunded" => charge_refunded(&txn, object, starter).await?,
         _ => (None, "ignored"),
     };
     let saved = stripe_event::ActiveModel {
@@ -134,8 +135,8 @@ async fn book<C: ConnectionTrait>(conn: &C, entry: Entry<'_>) -> ApiResult<bool>
     }
 }
 
-async fn remember_customer<C: ConnectionTrait>(conn: &C, tenant: Uuid, object: &Value) -> ApiResult<()> {
-    let w = ledger::wallet(conn, tenant).await?;
+async fn remember_customer<C: ConnectionTrait>(conn: &C, tenant: Uuid, object: &Value, starter: i64) -> ApiResult<()> {
+    let w = ledger::open(conn, tenant, starter).await?;
     let mut active: wallet::ActiveModel = w.into();
     if let Some(customer) = object["customer"].as_str() {
         active.stripe_customer_id = Set(Some(customer.to_owned()));
@@ -151,12 +152,16 @@ async fn remember_customer<C: ConnectionTrait>(conn: &C, tenant: Uuid, object: &
     Ok(())
 }
 
-async fn checkout_completed<C: ConnectionTrait>(conn: &C, object: &Value) -> ApiResult<(Option<Uuid>, &'static str)> {
+async fn checkout_completed<C: ConnectionTrait>(
+    conn: &C,
+    object: &Value,
+    starter: i64,
+) -> ApiResult<(Option<Uuid>, &'static str)> {
     let Some(tenant) = tenant_of(object) else { return Ok((None, "unmatched")) };
     if !tenant_exists(conn, tenant).await? {
         return Ok((None, "unmatched"));
     }
-    remember_customer(conn, tenant, object).await?;
+    remember_customer(conn, tenant, object, starter).await?;
     // Subscriptions are paid through invoices (invoice.paid grants); unpaid sessions wait.
     if object["mode"].as_str() != Some("payment") || object["payment_status"].as_str() != Some("paid") {
         return Ok((Some(tenant), "updated"));
@@ -196,6 +201,7 @@ async fn invoice_paid<C: ConnectionTrait>(
     conn: &C,
     object: &Value,
 ) -> ApiResult<(Option<Uuid>, &'static str)> {
+    let starter = ctx.settings.starter_credits;
     let subscription =
         object["subscription"].as_str().or_else(|| object["parent"]["subscription_details"]["subscription"].as_str());
     let by_wallet = match (subscription, object["customer"].as_str()) {
@@ -220,7 +226,7 @@ async fn invoice_paid<C: ConnectionTrait>(
     let Some(plan) = plans.iter().find(|p| Some(p.price_id.as_str()) == price) else {
         return Ok((Some(tenant), "ignored"));
     };
-    let mut w: wallet::ActiveModel = ledger::wallet(conn, tenant).await?.into();
+    let mut w: wallet::ActiveModel = ledger::open(conn, tenant, starter).await?.into();
     if let Some(sub) = subscription {
         w.subscription_id = Set(Some(sub.to_owned()));
     }
@@ -255,6 +261,7 @@ async fn subscription_changed<C: ConnectionTrait>(
     conn: &C,
     object: &Value,
     deleted: bool,
+    starter: i64,
 ) -> ApiResult<(Option<Uuid>, &'static str)> {
     let Some(id) = object["id"].as_str() else { return Ok((None, "ignored")) };
     let found = wallet::Entity::find().filter(wallet::Column::SubscriptionId.eq(id)).one(conn).await?;
@@ -262,7 +269,7 @@ async fn subscription_changed<C: ConnectionTrait>(
         Some(t) if tenant_exists(conn, t).await? => t,
         _ => return Ok((None, "unmatched")),
     };
-    let mut w: wallet::ActiveModel = ledger::wallet(conn, tenant).await?.into();
+    let mut w: wallet::ActiveModel = ledger::open(conn, tenant, starter).await?.into();
     w.subscription_id = Set(Some(id.to_owned()));
     w.subscription_status =
         Set(Some(if deleted { "canceled" } else { object["status"].as_str().unwrap_or("active") }.to_owned()));
@@ -275,7 +282,11 @@ async fn subscription_changed<C: ConnectionTrait>(
 }
 
 /// Takes back the refunded share of the credits a payment bought.
-async fn charge_refunded<C: ConnectionTrait>(conn: &C, object: &Value) -> ApiResult<(Option<Uuid>, &'static str)> {
+async fn charge_refunded<C: ConnectionTrait>(
+    conn: &C,
+    object: &Value,
+    starter: i64,
+) -> ApiResult<(Option<Uuid>, &'static str)> {
     let Some(intent) = object["payment_intent"].as_str() else { return Ok((None, "ignored")) };
     let purchases = credit_transaction::Entity::find()
         .filter(credit_transaction::Column::Kind.eq(Kind::Purchase.as_str()))
@@ -304,7 +315,7 @@ async fn charge_refunded<C: ConnectionTrait>(conn: &C, object: &Value) -> ApiRes
         return Ok((Some(purchase.tenant_id), "duplicate"));
     }
     let actor = stripe_actor(purchase.tenant_id);
-    let w = ledger::wallet(conn, purchase.tenant_id).await?;
+    let w = ledger::open(conn, purchase.tenant_id, starter).await?;
     // Credits already spent cannot be taken back below the floor: take what is there.
     let available = (w.balance + w.overdraft_limit).max(0);
     let take = amount.min(available);

@@ -66,6 +66,8 @@ pub struct Plan {
 /// Everything a stored turn needs, checked before anything streams.
 struct Prepared {
     plan: Plan,
+    /// The credits held for this turn, settled when it ends.
+    reservation: Option<crate::billing::meter::Reservation>,
     conversation_id: Uuid,
     user_message_id: Uuid,
     message_id: Uuid,
@@ -109,6 +111,7 @@ async fn prepare(ctx: &AppContext, principal: &Principal, request: ChatRequest) 
     if request.temperature.is_some_and(|t| !(0.0..=2.0).contains(&t)) {
         return Err(ApiError::invalid_field("temperature", "must be from 0 to 2"));
     }
+    let created_here = request.conversation_id.is_none();
     let conversation = match request.conversation_id {
         Some(id) => conversations::find(ctx, principal, id).await?,
         None => {
@@ -160,6 +163,16 @@ async fn prepare(ctx: &AppContext, principal: &Principal, request: ChatRequest) 
         messages.push(ChatMessage::new(&m.role, m.content));
     }
     messages.push(ChatMessage::new("user", question.clone()));
+    let reservation = match hold_credits(ctx, principal, &model, &messages, &kb_ids).await {
+        Ok(r) => r,
+        Err(e) => {
+            // Nothing of a refused turn stays behind.
+            if created_here {
+                conversation::Entity::delete_by_id(conversation.id).exec(&ctx.db).await?;
+            }
+            return Err(e);
+        }
+    };
 
     let (user_message_id, message_id) = (Uuid::now_v7(), Uuid::now_v7());
     let now = Utc::now();
@@ -191,6 +204,7 @@ async fn prepare(ctx: &AppContext, principal: &Principal, request: ChatRequest) 
     touched.update(&txn).await?;
     txn.commit().await?;
     Ok(Prepared {
+        reservation: Some(reservation),
         plan: Plan {
             tenant_id,
             actor: usage::actor(principal),
@@ -299,6 +313,36 @@ pub async fn answer(
     Ok(Answer { text, cited, cancelled, usage: Usage { prompt_tokens, completion_tokens }, notice })
 }
 
+/// Reserves the turn's likely price: the prompt, room for retrieved passages, a full answer.
+async fn hold_credits(
+    ctx: &AppContext,
+    principal: &Principal,
+    model: &str,
+    messages: &[ChatMessage],
+    kb_ids: &[Uuid],
+) -> ApiResult<crate::billing::meter::Reservation> {
+    use crate::billing::meter;
+    let prompt: u32 = messages.iter().map(|m| llm::estimate_tokens(&m.content)).sum();
+    let context_budget = if kb_ids.is_empty() { 0 } else { 3000 };
+    let estimate =
+        meter::model_call(prompt + context_budget, meter::DEFAULT_COMPLETION_RESERVE, i64::from(!kb_ids.is_empty()));
+    meter::reserve(ctx, principal, meter::Operation::Chat, Some(model), &estimate).await
+}
+
+/// Books what the turn really cost (nothing for a failed one); the price in micro-credits.
+async fn settle_turn(ctx: &AppContext, p: &Prepared, usage: Option<&Usage>) -> i64 {
+    let Some(reservation) = &p.reservation else { return 0 };
+    let actual = match usage {
+        Some(u) => crate::billing::meter::model_call(
+            u.prompt_tokens,
+            u.completion_tokens,
+            i64::from(!p.plan.kb_ids.is_empty()),
+        ),
+        None => crate::billing::prices::Quantity::default(),
+    };
+    crate::billing::meter::settle(ctx, reservation, &actual).await
+}
+
 pub async fn record_usage<C: sea_orm::ConnectionTrait>(
     conn: &C,
     p: &Plan,
@@ -339,6 +383,7 @@ async fn run(
     .await;
     let started = Instant::now();
     let outcome = answer(ctx, &p.plan, tx, &mut cancel).await;
+    let cost_micros = settle_turn(ctx, p, outcome.as_ref().ok().map(|a| &a.usage)).await;
     let latency_ms = elapsed_ms(started);
     let clamp = |n: u64| i32::try_from(n).unwrap_or(i32::MAX);
     match outcome {
@@ -371,7 +416,7 @@ async fn run(
                 message_id: p.message_id,
                 status: status.to_owned(),
                 usage: answer.usage,
-                cost: 0.0,
+                cost: cost_micros as f64 / 1_000_000.0,
                 latency_ms,
                 model: p.plan.model.clone(),
                 notice: answer.notice,

@@ -11,6 +11,7 @@ use futures_util::StreamExt;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use crate::billing::meter::{self, Operation};
 use crate::chat::completions::{self, ChatCompletionRequest, CompletionRequest, EmbeddingRequest, Prepared};
 use crate::chat::events::cited_numbers;
 use crate::chat::usage;
@@ -78,10 +79,13 @@ async fn record(
     ctx: &AppContext,
     who: &Principal,
     prepared: &Prepared,
+    reservation: &meter::Reservation,
     operation: &str,
     usage: (u32, u32),
     started: Instant,
 ) {
+    let searches = i64::from(!prepared.generation.sources.is_empty());
+    meter::settle(ctx, reservation, &meter::model_call(usage.0, usage.1, searches)).await;
     let call = usage::Call {
         tenant_id: prepared.tenant_id,
         actor: usage::actor(who),
@@ -118,13 +122,35 @@ async fn respond(
     let started = Instant::now();
     let id = format!("{}-{}", if chat { "chatcmpl" } else { "cmpl" }, Uuid::now_v7().simple());
     let model = prepared.generation.model.clone();
-    let deltas = ctx.llm.generate(prepared.generation.clone()).await?;
+    let (prompt, _) = estimate(&prepared, "");
+    let max_completion = prepared.generation.max_tokens.unwrap_or(meter::DEFAULT_COMPLETION_RESERVE);
+    let searches = i64::from(!prepared.generation.sources.is_empty());
+    let held = meter::model_call(prompt, max_completion, searches);
+    let reservation =
+        meter::reserve(&ctx, &who, if chat { Operation::Chat } else { Operation::Completion }, Some(&model), &held)
+            .await?;
+    let deltas = match ctx.llm.generate(prepared.generation.clone()).await {
+        Ok(deltas) => deltas,
+        Err(e) => {
+            meter::settle(&ctx, &reservation, &Default::default()).await;
+            return Err(e.into());
+        }
+    };
     let (object, chunk_object) =
         if chat { ("chat.completion", "chat.completion.chunk") } else { ("text_completion", "text_completion") };
     if !stream {
         let collected = llm::collect(deltas).await?;
         let usage = collected.usage.unwrap_or_else(|| estimate(&prepared, &collected.text));
-        record(&ctx, &who, &prepared, if chat { "chat.completions" } else { "completions" }, usage, started).await;
+        record(
+            &ctx,
+            &who,
+            &prepared,
+            &reservation,
+            if chat { "chat.completions" } else { "completions" },
+            usage,
+            started,
+        )
+        .await;
         let citations = cited(&prepared, &collected.text);
         let finish = collected.finish_reason.unwrap_or_else(|| "stop".to_owned());
         let choice = if chat {
@@ -183,7 +209,16 @@ async fn respond(
             let _ = tx.send(web::Bytes::from(format!("data: {body}\n\n"))).await;
         }
         let _ = tx.send(web::Bytes::from_static(b"data: [DONE]\n\n")).await;
-        record(&ctx, &who, &prepared, if chat { "chat.completions" } else { "completions" }, usage, started).await;
+        record(
+            &ctx,
+            &who,
+            &prepared,
+            &reservation,
+            if chat { "chat.completions" } else { "completions" },
+            usage,
+            started,
+        )
+        .await;
     });
     let body = futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|b| (Ok::<_, actix_web::Error>(b), rx))
@@ -231,7 +266,18 @@ pub async fn embeddings(
     Json(request): Json<EmbeddingRequest>,
 ) -> ApiResult<HttpResponse> {
     let started = Instant::now();
-    let embedded = completions::embed(&ctx, &who, &request).await?;
+    let estimated = llm::estimate_tokens(&request.input.to_string());
+    let held = crate::billing::prices::Quantity { embed_tokens: i64::from(estimated), ..Default::default() };
+    let reservation = meter::reserve(&ctx, &who, Operation::Embedding, None, &held).await?;
+    let embedded = match completions::embed(&ctx, &who, &request).await {
+        Ok(embedded) => embedded,
+        Err(e) => {
+            meter::settle(&ctx, &reservation, &Default::default()).await;
+            return Err(e);
+        }
+    };
+    let used = crate::billing::prices::Quantity { embed_tokens: i64::from(embedded.tokens), ..Default::default() };
+    meter::settle(&ctx, &reservation, &used).await;
     let base64 = request.encoding_format.as_deref() == Some("base64");
     let data: Vec<Value> = embedded
         .vectors

@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use entity::{chunk, document, knowledge_base};
 
+use crate::billing::meter::{self, Operation};
 use crate::context::AppContext;
 use crate::embed::EmbedError;
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -179,6 +180,7 @@ pub async fn search(
     if request.max_tokens.is_some() {
         return Err(ApiError::invalid_field("maxTokens", "only the query endpoint takes a token budget"));
     }
+    meter::charge(ctx, principal, Operation::Search, None, &meter::one_search()).await?;
     let started = Instant::now();
     let hits = retrieve(ctx, tenant_id, &kb_ids, &request).await?;
     let indexing_documents = indexing(ctx, tenant_id, &kb_ids).await?;
@@ -398,6 +400,7 @@ pub async fn query(
         return Err(ApiError::invalid_field("maxTokens", "must be from 50 to 100000"));
     }
     request.limit = Some(request.limit.unwrap_or(20));
+    meter::charge(ctx, principal, Operation::Search, None, &meter::one_search()).await?;
     let hits = retrieve(ctx, tenant_id, &kb_ids, &request).await?;
     Ok(QueryResponse {
         query: request.query,

@@ -104,6 +104,8 @@ pub struct Settings {
     pub image_sizes: Vec<u32>,
     /// Stripe, when `STRIPE_SECRET_KEY` is set; without it credits are granted by hand.
     pub stripe: Option<StripeSettings>,
+    /// `LECTERN_STARTER_CREDITS`: micro-credits every new tenant wallet starts with.
+    pub starter_credits: i64,
     /// `LECTERN_JWT_SECRET`: HS256 key for access tokens (≥ 32 chars). Unset = a random key kept
     /// in `<data dir>/secrets/jwt.key`; set it when several nodes share one database.
     pub jwt_secret: Option<Secret<String>>,
@@ -296,6 +298,14 @@ impl Settings {
             max_media_bytes: number(&var, "LECTERN_MAX_MEDIA_BYTES", 25 * 1024 * 1024, 1024..=4 * 1024 * 1024 * 1024)?,
             image_sizes: image_sizes(var("LECTERN_IMAGE_SIZES"))?,
             stripe: stripe_settings(&var)?,
+            starter_credits: match var("LECTERN_STARTER_CREDITS") {
+                None => 100 * crate::billing::money::MICROS,
+                Some(text) => {
+                    crate::billing::money::parse("LECTERN_STARTER_CREDITS", &text).ok().filter(|c| *c >= 0).ok_or_else(
+                        || invalid("LECTERN_STARTER_CREDITS", format!("`{text}` is not an amount of credits")),
+                    )?
+                }
+            },
             jwt_secret: jwt_secret.map(Secret::new),
             access_token_ttl: Duration::from_secs(number(&var, "LECTERN_ACCESS_TOKEN_TTL_SECS", 900, 10..=86_400)?),
             refresh_token_ttl: Duration::from_secs(

@@ -7,6 +7,7 @@
 mod admin_cli;
 mod api_keys;
 mod auth;
+mod billing;
 mod chat;
 mod cli;
 mod content;
@@ -17,6 +18,7 @@ mod eval;
 mod fake_llm;
 mod fake_oauth;
 mod fake_smtp;
+mod fake_stripe;
 mod gateway;
 mod groups;
 mod health;
