@@ -93,6 +93,19 @@ pub async fn reserve(
     model: Option<&str>,
     estimate: &Quantity,
 ) -> ApiResult<Reservation> {
+    reserve_as(ctx, principal, Uuid::now_v7(), operation, model, estimate).await
+}
+
+/// [`reserve`] under a known id, for work settled later by another process (ingestion jobs
+/// settle by document id with [`settle_later`]).
+pub async fn reserve_as(
+    ctx: &AppContext,
+    principal: &Principal,
+    id: Uuid,
+    operation: Operation,
+    model: Option<&str>,
+    estimate: &Quantity,
+) -> ApiResult<Reservation> {
     let tenant_id = principal.tenant_id()?;
     let settings = prices::effective(ctx, tenant_id).await?;
     let mut price = settings.prices.cost(model, estimate);
@@ -112,7 +125,7 @@ pub async fn reserve(
         }
     }
     let reservation = Reservation {
-        id: Uuid::now_v7(),
+        id,
         tenant_id,
         operation,
         model: model.map(str::to_owned),
@@ -219,6 +232,48 @@ async fn try_settle(ctx: &AppContext, r: &Reservation, actual: &Quantity) -> any
     }
     txn.commit().await?;
     Ok(cost)
+}
+
+/// Settles a reservation made under `id` (see [`reserve_as`]) from its ledger row; nothing when
+/// there is none (work from before metering, or not metered).
+pub async fn settle_later(ctx: &AppContext, tenant_id: Uuid, id: Uuid, actual: &Quantity) {
+    let held = credit_transaction::Entity::find()
+        .filter(credit_transaction::Column::TenantId.eq(tenant_id))
+        .filter(credit_transaction::Column::Reference.eq(format!("usage:{id}")))
+        .one(&ctx.db)
+        .await;
+    let row = match held {
+        Ok(Some(row)) => row,
+        Ok(None) => return,
+        Err(error) => {
+            tracing::error!(%error, "finding a reservation failed");
+            return;
+        }
+    };
+    let operation = match row.operation.as_deref() {
+        Some("ingest") => Operation::Ingest,
+        Some("analysis") => Operation::Analysis,
+        _ => return,
+    };
+    let reservation = Reservation {
+        id,
+        tenant_id,
+        operation,
+        model: row.model.clone(),
+        reserved: row.metadata["price"].as_i64().unwrap_or(-row.amount),
+        sandbox: row.sandbox,
+        free: row.metadata["free"].as_bool().unwrap_or(false),
+        actor: Actor { tenant_id: Some(tenant_id), ..Actor::system() },
+    };
+    settle(ctx, &reservation, actual).await;
+}
+
+/// What ingesting a file of `bytes` is expected to cost at most: a page per 2 KB of text-like
+/// bytes and a token per 3 bytes (PDFs and DOCX hold less text than their size; the
+/// difference is returned when the job settles).
+pub fn ingest_estimate(bytes: usize) -> Quantity {
+    let bytes = i64::try_from(bytes).unwrap_or(i64::MAX);
+    Quantity { pages: (bytes / 2048).max(1), embed_tokens: bytes / 3 + 1, ..Quantity::default() }
 }
 
 /// Reserve and settle at once, for operations whose price is known up front (a search).

@@ -9,19 +9,27 @@ pub mod prices;
 pub mod stripe;
 pub mod webhook;
 
-use sea_orm::{DatabaseBackend, DatabaseTransaction, TransactionTrait};
+use sea_orm::{DatabaseBackend, DatabaseTransaction, SqliteTransactionMode, TransactionOptions, TransactionTrait};
 
 use crate::context::AppContext;
 
 /// A transaction for ledger work. SQLite cannot upgrade a reading transaction to a writing one
-/// while another writer waits (it fails with "database is locked" at once), so on SQLite ledger
-/// transactions of this process take turns; PostgreSQL serialises them on the wallet row.
+/// while another writer holds the lock (it fails with "database is locked" at once), so on
+/// SQLite a ledger transaction takes the write lock when it begins (`BEGIN IMMEDIATE`, which
+/// waits up to the busy timeout) and this process's ledger transactions take turns; PostgreSQL
+/// serialises them on the wallet row.
 pub async fn begin(
     ctx: &AppContext,
 ) -> Result<(Option<tokio::sync::MutexGuard<'_, ()>>, DatabaseTransaction), sea_orm::DbErr> {
-    let guard = match ctx.db.get_database_backend() {
-        DatabaseBackend::Sqlite => Some(ctx.ledger_lock.lock().await),
-        _ => None,
-    };
-    Ok((guard, ctx.db.begin().await?))
+    match ctx.db.get_database_backend() {
+        DatabaseBackend::Sqlite => {
+            let guard = ctx.ledger_lock.lock().await;
+            let options = TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..TransactionOptions::default()
+            };
+            Ok((Some(guard), ctx.db.begin_with_options(options).await?))
+        }
+        _ => Ok((None, ctx.db.begin().await?)),
+    }
 }

@@ -176,6 +176,7 @@ pub async fn add(
     let kind = kind?;
     let engines = ctx.engines()?;
     let sha256 = crate::blobs::BlobStore::sha256(&upload.bytes);
+    let document_id = Uuid::now_v7();
     if !allow_duplicate {
         if let Some(existing) = document::Entity::find()
             .filter(document::Column::KbId.eq(kb_id))
@@ -192,6 +193,9 @@ pub async fn add(
             ));
         }
     }
+    use crate::billing::meter;
+    let estimate = meter::ingest_estimate(upload.bytes.len());
+    meter::reserve_as(ctx, principal, document_id, meter::Operation::Ingest, None, &estimate).await?;
     engines.blobs.put(&upload.bytes).await.map_err(anyhow::Error::from)?;
     let title = title
         .map(|t| t.trim().to_owned())
@@ -201,7 +205,7 @@ pub async fn add(
     let now = Utc::now();
     let txn = ctx.db.begin().await?;
     let doc = document::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(document_id),
         tenant_id: Set(tenant_id),
         kb_id: Set(kb_id),
         title: Set(title.chars().take(500).collect()),

@@ -234,6 +234,13 @@ pub async fn ingest(ctx: &AppContext, job: &job::Model) -> Result<(), Failure> {
     )
     .await?;
     txn.commit().await?;
+    let tokens: usize = pieces.iter().map(|c| c.tokens).sum();
+    let used = crate::billing::prices::Quantity {
+        pages: pages.map_or(1, |p| i64::try_from(p).unwrap_or(i64::MAX)),
+        embed_tokens: i64::try_from(tokens).unwrap_or(i64::MAX),
+        ..Default::default()
+    };
+    crate::billing::meter::settle_later(ctx, doc.tenant_id, doc.id, &used).await;
     Ok(())
 }
 

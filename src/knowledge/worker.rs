@@ -92,6 +92,10 @@ async fn process(ctx: &AppContext, job: entity::job::Model) {
             let last = failure.permanent || job.attempts >= job.max_attempts;
             tracing::warn!(error = %failure.message, permanent = failure.permanent, "job attempt failed");
             if last && job.kind == "ingest_document" {
+                // A document that never became searchable costs nothing.
+                if let Some(document) = job.target_id {
+                    crate::billing::meter::settle_later(ctx, job.tenant_id, document, &Default::default()).await;
+                }
                 if let Err(e) = pipeline::mark_failed(ctx, &job, &failure.message).await {
                     tracing::error!(error = %e, "recording the failure failed");
                 }

@@ -18,10 +18,8 @@ async fn balance(app: &TestApp, token: &str) -> String {
 }
 
 async fn search(app: &TestApp, token: &str, kb: &str) -> u16 {
-    app.call(Method::POST, &format!("/v1/knowledge-bases/{kb}/search"), token, None, Some(json!({"query": "anything"})))
-        .await
-        .status()
-        .as_u16()
+    let path = format!("/v1/knowledge-bases/{kb}/search");
+    app.call(Method::POST, &path, token, None, Some(json!({"query": "anything"}))).await.status().as_u16()
 }
 
 #[tokio::test]
@@ -290,4 +288,51 @@ async fn each_paid_invoice_of_a_subscription_grants_the_plans_credits() {
     assert_eq!(outcome["outcome"], "updated");
     let account = get(&app, &token, "/v1/billing/balance").await;
     assert_eq!((account["subscriptionStatus"].as_str(), account["plan"].as_str()), (Some("canceled"), None));
+}
+
+#[tokio::test]
+async fn ingestion_holds_an_estimate_and_charges_what_was_parsed_and_embedded() {
+    let app = spawn_app_env(&[("LECTERN_STARTER_CREDITS", "1")]).await;
+    let (token, _) = app.bootstrap().await;
+    let kb = app.create("/v1/knowledge-bases", &token, "", json!({"name": "Notes"})).await;
+    let text = "Ledger entries balance every account. ".repeat(40);
+    let added = app
+        .call(
+            Method::POST,
+            &format!("/v1/knowledge-bases/{kb}/documents"),
+            &token,
+            None,
+            Some(json!({"text": text, "title": "notes"})),
+        )
+        .await;
+    assert_eq!(added.status(), 202);
+    let job = json(added).await["job"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(app.wait_for_job(&token, &job).await["status"], "succeeded");
+    let rows = get(&app, &token, "/v1/billing/transactions?operation=ingest&sort=createdAt").await;
+    let amounts: Vec<i64> =
+        rows["data"].as_array().unwrap().iter().map(|r| r["amountMicros"].as_i64().unwrap()).collect();
+    assert_eq!(amounts.len(), 2, "a hold and its settlement: {rows}");
+    let (held, returned) = (-amounts[0], amounts[1]);
+    assert!(held > 0 && returned > 0 && returned < held, "{amounts:?}");
+    // One page and the embedded tokens at the default prices (0.01 per page, 0.002 per 1k tokens).
+    let charged = held - returned;
+    assert!((10_000..12_000).contains(&charged), "charged {charged}");
+
+    // Not enough left for another file: 402, and no document is created.
+    let drained = app
+        .call(Method::PUT, "/v1/admin/cost-settings", &token, None, Some(json!({"prices": {"perPage": 2_000_000}})))
+        .await;
+    assert_eq!(drained.status(), 200);
+    let refused = app
+        .call(
+            Method::POST,
+            &format!("/v1/knowledge-bases/{kb}/documents"),
+            &token,
+            None,
+            Some(json!({"text": "more", "title": "more"})),
+        )
+        .await;
+    assert_eq!(refused.status(), 402);
+    let documents = get(&app, &token, &format!("/v1/knowledge-bases/{kb}/documents")).await;
+    assert_eq!(documents["pagination"]["total"], 1);
 }
