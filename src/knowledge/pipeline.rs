@@ -236,7 +236,7 @@ pub async fn ingest(ctx: &AppContext, job: &job::Model) -> Result<(), Failure> {
     txn.commit().await?;
     let tokens: usize = pieces.iter().map(|c| c.tokens).sum();
     let used = crate::billing::prices::Quantity {
-        pages: pages.map_or(1, |p| i64::try_from(p).unwrap_or(i64::MAX)),
+        pages: pages.map_or(1, i64::from),
         embed_tokens: i64::try_from(tokens).unwrap_or(i64::MAX),
         ..Default::default()
     };
