@@ -106,10 +106,41 @@ pub async fn reserve_as(
     model: Option<&str>,
     estimate: &Quantity,
 ) -> ApiResult<Reservation> {
-    let tenant_id = principal.tenant_id()?;
+    let payer =
+        Payer { tenant_id: principal.tenant_id()?, actor: principal.actor(), sandbox: principal.is_test_mode() };
+    reserve_for(ctx, payer, id, operation, model, estimate).await
+}
+
+/// Who pays: a tenant, who acted, and whether it is a sandbox (test key) call.
+pub struct Payer {
+    pub tenant_id: Uuid,
+    pub actor: Actor,
+    pub sandbox: bool,
+}
+
+impl Payer {
+    /// A tenant paying for its site's visitors (public assistants).
+    pub fn visitors_of(tenant_id: Uuid, site_id: Uuid) -> Self {
+        Self {
+            tenant_id,
+            actor: Actor { tenant_id: Some(tenant_id), id: Some(format!("public:{site_id}")), ..Actor::system() },
+            sandbox: false,
+        }
+    }
+}
+
+pub async fn reserve_for(
+    ctx: &AppContext,
+    payer: Payer,
+    id: Uuid,
+    operation: Operation,
+    model: Option<&str>,
+    estimate: &Quantity,
+) -> ApiResult<Reservation> {
+    let tenant_id = payer.tenant_id;
     let settings = prices::effective(ctx, tenant_id).await?;
     let mut price = settings.prices.cost(model, estimate);
-    let sandbox = principal.is_test_mode();
+    let sandbox = payer.sandbox;
     let mut free = false;
     if let Some(allowance) = settings.allowances.get(operation.as_str()).filter(|a| **a > 0) {
         let used = credit_transaction::Entity::find()
@@ -132,7 +163,7 @@ pub async fn reserve_as(
         reserved: price,
         sandbox,
         free,
-        actor: principal.actor(),
+        actor: payer.actor,
     };
     let (_turn, txn) = crate::billing::begin(ctx).await?;
     let wallet = ledger::open(&txn, tenant_id, ctx.settings.starter_credits).await?;

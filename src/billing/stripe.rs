@@ -129,14 +129,42 @@ pub async fn checkout(ctx: &AppContext, principal: &Principal, request: Checkout
     {
         create = create.customer(customer);
     }
-    let client = stripe::ClientBuilder::new(stripe_settings.secret_key.expose().clone())
-        .url(stripe_settings.api_base.clone())
-        .build()
-        .map_err(|e| anyhow::anyhow!("stripe client: {e}"))?;
-    let session = create.send(&client).await.map_err(|e| {
-        tracing::warn!(error = %e, "creating a Stripe Checkout Session failed");
-        ApiError::new(ErrorCode::UpstreamError, format!("Stripe refused the checkout: {e}"))
-    })?;
+    let session = create.send(&client(stripe_settings)?).await.map_err(|e| refused("the checkout", &e))?;
     let url = session.url.ok_or_else(|| ApiError::new(ErrorCode::UpstreamError, "Stripe returned no checkout URL"))?;
     Ok(CheckoutStarted { session_id: session.id.to_string(), url })
+}
+
+fn client(settings: &StripeSettings) -> ApiResult<stripe::Client> {
+    Ok(stripe::ClientBuilder::new(settings.secret_key.expose().clone())
+        .url(settings.api_base.clone())
+        .build()
+        .map_err(|e| anyhow::anyhow!("stripe client: {e}"))?)
+}
+
+fn refused(what: &str, error: &dyn std::fmt::Display) -> ApiError {
+    tracing::warn!(%error, "a Stripe call failed: {what}");
+    ApiError::new(ErrorCode::UpstreamError, format!("Stripe refused {what}: {error}"))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PortalLink {
+    /// Stripe's customer portal: invoices, payment methods, subscription changes.
+    pub url: String,
+}
+
+/// A link to Stripe's customer portal for the tenant's Stripe customer (after a first purchase).
+pub async fn portal(ctx: &AppContext, principal: &Principal) -> ApiResult<PortalLink> {
+    let scope = principal.require(Permission::BillingManage)?;
+    let stripe_settings = configured(ctx)?;
+    let customer = ledger::open(&ctx.db, scope.tenant_id, ctx.settings.starter_credits)
+        .await?
+        .stripe_customer_id
+        .ok_or_else(|| ApiError::new(ErrorCode::Conflict, "no Stripe customer yet: buy credits or a plan first"))?;
+    let session = stripe_billing::billing_portal_session::CreateBillingPortalSession::new()
+        .customer(customer)
+        .return_url(format!("{}/#/billing", ctx.settings.public_url))
+        .send(&client(stripe_settings)?)
+        .await
+        .map_err(|e| refused("the portal session", &e))?;
+    Ok(PortalLink { url: session.url })
 }

@@ -16,6 +16,7 @@ use entity::{assistant, knowledge_base, site};
 
 use super::events::ChatEvent;
 use super::turn::{self, Plan};
+use crate::billing::meter;
 use crate::context::AppContext;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::llm::ChatMessage;
@@ -114,6 +115,14 @@ pub async fn start(
     }
     messages.extend(request.history);
     messages.push(ChatMessage::new("user", question.clone()));
+    // The site's tenant pays for its visitors' questions: refused (402) when it cannot.
+    let prompt: u32 = messages.iter().map(|m| crate::llm::estimate_tokens(&m.content)).sum();
+    let context_budget = if kb_ids.is_empty() { 0 } else { 3000 };
+    let estimate =
+        meter::model_call(prompt + context_budget, meter::DEFAULT_COMPLETION_RESERVE, i64::from(!kb_ids.is_empty()));
+    let payer = meter::Payer::visitors_of(published.tenant_id, site_id);
+    let reservation =
+        meter::reserve_for(&ctx, payer, Uuid::now_v7(), meter::Operation::Chat, Some(&model), &estimate).await?;
     let plan = Plan {
         tenant_id: published.tenant_id,
         actor: format!("public:{site_id}"),
@@ -138,7 +147,17 @@ pub async fn start(
             })
             .await;
         let started = std::time::Instant::now();
-        let event = match turn::answer(&ctx, &plan, &tx, &mut cancel).await {
+        let outcome = turn::answer(&ctx, &plan, &tx, &mut cancel).await;
+        let used = match &outcome {
+            Ok(answer) => meter::model_call(
+                answer.usage.prompt_tokens,
+                answer.usage.completion_tokens,
+                i64::from(!plan.kb_ids.is_empty()),
+            ),
+            Err(_) => Default::default(),
+        };
+        let cost = meter::settle(&ctx, &reservation, &used).await;
+        let event = match outcome {
             Ok(answer) => {
                 let latency_ms = turn::elapsed_ms(started);
                 if let Err(error) = turn::record_usage(&ctx.db, &plan, &answer.usage, latency_ms).await {
@@ -148,7 +167,7 @@ pub async fn start(
                     message_id,
                     status: "complete".to_owned(),
                     usage: answer.usage,
-                    cost: 0.0,
+                    cost: cost as f64 / 1_000_000.0,
                     latency_ms,
                     model: plan.model.clone(),
                     notice: answer.notice,

@@ -11,7 +11,7 @@ use crate::billing::account::{
     self, Balance, BillingSettings, CreditGrant, TransactionFilter, TransactionView, Usage, UsageQuery,
 };
 use crate::billing::prices::{self, CostSettings};
-use crate::billing::stripe::{self, CheckoutRequest, CheckoutStarted, Plans};
+use crate::billing::stripe::{self, CheckoutRequest, CheckoutStarted, Plans, PortalLink};
 use crate::billing::webhook::{self, Outcome};
 use crate::context::AppContext;
 use crate::error::{ApiResult, ErrorBody};
@@ -27,6 +27,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/v1/billing/usage").route(web::get().to(get_usage)))
         .service(web::resource("/v1/billing/plans").route(web::get().to(list_plans)))
         .service(web::resource("/v1/billing/checkout").route(web::post().to(start_checkout)))
+        .service(web::resource("/v1/billing/portal").route(web::post().to(open_portal)))
         .service(web::resource("/v1/billing/stripe/webhook").route(web::post().to(stripe_webhook)))
         .service(
             web::resource("/v1/admin/cost-settings")
@@ -105,6 +106,16 @@ pub async fn start_checkout(
     Json(request): Json<CheckoutRequest>,
 ) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Created().json(stripe::checkout(&ctx, &who, request).await?))
+}
+
+/// A link to Stripe's customer portal (invoices, cards, subscription); 409 before any purchase.
+#[utoipa::path(post, path = "/v1/billing/portal", tag = "billing", security(("bearer" = [])),
+    responses((status = 200, body = PortalLink), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 502, body = ErrorBody)))]
+pub async fn open_portal(
+    ctx: Data<AppContext>,
+    Require(who, _): Require<BillingManage>,
+) -> ApiResult<web::Json<PortalLink>> {
+    Ok(web::Json(stripe::portal(&ctx, &who).await?))
 }
 
 /// Stripe's webhook endpoint: verified by `Stripe-Signature`, each event applied once.

@@ -65,7 +65,7 @@ use crate::list::Pagination;
         public::public_list_entries, public::public_get_entry, public::public_get_media, public::public_search,
         public::public_suggest, public::public_search_click, public::public_contact_form, public::public_page_view,
         billing::get_balance, billing::list_transactions, billing::export_transactions, billing::get_usage,
-        billing::list_plans, billing::start_checkout, billing::stripe_webhook, billing::get_cost_settings,
+        billing::list_plans, billing::start_checkout, billing::open_portal, billing::stripe_webhook, billing::get_cost_settings,
         billing::put_cost_settings, billing::grant_credits, billing::get_billing_settings, billing::put_billing_settings,
         openai::list_models, openai::list_llm_providers, openai::chat_completions, openai::text_completions, openai::embeddings,
     ),

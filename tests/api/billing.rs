@@ -204,6 +204,8 @@ async fn a_checkout_grants_exactly_the_purchased_credits_once_and_a_refund_takes
     assert_eq!(sent["line_items[0][price]"], "price_starter");
     let bad = app.call(Method::POST, "/v1/billing/checkout", &token, None, Some(json!({"pack": "huge"}))).await;
     assert_eq!(bad.status(), 400);
+    let no_customer = app.call(Method::POST, "/v1/billing/portal", &token, None, None).await;
+    assert_eq!(no_customer.status(), 409, "no purchase yet");
 
     let completed = |event_id: &str| {
         event("checkout.session.completed.payment_mode.json", event_id, |o| {
@@ -233,6 +235,9 @@ async fn a_checkout_grants_exactly_the_purchased_credits_once_and_a_refund_takes
     let (_, other) = webhook(&app, &other, &sign(&other, WEBHOOK_SECRET, 0)).await;
     assert_eq!(other["outcome"], "duplicate");
     assert_eq!(balance(&app, &token).await, "1100");
+    let portal = app.call(Method::POST, "/v1/billing/portal", &token, None, None).await;
+    assert_eq!(portal.status(), 200);
+    assert_eq!(json(portal).await["url"], "https://billing.stripe.test/p/session/cus_00000000000000");
     let purchases = get(&app, &token, "/v1/billing/transactions?kind=purchase").await;
     assert_eq!(purchases["pagination"]["total"], 1);
 

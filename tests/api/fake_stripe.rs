@@ -58,6 +58,20 @@ async fn create_session(req: HttpRequest, body: web::Bytes, seen: web::Data<Sess
     HttpResponse::Ok().json(session)
 }
 
+async fn create_portal(req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    if req.headers().get("authorization").and_then(|v| v.to_str().ok()) != Some(&format!("Bearer {SECRET_KEY}")) {
+        return HttpResponse::Unauthorized()
+            .json(json!({"error": {"type": "invalid_request_error", "message": "Invalid API Key provided"}}));
+    }
+    let form: HashMap<String, String> = form_urlencoded::parse(&body).into_owned().collect();
+    let mut session = fixture("billing_portal.session");
+    let customer = form.get("customer").cloned().unwrap_or_default();
+    session["customer"] = json!(customer);
+    session["return_url"] = json!(form.get("return_url"));
+    session["url"] = json!(format!("https://billing.stripe.test/p/session/{customer}"));
+    HttpResponse::Ok().json(session)
+}
+
 impl FakeStripe {
     pub async fn start() -> Self {
         let sessions = Arc::new(Mutex::new(Vec::new()));
@@ -65,7 +79,10 @@ impl FakeStripe {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://127.0.0.1:{}/", listener.local_addr().unwrap().port());
         let server = HttpServer::new(move || {
-            App::new().app_data(data.clone()).route("/v1/checkout/sessions", web::post().to(create_session))
+            App::new()
+                .app_data(data.clone())
+                .route("/v1/checkout/sessions", web::post().to(create_session))
+                .route("/v1/billing_portal/sessions", web::post().to(create_portal))
         })
         .workers(1)
         .listen(listener)
