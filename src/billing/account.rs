@@ -429,6 +429,7 @@ pub async fn put_settings(
         }
     };
     let w = ledger::open(&ctx.db, tenant_id, ctx.settings.starter_credits).await?;
+    let current_balance = w.balance;
     let mut active: wallet::ActiveModel = w.into();
     active.monthly_cap = Set(optional("monthlyCap", &s.monthly_cap)?);
     active.low_balance_threshold = Set(optional("lowBalanceThreshold", &s.low_balance_threshold)?);
@@ -436,6 +437,12 @@ pub async fn put_settings(
         active.hard_stop = Set(hard_stop);
     }
     if let Some(limit) = optional("overdraftLimit", &s.overdraft_limit)? {
+        if current_balance + limit < 0 {
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                format!("the balance ({}) is already below that overdraft", money::format(current_balance)),
+            ));
+        }
         active.overdraft_limit = Set(limit);
     }
     active.low_balance_notified = Set(false);

@@ -341,3 +341,68 @@ async fn ingestion_holds_an_estimate_and_charges_what_was_parsed_and_embedded() 
     let documents = get(&app, &token, &format!("/v1/knowledge-bases/{kb}/documents")).await;
     assert_eq!(documents["pagination"]["total"], 1);
 }
+
+#[tokio::test]
+async fn prices_overrides_allowances_overdraft_and_the_low_balance_event() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let app = spawn_app_env(&[("LECTERN_STARTER_CREDITS", "0.05")]).await;
+    let (superadmin, tenant) = app.bootstrap().await;
+    let kb = app.create("/v1/knowledge-bases", &superadmin, "", json!({"name": "Empty"})).await;
+    let settings_path = format!("/v1/tenants/{}/billing-settings", tenant.id);
+    let put = |body: Value| app.call(Method::PUT, &settings_path, &superadmin, None, Some(body));
+
+    // A per-tenant price override and 2 free searches a month.
+    let set =
+        put(json!({"prices": {"perSearch": 20_000}, "allowances": {"search": 2}, "lowBalanceThreshold": "0.03"})).await;
+    assert_eq!(set.status(), 200);
+    let set = json(set).await;
+    assert_eq!(set["effective"]["prices"]["perSearch"], 20_000);
+    assert_eq!(set["effective"]["prices"]["perPage"], 10_000, "the rest stays global");
+    for _ in 0..2 {
+        assert_eq!(search(&app, &superadmin, &kb).await, 200);
+    }
+    assert_eq!(balance(&app, &superadmin).await, "0.05", "inside the free allowance");
+    assert_eq!(search(&app, &superadmin, &kb).await, 200);
+    assert_eq!(balance(&app, &superadmin).await, "0.03");
+    assert_eq!(search(&app, &superadmin, &kb).await, 200);
+    assert_eq!(balance(&app, &superadmin).await, "0.01");
+    assert_eq!(search(&app, &superadmin, &kb).await, 402);
+
+    // With an overdraft and no hard stop, work goes on down to the limit.
+    assert_eq!(
+        put(json!({"overdraftLimit": "0.05", "hardStop": false, "lowBalanceThreshold": "0.03"})).await.status(),
+        200
+    );
+    assert_eq!(search(&app, &superadmin, &kb).await, 200);
+    assert_eq!(search(&app, &superadmin, &kb).await, 200);
+    assert_eq!(balance(&app, &superadmin).await, "-0.03");
+    assert_eq!(search(&app, &superadmin, &kb).await, 200, "down to exactly the limit");
+    assert_eq!(search(&app, &superadmin, &kb).await, 402, "-0.07 would pass the overdraft");
+    assert_eq!(balance(&app, &superadmin).await, "-0.05");
+
+    // credits.low fired once per crossing: once when 0.03 was passed, once after re-arming.
+    let db = sea_orm::Database::connect(&app.database_url).await.unwrap();
+    let low = entity::outbox_event::Entity::find()
+        .filter(entity::outbox_event::Column::Kind.eq("credits.low"))
+        .all(&db)
+        .await
+        .unwrap();
+    assert_eq!(low.len(), 2, "{low:?}");
+
+    // Owners may cap and alert, not change prices; other tenants' settings do not exist for them.
+    let other = app.tenant_with_owner(&superadmin, "Other", "owner@example.com").await;
+    let own = format!("/v1/tenants/{}/billing-settings", other.id);
+    let cap = app.call(Method::PUT, &own, &other.owner, None, Some(json!({"monthlyCap": "5"}))).await;
+    assert_eq!(cap.status(), 200);
+    let prices = app.call(Method::PUT, &own, &other.owner, None, Some(json!({"prices": {"perSearch": 0}}))).await;
+    assert_eq!(prices.status(), 403);
+    let foreign = app.call(Method::GET, &settings_path, &other.owner, None, None).await;
+    assert_eq!(foreign.status(), 404);
+    let global =
+        app.call(Method::PUT, "/v1/admin/cost-settings", &other.owner, None, Some(json!({"prices": {}}))).await;
+    assert_eq!(global.status(), 403);
+    let bad = app
+        .call(Method::PUT, "/v1/admin/cost-settings", &superadmin, None, Some(json!({"prices": {"perSearch": -1}})))
+        .await;
+    assert_eq!(bad.status(), 400);
+}

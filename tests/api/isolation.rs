@@ -190,6 +190,8 @@ fn foreign_content_calls(f: &Foreign) -> Vec<(Method, String, Option<Value>)> {
         (Method::GET, format!("{site}/stats"), None),
         (Method::GET, format!("{site}/contact-submissions"), None),
         (Method::PATCH, format!("{site}/contact-submissions/{}", f.contact), Some(json!({"status": "handled"}))),
+        (Method::GET, format!("/v1/tenants/{}/billing-settings", f.tenant), None),
+        (Method::PUT, format!("/v1/tenants/{}/billing-settings", f.tenant), Some(json!({"monthlyCap": "1"}))),
         // Ids in bodies: B's knowledge base as a site's mirror.
         (Method::POST, "/v1/sites".to_owned(), Some(json!({"name": "Sneaky", "knowledgeBaseId": f.kb}))),
     ]

@@ -28,6 +28,8 @@ async fn each_role_gets_exactly_the_access_the_role_table_promises() {
         (Method::GET, "/v1/invites", None, &["owner", "admin"]),
         (Method::POST, "/v1/invites", Some(json!({"email": "new@example.com", "role": "viewer"})), &["owner", "admin"]),
         (Method::GET, "/v1/api-keys", None, &["owner", "admin"]),
+        (Method::GET, "/v1/billing/balance", None, &["owner", "admin"]),
+        (Method::GET, "/v1/billing/transactions", None, &["owner", "admin"]),
         (Method::POST, "/v1/api-keys", Some(json!({"name": "k"})), &["owner", "admin"]),
         (Method::PATCH, &tenant_path, Some(json!({"name": "Matrix"})), &["owner"]),
         (Method::POST, "/v1/tenants", Some(json!({"name": "Another"})), &[]),
