@@ -115,6 +115,15 @@ pub async fn open<C: ConnectionTrait>(conn: &C, tenant_id: Uuid, starter: i64) -
         }
         .insert(conn)
         .await?;
+        let system = Actor { tenant_id: Some(tenant_id), ..Actor::system() };
+        audit::record(
+            conn,
+            &system,
+            "credits.grant",
+            Target::new("tenant", tenant_id),
+            json!({ "amount": starter, "reference": "starter" }),
+        )
+        .await?;
     }
     wallet::Entity::find_by_id(tenant_id).one(conn).await?.ok_or_else(|| DbErr::RecordNotFound("wallet".to_owned()))
 }
