@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod app;
 pub mod audit;
+pub mod audit_log;
 pub mod billing;
 pub mod blobs;
 pub mod chat;

@@ -216,16 +216,6 @@ pub async fn transactions(
         .map(TransactionView::from))
 }
 
-fn csv_field(text: &str) -> String {
-    // Quote every field; neutralise spreadsheet formulas.
-    let text = if text.starts_with(['=', '+', '-', '@']) && text.parse::<f64>().is_err() {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    };
-    format!("\"{}\"", text.replace('"', "\"\""))
-}
-
 /// Every matching transaction as CSV, oldest first.
 pub async fn transactions_csv(
     ctx: &AppContext,
@@ -249,7 +239,7 @@ pub async fn transactions_csv(
             t.reference,
             t.actor,
         ];
-        out.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+        out.push_str(&fields.iter().map(|f| crate::audit_log::csv_field(f)).collect::<Vec<_>>().join(","));
         out.push('\n');
     }
     Ok(out)

@@ -2,6 +2,7 @@
 //! the OpenAPI document. Handlers extract, call one service function, and map to a view.
 
 pub mod api_keys;
+pub mod audit;
 pub mod auth;
 pub mod billing;
 pub mod chat;
@@ -62,6 +63,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, extra: Option<ExtraRoutes>) {
         .configure(media::routes)
         .configure(site_admin::routes)
         .configure(billing::routes)
+        .configure(audit::routes)
         .configure(members::routes)
         .configure(groups::routes)
         .configure(waitlist::routes)

@@ -7,8 +7,8 @@ use utoipa::{Modify, OpenApi};
 use crate::error::{ErrorBody, ErrorCode};
 use crate::health::{ComponentHealth, HealthReport, Status};
 use crate::http::{
-    api_keys, auth, billing, chat, content_types, elements, entries, groups, health, knowledge, media, members, meta,
-    oauth, openai, public, search, site_admin, sites, tenants, waitlist, ws,
+    api_keys, audit, auth, billing, chat, content_types, elements, entries, groups, health, knowledge, media, members,
+    meta, oauth, openai, public, search, site_admin, sites, tenants, waitlist, ws,
 };
 use crate::identity::permissions::{Permission, Role};
 use crate::list::Pagination;
@@ -64,6 +64,7 @@ use crate::list::Pagination;
         site_admin::update_contact,
         public::public_list_entries, public::public_get_entry, public::public_get_media, public::public_search,
         public::public_suggest, public::public_search_click, public::public_contact_form, public::public_page_view,
+        audit::list_audit_events, audit::export_audit_events,
         billing::get_balance, billing::list_transactions, billing::export_transactions, billing::get_usage,
         billing::list_plans, billing::start_checkout, billing::open_portal, billing::stripe_webhook, billing::get_cost_settings,
         billing::put_cost_settings, billing::grant_credits, billing::get_billing_settings, billing::put_billing_settings,
@@ -85,6 +86,7 @@ use crate::list::Pagination;
         (name = "chat", description = "Conversations, RAG chat turns (streamed), feedback and assistants"),
         (name = "search", description = "Lexical, semantic and hybrid search; context blocks for your own model"),
         (name = "content", description = "Content types, entries, publishing, revisions, translations, elements"),
+        (name = "audit", description = "The audit log: every state change, who made it, from where"),
         (name = "billing", description = "Credits: balance, ledger, usage, prices, Stripe checkout and webhooks"),
         (name = "media", description = "The media library of a site: files, folders, alt text, image variants"),
     )

@@ -162,6 +162,7 @@ pub mod require {
         MediaWrite => MediaWrite,
         BillingRead => BillingRead,
         BillingManage => BillingManage,
+        AuditRead => AuditRead,
     }
 }
 

@@ -6,6 +6,7 @@
 
 mod admin_cli;
 mod api_keys;
+mod audit;
 mod auth;
 mod billing;
 mod chat;

@@ -1,0 +1,43 @@
+//! `/v1/audit-events`: the tenant's audit log, as pages or CSV.
+
+use actix_web::web::{self, Data, Query};
+use actix_web::HttpResponse;
+
+use crate::audit_log::{self, AuditEventView, AuditFilter};
+use crate::context::AppContext;
+use crate::error::{ApiResult, ErrorBody};
+use crate::http::principal::Require;
+use crate::identity::permissions::require::AuditRead;
+use crate::list::{ListParams, Page};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/v1/audit-events").route(web::get().to(list_audit_events)))
+        .service(web::resource("/v1/audit-events.csv").route(web::get().to(export_audit_events)));
+}
+
+/// Every state change in the tenant, newest first; filter by `actor`, `action` (`entry.*`),
+/// `target` (`entry` or `entry:<id>`), `from`/`to` days.
+#[utoipa::path(get, path = "/v1/audit-events", tag = "audit", security(("bearer" = [])), params(ListParams, AuditFilter),
+    responses((status = 200, body = Page<AuditEventView>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_audit_events(
+    ctx: Data<AppContext>,
+    Require(who, _): Require<AuditRead>,
+    filter: Query<AuditFilter>,
+    params: ListParams,
+) -> ApiResult<web::Json<Page<AuditEventView>>> {
+    Ok(web::Json(audit_log::list(&ctx, &who, &filter, &params).await?))
+}
+
+/// The same events as CSV, oldest first.
+#[utoipa::path(get, path = "/v1/audit-events.csv", tag = "audit", security(("bearer" = [])), params(AuditFilter),
+    responses((status = 200, description = "text/csv", content_type = "text/csv"), (status = 403, body = ErrorBody)))]
+pub async fn export_audit_events(
+    ctx: Data<AppContext>,
+    Require(who, _): Require<AuditRead>,
+    filter: Query<AuditFilter>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("Content-Disposition", "attachment; filename=\"audit-events.csv\""))
+        .body(audit_log::csv(&ctx, &who, &filter).await?))
+}
