@@ -56,6 +56,7 @@ impl Application {
                 .app_data(app_ctx.clone())
                 .configure(|cfg| http::configure(cfg, extra))
                 .default_service(web::to(http::not_found))
+                .wrap(from_fn(http::idempotency::middleware))
                 .wrap(from_fn(http::readiness_gate))
                 .wrap(RequestContext)
         })
@@ -143,6 +144,7 @@ async fn start_up(ctx: Data<AppContext>, gate: Option<oneshot::Receiver<()>>) ->
     }
     crate::knowledge::worker::spawn_pool(ctx.clone());
     crate::content::analytics::spawn_flusher(ctx.clone());
+    crate::http::idempotency::spawn_sweeper(ctx.clone());
     ctx.readiness.set(Stage::Ready);
     tracing::info!("ready");
     Ok(())

@@ -17,6 +17,7 @@ pub mod entry_ref;
 pub mod entry_revision;
 pub mod group;
 pub mod group_member;
+pub mod idempotency_key;
 pub mod invite;
 pub mod job;
 pub mod knowledge_base;

@@ -12,6 +12,7 @@ mod m20261123_000004_knowledge;
 mod m20261123_000005_chat;
 mod m20261123_000006_content;
 mod m20261123_000007_billing;
+mod m20261123_000008_idempotency;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_chat::Migration),
             Box::new(m20261123_000006_content::Migration),
             Box::new(m20261123_000007_billing::Migration),
+            Box::new(m20261123_000008_idempotency::Migration),
         ]
     }
 }

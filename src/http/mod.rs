@@ -12,6 +12,7 @@ pub mod entries;
 pub mod extract;
 pub mod groups;
 pub mod health;
+pub mod idempotency;
 pub mod knowledge;
 pub mod media;
 pub mod members;

@@ -21,7 +21,9 @@ use crate::list::Pagination;
             `{\"error\": CODE, \"message\": ..., \"details\": ..., \"requestId\": ...}`; \
             see `GET /v1/errors` for the codes. Every response carries `X-Request-ID`. \
             Authenticate with `Authorization: Bearer <access token | API key>`; users with \
-            several tenants choose one with `X-Tenant-ID`.",
+            several tenants choose one with `X-Tenant-ID`. POST, PUT, PATCH and DELETE accept an \
+            `Idempotency-Key`: the first successful response is replayed for 24 hours \
+            (`Idempotent-Replayed: true`); the same key with another request is a 409.",
         license(name = "AGPL-3.0-or-later"),
     ),
     paths(

@@ -24,6 +24,7 @@ mod gateway;
 mod groups;
 mod health;
 mod helpers;
+mod idempotency;
 mod identity_helpers;
 mod isolation;
 mod knowledge;
