@@ -58,6 +58,7 @@ impl Application {
                 .default_service(web::to(http::not_found))
                 .wrap(from_fn(http::idempotency::middleware))
                 .wrap(from_fn(http::readiness_gate))
+                .wrap(from_fn(http::cors::middleware))
                 .wrap(RequestContext)
         })
         // Streamed answers are many small writes: without TCP_NODELAY, Nagle's algorithm holds

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod billing;
 pub mod chat;
 pub mod content_types;
+pub mod cors;
 pub mod elements;
 pub mod entries;
 pub mod extract;

@@ -106,6 +106,8 @@ pub struct Settings {
     pub stripe: Option<StripeSettings>,
     /// `LECTERN_STARTER_CREDITS`: micro-credits every new tenant wallet starts with.
     pub starter_credits: i64,
+    /// `LECTERN_CORS_ORIGINS`: browser origins allowed to call the API (`*` for any).
+    pub cors_origins: Vec<String>,
     /// `LECTERN_JWT_SECRET`: HS256 key for access tokens (≥ 32 chars). Unset = a random key kept
     /// in `<data dir>/secrets/jwt.key`; set it when several nodes share one database.
     pub jwt_secret: Option<Secret<String>>,
@@ -298,6 +300,7 @@ impl Settings {
             max_media_bytes: number(&var, "LECTERN_MAX_MEDIA_BYTES", 25 * 1024 * 1024, 1024..=4 * 1024 * 1024 * 1024)?,
             image_sizes: image_sizes(var("LECTERN_IMAGE_SIZES"))?,
             stripe: stripe_settings(&var)?,
+            cors_origins: cors_origins(var("LECTERN_CORS_ORIGINS"))?,
             starter_credits: match var("LECTERN_STARTER_CREDITS") {
                 None => 100 * crate::billing::money::MICROS,
                 Some(text) => {
@@ -519,4 +522,25 @@ fn stripe_settings(var: &impl Fn(&str) -> Option<String>) -> Result<Option<Strip
         plans: stripe_products("STRIPE_PLANS", var("STRIPE_PLANS"))?,
         tolerance_secs: number(var, "STRIPE_WEBHOOK_TOLERANCE_SECS", 300, 1..=86_400)?,
     }))
+}
+
+/// `LECTERN_CORS_ORIGINS`: comma-separated `scheme://host[:port]` origins, or `*`.
+fn cors_origins(raw: Option<String>) -> Result<Vec<String>, SettingsError> {
+    let mut out = Vec::new();
+    for origin in raw.unwrap_or_default().split(',').map(|o| o.trim().trim_end_matches('/').to_lowercase()) {
+        if origin.is_empty() {
+            continue;
+        }
+        let valid = origin == "*"
+            || ((origin.starts_with("https://") || origin.starts_with("http://"))
+                && !origin.splitn(4, '/').nth(3).is_some_and(|path| !path.is_empty()));
+        if !valid {
+            return Err(invalid(
+                "LECTERN_CORS_ORIGINS",
+                format!("`{origin}` is not an origin like https://app.example.com"),
+            ));
+        }
+        out.push(origin);
+    }
+    Ok(out)
 }

@@ -194,3 +194,31 @@ async fn the_error_code_table_is_published() {
         assert!(codes.contains(&expected), "{expected:?} in {codes:?}");
     }
 }
+
+#[tokio::test]
+async fn cors_for_the_api_follows_the_setting() {
+    let app = crate::helpers::spawn_app_env(&[("LECTERN_CORS_ORIGINS", "https://admin.example.com")]).await;
+    let get = |origin: &'static str| app.client.get(app.url("/v1/roles")).header("Origin", origin).send();
+    let allowed = get("https://admin.example.com").await.unwrap();
+    assert_eq!(allowed.headers()["access-control-allow-origin"], "https://admin.example.com");
+    let other = get("https://evil.example.net").await.unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, app.url("/v1/knowledge-bases"))
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "POST")
+            .header("Access-Control-Request-Headers", "authorization, idempotency-key")
+            .send()
+    };
+    let ok = preflight("https://admin.example.com").await.unwrap();
+    assert_eq!(ok.status(), 204);
+    let headers = ok.headers()["access-control-allow-headers"].to_str().unwrap().to_lowercase();
+    assert!(headers.contains("authorization") && headers.contains("idempotency-key"), "{headers}");
+    assert_eq!(preflight("https://evil.example.net").await.unwrap().status(), 403);
+
+    let closed = crate::helpers::spawn_app().await;
+    let plain =
+        closed.client.get(closed.url("/v1/roles")).header("Origin", "https://admin.example.com").send().await.unwrap();
+    assert!(plain.headers().get("access-control-allow-origin").is_none(), "no origins by default");
+}
