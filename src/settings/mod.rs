@@ -533,7 +533,7 @@ fn cors_origins(raw: Option<String>) -> Result<Vec<String>, SettingsError> {
         }
         let valid = origin == "*"
             || ((origin.starts_with("https://") || origin.starts_with("http://"))
-                && !origin.splitn(4, '/').nth(3).is_some_and(|path| !path.is_empty()));
+                && origin.splitn(4, '/').nth(3).is_none_or(|path| path.is_empty()));
         if !valid {
             return Err(invalid(
                 "LECTERN_CORS_ORIGINS",
