@@ -144,8 +144,10 @@ async fn a_killed_server_finishes_every_document_on_restart_without_duplicates_o
 
     let second = start(dir.path(), &database_url);
     ready(&client, &second.base).await;
+    // A job whose attempt failed while the process died backs off before its next try (5 s,
+    // 25 s, 125 s): give the restart the time of the whole retry schedule.
     let mut settled = false;
-    for _ in 0..1800 {
+    for _ in 0..4000 {
         let pending = get(&client, format!("{}/v1/knowledge-bases/{kb}", second.base), &token).await;
         if pending["status"]["queued"] == 0 && pending["status"]["processing"] == 0 {
             settled = true;
