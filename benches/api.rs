@@ -69,13 +69,16 @@ async fn measure(client: &reqwest::Client, name: &'static str, url: &str, token:
     }
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
+/// Starts a server with `LECTERN_RATE_LIMITS=limits`; returns its base URL and how to stop it.
+async fn start(
+    dir: &std::path::Path,
+    limits: &str,
+) -> anyhow::Result<(String, actix_web::dev::ServerHandle, tokio::task::JoinHandle<anyhow::Result<()>>)> {
     let vars = [
         ("LECTERN_ADDR", "127.0.0.1:0".to_owned()),
-        ("LECTERN_DATA_DIR", dir.path().display().to_string()),
+        ("LECTERN_DATA_DIR", dir.display().to_string()),
         ("RUST_LOG", "warn".to_owned()),
+        ("LECTERN_RATE_LIMITS", limits.to_owned()),
     ];
     let settings =
         Settings::from_vars(&vars.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(), &Overrides::default())?;
@@ -83,10 +86,22 @@ async fn main() -> anyhow::Result<()> {
     let base = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
     let server = tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::builder().pool_max_idle_per_host(CONNECTIONS).build()?;
+    let client = reqwest::Client::new();
     while client.get(format!("{base}/health/ready")).send().await.map(|r| r.status() != 200).unwrap_or(true) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    Ok((base, handle, server))
+}
+
+/// Limits every request is counted against but none is refused.
+const COUNTED: &str = "global=1000000000/min,auth=1000000000/min";
+const UNLIMITED: &str = "global=off,auth=off,llm=off,rag=off,search=off,ingest=off,public=off";
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (base, handle, server) = start(dir.path(), COUNTED).await?;
+    let client = reqwest::Client::builder().pool_max_idle_per_host(CONNECTIONS).build()?;
 
     let post = |path: &str, token: Option<&str>, body: Value| {
         let mut request = client.post(format!("{base}{path}")).json(&body);
@@ -110,15 +125,22 @@ async fn main() -> anyhow::Result<()> {
         post("/v1/api-keys", Some(&token), json!({"name": "bench"})).await?.error_for_status()?.json().await?;
     let key = key["secret"].as_str().unwrap_or_default().to_owned();
 
-    let results = [
+    let mut results = vec![
         measure(&client, "GET /v1/roles (baseline: no db, no auth)", &format!("{base}/v1/roles"), None).await,
         measure(&client, "GET /v1/auth/test (access token)", &format!("{base}/v1/auth/test"), Some(&token)).await,
         measure(&client, "GET /v1/auth/test (API key)", &format!("{base}/v1/auth/test"), Some(&key)).await,
         measure(&client, "GET /v1/sites (token, 20 sites)", &format!("{base}/v1/sites"), Some(&token)).await,
     ];
+    handle.stop(true).await;
+    server.await??;
+    // The same data without rate limiting: what counting every request costs.
+    let (base, handle, server) = start(dir.path(), UNLIMITED).await?;
+    results.push(
+        measure(&client, "GET /v1/auth/test (API key, limits off)", &format!("{base}/v1/auth/test"), Some(&key)).await,
+    );
     let baseline = results[0].rps;
     println!(
-        "{CONNECTIONS} connections, {} s per path, SQLite, {} HTTP workers",
+        "{CONNECTIONS} connections, {} s per path, SQLite, {} HTTP workers; rate limits counted except where off",
         MEASURE.as_secs(),
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
     );

@@ -278,6 +278,7 @@ async fn gateway_bench() {
         ("LLM_BASE_URL".to_owned(), upstream.clone()),
         ("LLM_MODELS".to_owned(), "m".to_owned()),
         ("RUST_LOG".to_owned(), "warn".to_owned()),
+        ("LECTERN_RATE_LIMITS".to_owned(), "global=off,llm=off".to_owned()),
     ]);
     vars.remove("DATABASE_URL");
     let settings = Settings::from_vars(&vars, &Overrides::default()).unwrap();

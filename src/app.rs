@@ -57,8 +57,10 @@ impl Application {
                 .configure(|cfg| http::configure(cfg, extra))
                 .default_service(web::to(http::not_found))
                 .wrap(from_fn(http::idempotency::middleware))
+                .wrap(from_fn(http::rate_limit::middleware))
                 .wrap(from_fn(http::readiness_gate))
                 .wrap(from_fn(http::cors::middleware))
+                .wrap(from_fn(http::metrics::count_requests))
                 .wrap(RequestContext)
         })
         // Streamed answers are many small writes: without TCP_NODELAY, Nagle's algorithm holds
@@ -146,6 +148,7 @@ async fn start_up(ctx: Data<AppContext>, gate: Option<oneshot::Receiver<()>>) ->
     crate::knowledge::worker::spawn_pool(ctx.clone());
     crate::content::analytics::spawn_flusher(ctx.clone());
     crate::http::idempotency::spawn_sweeper(ctx.clone());
+    crate::webhooks::deliveries::spawn(ctx.clone());
     ctx.readiness.set(Stage::Ready);
     tracing::info!("ready");
     Ok(())

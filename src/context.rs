@@ -41,6 +41,10 @@ pub struct AppContext {
     pub contact_limiter: crate::chat::public::VisitorLimiter,
     /// Serialises ledger transactions on SQLite (see `billing::begin`).
     pub ledger_lock: tokio::sync::Mutex<()>,
+    /// Requests per caller and operation class.
+    pub rate_limits: crate::rate_limits::RateLimits,
+    /// Wakes the webhook dispatcher when an event is recorded.
+    pub webhook_signal: tokio::sync::Notify,
 }
 
 impl AppContext {
@@ -72,6 +76,8 @@ impl AppContext {
             analytics: crate::content::analytics::Analytics::default(),
             contact_limiter: crate::chat::public::VisitorLimiter::per_hour(settings.contact_per_hour),
             ledger_lock: tokio::sync::Mutex::new(()),
+            rate_limits: crate::rate_limits::RateLimits::new(settings.rate_limits, settings.plan_rate_limits.clone()),
+            webhook_signal: tokio::sync::Notify::new(),
             settings,
         }
     }

@@ -69,14 +69,13 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<bool> {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file").to_owned();
         bar.set_message(format!("uploading {name}"));
         let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let form = reqwest::multipart::Form::new()
-            .part("file", reqwest::multipart::Part::bytes(bytes).file_name(name.clone()));
-        let response = client
-            .post(format!("{base}/v1/knowledge-bases/{}/documents", args.kb))
-            .bearer_auth(&args.api_key)
-            .multipart(form)
-            .send()
-            .await?;
+        let url = format!("{base}/v1/knowledge-bases/{}/documents", args.kb);
+        let response = crate::retry::send_patiently(|| {
+            let form = reqwest::multipart::Form::new()
+                .part("file", reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.clone()));
+            client.post(&url).bearer_auth(&args.api_key).multipart(form)
+        })
+        .await?;
         let status = response.status();
         let body: Value = response.json().await.unwrap_or(Value::Null);
         if status.as_u16() == 401 || status.as_u16() == 404 && outcomes.is_empty() && jobs.is_empty() {
@@ -98,8 +97,9 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<bool> {
     for (file, job) in jobs {
         let name = Path::new(&file).file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
         let view = loop {
+            let url = format!("{base}/v1/jobs/{job}");
             let view: Value =
-                client.get(format!("{base}/v1/jobs/{job}")).bearer_auth(&args.api_key).send().await?.json().await?;
+                crate::retry::send_patiently(|| client.get(&url).bearer_auth(&args.api_key)).await?.json().await?;
             bar.set_message(format!("{name}: {} {}%", view["stage"].as_str().unwrap_or(""), view["progress"]));
             if !matches!(view["status"].as_str(), Some("queued" | "running")) {
                 break view;

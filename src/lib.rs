@@ -31,14 +31,30 @@ pub mod mail;
 pub mod media;
 pub mod parse;
 pub mod patch;
+pub mod rate_limits;
+pub mod retry;
 pub mod scope;
 pub mod search;
 pub mod settings;
 pub mod store;
 pub mod telemetry;
 pub mod vectors;
+pub mod webhooks;
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Feature areas this build serves, reported by `GET /v1/info`.
-pub const FEATURES: &[&str] = &["health", "openapi", "identity", "knowledge", "search", "chat", "content", "media"];
+pub const FEATURES: &[&str] = &[
+    "health",
+    "openapi",
+    "identity",
+    "knowledge",
+    "search",
+    "chat",
+    "content",
+    "media",
+    "billing",
+    "webhooks",
+    "rate-limits",
+    "metrics",
+];

@@ -39,3 +39,5 @@ pub mod user;
 pub mod user_identity;
 pub mod waitlist_entry;
 pub mod wallet;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;

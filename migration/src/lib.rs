@@ -13,6 +13,7 @@ mod m20261123_000005_chat;
 mod m20261123_000006_content;
 mod m20261123_000007_billing;
 mod m20261123_000008_idempotency;
+mod m20261123_000009_integrations;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_content::Migration),
             Box::new(m20261123_000007_billing::Migration),
             Box::new(m20261123_000008_idempotency::Migration),
+            Box::new(m20261123_000009_integrations::Migration),
         ]
     }
 }

@@ -150,6 +150,10 @@ pub struct BillingSettings {
     pub prices: Option<Value>,
     /// Free monthly quantities per operation (platform admin).
     pub allowances: Option<Allowances>,
+    /// Rate-limit overrides for this tenant (platform admin): `{"llm": "600/min", "search": "off"}`
+    /// over the plan's limits and the defaults; `{}` clears them.
+    #[schema(value_type = Option<Object>)]
+    pub rate_limits: Option<Value>,
 }
 
 fn day(field: &str, raw: &Option<String>) -> ApiResult<Option<NaiveDate>> {
@@ -381,6 +385,7 @@ pub async fn get_settings(
             hard_stop: Some(w.hard_stop),
             prices: overrides.as_ref().map(|o| o.0.clone()),
             allowances: overrides.map(|o| o.1),
+            rate_limits: w.rate_limits.clone(),
         },
         prices::effective(ctx, tenant_id).await?,
     ))
@@ -398,10 +403,10 @@ pub async fn put_settings(
         if scope.tenant_id != tenant_id {
             return Err(ApiError::not_found("tenant"));
         }
-        if s.overdraft_limit.is_some() || s.prices.is_some() || s.allowances.is_some() {
+        if s.overdraft_limit.is_some() || s.prices.is_some() || s.allowances.is_some() || s.rate_limits.is_some() {
             return Err(ApiError::new(
                 ErrorCode::Forbidden,
-                "overdraft, prices and allowances are set by a platform admin",
+                "overdraft, prices, allowances and rate limits are set by a platform admin",
             ));
         }
     }
@@ -435,6 +440,11 @@ pub async fn put_settings(
         }
         active.overdraft_limit = Set(limit);
     }
+    if let Some(limits) = &s.rate_limits {
+        crate::rate_limits::Overrides::from_json(limits).map_err(|e| ApiError::invalid_field("rateLimits", e))?;
+        let empty = limits.as_object().is_some_and(serde_json::Map::is_empty);
+        active.rate_limits = Set((!empty).then(|| limits.clone()));
+    }
     active.low_balance_notified = Set(false);
     active.updated_at = Set(Utc::now());
     let (_turn, txn) = crate::billing::begin(ctx).await?;
@@ -444,10 +454,12 @@ pub async fn put_settings(
         &crate::audit::Actor { tenant_id: Some(tenant_id), ..principal.actor() },
         "billing.settings",
         crate::audit::Target::new("tenant", tenant_id),
-        json!({ "monthlyCap": s.monthly_cap, "lowBalanceThreshold": s.low_balance_threshold, "hardStop": s.hard_stop }),
+        json!({ "monthlyCap": s.monthly_cap, "lowBalanceThreshold": s.low_balance_threshold, "hardStop": s.hard_stop,
+            "rateLimits": s.rate_limits }),
     )
     .await?;
     txn.commit().await?;
+    ctx.rate_limits.forget_tenant(tenant_id);
     if s.prices.is_some() || s.allowances.is_some() {
         prices::save(ctx, Some(tenant_id), s.prices.unwrap_or_else(|| json!({})), s.allowances.unwrap_or_default())
             .await?;

@@ -92,6 +92,7 @@ pub async fn open<C: ConnectionTrait>(conn: &C, tenant_id: Uuid, starter: i64) -
         plan: Set(None),
         subscription_id: Set(None),
         subscription_status: Set(None),
+        rate_limits: Set(None),
         updated_at: Set(Utc::now()),
     };
     let created = wallet::Entity::insert(fresh)
@@ -194,6 +195,9 @@ pub async fn apply<C: ConnectionTrait>(conn: &C, entry: Entry<'_>) -> Result<cre
         json!({ "amount": amount, "balanceAfter": after.balance, "reference": entry.reference, "sandbox": entry.sandbox }),
     )
     .await?;
+    if row.kind == "usage" {
+        crate::telemetry::metrics::credits_charged(row.operation.as_deref().unwrap_or("other"), -amount);
+    }
     Ok(row)
 }
 
@@ -203,13 +207,11 @@ async fn low_balance<C: ConnectionTrait>(conn: &C, w: &wallet::Model, amount: i6
     let below = w.balance < threshold;
     if below && amount < 0 && !w.low_balance_notified {
         set_notified(conn, w.tenant_id, true).await?;
-        crate::knowledge::pipeline::record_event(
-            conn,
-            w.tenant_id,
-            "credits.low",
-            json!({ "balance": crate::billing::money::format(w.balance), "threshold": crate::billing::money::format(threshold) }),
-        )
-        .await?;
+        let event = crate::webhooks::events::CreditsLowV1 {
+            balance: crate::billing::money::format(w.balance),
+            threshold: crate::billing::money::format(threshold),
+        };
+        crate::webhooks::events::emit(conn, w.tenant_id, &event).await?;
     } else if !below && w.low_balance_notified {
         set_notified(conn, w.tenant_id, false).await?;
     }

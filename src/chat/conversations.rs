@@ -205,6 +205,12 @@ pub async fn create(
         serde_json::Value::Null,
     )
     .await?;
+    let event = crate::webhooks::events::ConversationCreatedV1 {
+        conversation_id: model.id,
+        assistant_id: model.assistant_id,
+        user_id: model.user_id,
+    };
+    crate::webhooks::events::emit(&txn, model.tenant_id, &event).await?;
     txn.commit().await?;
     Ok(model.into())
 }

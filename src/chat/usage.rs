@@ -29,6 +29,12 @@ pub struct Call<'a> {
 
 pub async fn record<C: ConnectionTrait>(conn: &C, call: Call<'_>) -> Result<(), sea_orm::DbErr> {
     let clamp = |n: u64| i32::try_from(n).unwrap_or(i32::MAX);
+    crate::telemetry::metrics::llm_call(
+        call.model,
+        call.prompt_tokens.into(),
+        call.completion_tokens.into(),
+        call.latency_ms as f64 / 1000.0,
+    );
     llm_usage::ActiveModel {
         id: Set(Uuid::now_v7()),
         tenant_id: Set(call.tenant_id),

@@ -140,13 +140,13 @@ pub async fn submit(ctx: &AppContext, site_id: Uuid, ip: Option<&str>, form: Con
     }
     .insert(&txn)
     .await?;
-    crate::knowledge::pipeline::record_event(
-        &txn,
-        site.tenant_id,
-        "contact.submitted",
-        json!({ "submissionId": saved.id, "siteId": site_id, "email": saved.email, "subject": saved.subject }),
-    )
-    .await?;
+    let event = crate::webhooks::events::ContactSubmittedV1 {
+        submission_id: saved.id,
+        site_id,
+        email: saved.email.clone(),
+        subject: saved.subject.clone(),
+    };
+    crate::webhooks::events::emit(&txn, site.tenant_id, &event).await?;
     txn.commit().await?;
     Ok(Some(saved.id))
 }

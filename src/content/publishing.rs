@@ -18,6 +18,7 @@ use crate::identity::permissions::Permission;
 use crate::identity::Principal;
 use crate::jobs::{self, JobKind};
 use crate::knowledge::pipeline::Failure;
+use crate::webhooks::events::{self, EntryPublishedV1};
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -102,13 +103,14 @@ pub async fn publish(
 }
 
 async fn published_event<C: ConnectionTrait>(conn: &C, e: &entry::Model) -> ApiResult<()> {
-    crate::knowledge::pipeline::record_event(
-        conn,
-        e.tenant_id,
-        "entry.published",
-        json!({ "entryId": e.id, "siteId": e.site_id, "type": e.type_api_id, "locale": e.locale, "slug": e.slug }),
-    )
-    .await?;
+    let event = EntryPublishedV1 {
+        entry_id: e.id,
+        site_id: e.site_id,
+        r#type: e.type_api_id.clone(),
+        locale: e.locale.clone(),
+        slug: e.slug.clone(),
+    };
+    events::emit(conn, e.tenant_id, &event).await?;
     Ok(())
 }
 
@@ -127,6 +129,14 @@ pub async fn unpublish(ctx: &AppContext, principal: &Principal, site_id: Uuid, i
             .await?;
     audit::record(&txn, &principal.actor(), "entry.unpublish", Target::new("entry", id), serde_json::Value::Null)
         .await?;
+    let event = events::EntryUnpublishedV1 {
+        entry_id: saved.id,
+        site_id: saved.site_id,
+        r#type: saved.type_api_id.clone(),
+        locale: saved.locale.clone(),
+        slug: saved.slug.clone(),
+    };
+    events::emit(&txn, saved.tenant_id, &event).await?;
     txn.commit().await?;
     hooks::entries_changed(ctx, std::slice::from_ref(&saved)).await;
     Ok(saved.into())

@@ -132,7 +132,10 @@ impl Embedder for LocalEmbedder {
             return Ok(Vec::new());
         }
         let (reply, answer) = oneshot::channel();
+        let (count, started) = (texts.len(), std::time::Instant::now());
         self.jobs.send((texts, reply)).map_err(|_| EmbedError::Failed("the embedder thread has stopped".to_owned()))?;
-        answer.await.map_err(|_| EmbedError::Failed("the embedder thread has stopped".to_owned()))?
+        let vectors = answer.await.map_err(|_| EmbedError::Failed("the embedder thread has stopped".to_owned()))?;
+        crate::telemetry::metrics::embed_batch(count, started.elapsed().as_secs_f64());
+        vectors
     }
 }

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::beir::Dataset;
+use crate::retry::send_patiently;
 use crate::search::{Mode, MAX_LIMIT};
 
 const EMAIL: &str = "eval@lectern.invalid";
@@ -68,12 +69,13 @@ impl Api {
     }
 
     async fn post(&self, path: &str, payload: &Value) -> anyhow::Result<Value> {
-        body(self.client.post(format!("{}{path}", self.base)).bearer_auth(&self.token).json(payload).send().await?)
-            .await
+        let url = format!("{}{path}", self.base);
+        body(send_patiently(|| self.client.post(&url).bearer_auth(&self.token).json(payload)).await?).await
     }
 
     async fn get(&self, path: &str) -> anyhow::Result<Value> {
-        body(self.client.get(format!("{}{path}", self.base)).bearer_auth(&self.token).send().await?).await
+        let url = format!("{}{path}", self.base);
+        body(send_patiently(|| self.client.get(&url).bearer_auth(&self.token)).await?).await
     }
 
     /// Adds every corpus document as text and waits until the pipeline has processed them all.

@@ -184,10 +184,13 @@ pub async fn grant_credits(
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct BillingSettingsView {
     pub settings: BillingSettings,
     /// The prices and allowances in effect for the tenant.
     pub effective: CostSettings,
+    /// The rate limits in effect for the tenant's callers, per class (`off` = unlimited).
+    pub rate_limits: std::collections::BTreeMap<String, String>,
 }
 
 #[utoipa::path(get, path = "/v1/tenants/{id}/billing-settings", tag = "billing", security(("bearer" = [])),
@@ -198,7 +201,8 @@ pub async fn get_billing_settings(
     id: Path<Uuid>,
 ) -> ApiResult<web::Json<BillingSettingsView>> {
     let (settings, effective) = account::get_settings(&ctx, &who, *id).await?;
-    Ok(web::Json(BillingSettingsView { settings, effective }))
+    let rate_limits = crate::http::rate_limit::tenant_limits(&ctx, *id).await.describe();
+    Ok(web::Json(BillingSettingsView { settings, effective, rate_limits }))
 }
 
 /// Owners set the monthly cap, low-balance alert and hard stop; a platform admin also the
@@ -212,5 +216,6 @@ pub async fn put_billing_settings(
     Json(settings): Json<BillingSettings>,
 ) -> ApiResult<web::Json<BillingSettingsView>> {
     let (settings, effective) = account::put_settings(&ctx, &who, *id, settings).await?;
-    Ok(web::Json(BillingSettingsView { settings, effective }))
+    let rate_limits = crate::http::rate_limit::tenant_limits(&ctx, *id).await.describe();
+    Ok(web::Json(BillingSettingsView { settings, effective, rate_limits }))
 }

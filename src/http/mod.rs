@@ -18,11 +18,13 @@ pub mod knowledge;
 pub mod media;
 pub mod members;
 pub mod meta;
+pub mod metrics;
 pub mod oauth;
 pub mod openai;
 pub mod openapi;
 pub mod principal;
 pub mod public;
+pub mod rate_limit;
 pub mod request_context;
 pub mod search;
 pub mod site_admin;
@@ -30,6 +32,7 @@ pub mod sites;
 pub mod tenants;
 pub mod uploads;
 pub mod waitlist;
+pub mod webhooks;
 pub mod ws;
 
 use actix_web::body::MessageBody;
@@ -76,6 +79,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, extra: Option<ExtraRoutes>) {
         .configure(public::routes)
         .configure(ws::routes)
         .configure(api_keys::routes)
+        .configure(webhooks::routes)
+        .configure(metrics::routes)
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::ApiDoc::openapi()))
         .service(web::resource("/docs").route(web::get().to(redirect_to_docs)))
         .service(web::resource("/").route(web::get().to(dashboard)));
@@ -104,7 +109,11 @@ async fn dashboard() -> HttpResponse {
 
 /// Paths that answer while the server is still starting.
 fn available_while_starting(path: &str) -> bool {
-    path == "/" || path.starts_with("/health") || path.starts_with("/docs") || path == "/openapi.json"
+    path == "/"
+        || path.starts_with("/health")
+        || path.starts_with("/docs")
+        || path == "/openapi.json"
+        || path == "/metrics"
 }
 
 /// Until startup has finished (migrations, storage), everything else answers 503.

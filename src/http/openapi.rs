@@ -8,10 +8,11 @@ use crate::error::{ErrorBody, ErrorCode};
 use crate::health::{ComponentHealth, HealthReport, Status};
 use crate::http::{
     api_keys, audit, auth, billing, chat, content_types, elements, entries, groups, health, knowledge, media, members,
-    meta, oauth, openai, public, search, site_admin, sites, tenants, waitlist, ws,
+    meta, oauth, openai, public, search, site_admin, sites, tenants, waitlist, webhooks, ws,
 };
 use crate::identity::permissions::{Permission, Role};
 use crate::list::Pagination;
+use crate::webhooks::events as ev;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -23,7 +24,13 @@ use crate::list::Pagination;
             Authenticate with `Authorization: Bearer <access token | API key>`; users with \
             several tenants choose one with `X-Tenant-ID`. POST, PUT, PATCH and DELETE accept an \
             `Idempotency-Key`: the first successful response is replayed for 24 hours \
-            (`Idempotent-Replayed: true`); the same key with another request is a 409.",
+            (`Idempotent-Replayed: true`); the same key with another request is a 409. \
+            Requests are rate-limited per API key, user or IP and per class (auth, llm, rag, search, \
+            ingest, public, global): `X-RateLimit-Limit`, `X-RateLimit-Remaining` and \
+            `X-RateLimit-Reset` (seconds) on every limited response, and a 429 `RATE_LIMIT_EXCEEDED` \
+            with `Retry-After`. Webhook deliveries carry `Lectern-Signature: t=<unix>,v1=<hex \
+            HMAC-SHA256 of \"<t>.<body>\">` and `Lectern-Event-Id`; their bodies are `WebhookEnvelope` \
+            with a `<Type>V1` payload in `data`.",
         license(name = "AGPL-3.0-or-later"),
     ),
     paths(
@@ -71,8 +78,14 @@ use crate::list::Pagination;
         billing::list_plans, billing::start_checkout, billing::open_portal, billing::stripe_webhook, billing::get_cost_settings,
         billing::put_cost_settings, billing::grant_credits, billing::get_billing_settings, billing::put_billing_settings,
         openai::list_models, openai::list_llm_providers, openai::chat_completions, openai::text_completions, openai::embeddings,
+        webhooks::list_event_types, webhooks::list_webhooks, webhooks::create_webhook, webhooks::get_webhook,
+        webhooks::update_webhook, webhooks::delete_webhook, webhooks::rotate_webhook_secret, webhooks::test_webhook,
+        webhooks::list_deliveries, webhooks::replay_delivery,
     ),
-    components(schemas(ErrorBody, ErrorCode, HealthReport, ComponentHealth, Status, Pagination, Permission, Role)),
+    components(schemas(ErrorBody, ErrorCode, HealthReport, ComponentHealth, Status, Pagination, Permission, Role,
+        ev::Envelope, ev::DocumentIngestedV1, ev::DocumentFailedV1, ev::JobCompletedV1, ev::EntryPublishedV1,
+        ev::EntryUnpublishedV1, ev::CreditsLowV1, ev::ContactSubmittedV1, ev::ConversationCreatedV1,
+        ev::AnalysisCompletedV1, ev::WebhookDisabledV1, ev::WebhookTestV1)),
     modifiers(&BearerAuth),
     tags(
         (name = "health", description = "Liveness and readiness probes"),
@@ -91,6 +104,7 @@ use crate::list::Pagination;
         (name = "audit", description = "The audit log: every state change, who made it, from where"),
         (name = "billing", description = "Credits: balance, ledger, usage, prices, Stripe checkout and webhooks"),
         (name = "media", description = "The media library of a site: files, folders, alt text, image variants"),
+        (name = "webhooks", description = "Signed outbound webhooks: endpoints, event types, deliveries, replays"),
     )
 )]
 pub struct ApiDoc;

@@ -26,7 +26,13 @@ struct Credentials {
     tenant: Result<Option<Uuid>, ApiError>,
     ip: Option<String>,
     request_id: Option<String>,
+    /// Already resolved for this request (by the rate limiter).
+    resolved: Option<Principal>,
 }
+
+/// A principal resolved earlier in this request, reused by the extractors.
+#[derive(Clone)]
+struct Resolved(Principal);
 
 fn credentials(req: &HttpRequest) -> Credentials {
     let bearer = req
@@ -51,6 +57,7 @@ fn credentials(req: &HttpRequest) -> Credentials {
         tenant,
         ip: client_ip(req),
         request_id: req.extensions().get::<RequestId>().map(|r| r.0.clone()),
+        resolved: req.extensions().get::<Resolved>().map(|r| r.0.clone()),
     }
 }
 
@@ -60,6 +67,9 @@ pub fn client_ip(req: &HttpRequest) -> Option<String> {
 }
 
 async fn resolve(parts: Credentials) -> Result<Principal, ApiError> {
+    if let Some(principal) = parts.resolved {
+        return Ok(principal);
+    }
     let ctx = parts.ctx.ok_or_else(|| ApiError::from(anyhow::anyhow!("application context missing")))?;
     let bearer = parts.bearer.ok_or_else(|| {
         ApiError::new(
@@ -83,7 +93,12 @@ impl FromRequest for Authenticated {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let parts = credentials(req);
-        Box::pin(async move { resolve(parts).await.map(Authenticated) })
+        let req = req.clone();
+        Box::pin(async move {
+            let principal = resolve(parts).await?;
+            req.extensions_mut().insert(Resolved(principal.clone()));
+            Ok(Authenticated(principal))
+        })
     }
 }
 

@@ -163,6 +163,7 @@ pub mod require {
         BillingRead => BillingRead,
         BillingManage => BillingManage,
         AuditRead => AuditRead,
+        WebhooksManage => WebhooksManage,
     }
 }
 

@@ -51,7 +51,7 @@ fn refuse(message: impl Into<String>) -> ApiError {
     ApiError::invalid_field("url", message)
 }
 
-async fn checked_address(url: &Url, allow_private: bool) -> ApiResult<SocketAddr> {
+pub(crate) async fn checked_address(url: &Url, allow_private: bool) -> ApiResult<SocketAddr> {
     let host = url.host_str().ok_or_else(|| refuse("has no host"))?;
     let port = url.port_or_known_default().unwrap_or(80);
     let addresses: Vec<SocketAddr> = tokio::net::lookup_host((host, port))

@@ -10,7 +10,9 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 use uuid::Uuid;
 
-use entity::{chunk, document, job, knowledge_base, outbox_event};
+use entity::{chunk, document, job, knowledge_base};
+
+use crate::webhooks::events;
 
 use crate::chunk::ChunkConfig;
 use crate::context::AppContext;
@@ -226,14 +228,16 @@ pub async fn ingest(ctx: &AppContext, job: &job::Model) -> Result<(), Failure> {
     active.chunk_count = Set(i32::try_from(total).unwrap_or(i32::MAX));
     active.updated_at = Set(now);
     active.update(&txn).await?;
-    record_event(
-        &txn,
-        doc.tenant_id,
-        "document.ingested",
-        serde_json::json!({ "documentId": doc.id, "knowledgeBaseId": doc.kb_id, "chunks": total }),
-    )
-    .await?;
+    let ingested = events::DocumentIngestedV1 {
+        document_id: doc.id,
+        knowledge_base_id: doc.kb_id,
+        name: doc.title.clone(),
+        chunks: total,
+        pages,
+    };
+    events::emit(&txn, doc.tenant_id, &ingested).await?;
     txn.commit().await?;
+    crate::telemetry::metrics::ingested(pages.map_or(0, u64::from), total as u64);
     let tokens: usize = pieces.iter().map(|c| c.tokens).sum();
     let used = crate::billing::prices::Quantity {
         pages: pages.map_or(1, i64::from),
@@ -244,29 +248,11 @@ pub async fn ingest(ctx: &AppContext, job: &job::Model) -> Result<(), Failure> {
     Ok(())
 }
 
-pub async fn record_event<C: sea_orm::ConnectionTrait>(
-    conn: &C,
-    tenant_id: Uuid,
-    kind: &str,
-    payload: serde_json::Value,
-) -> Result<(), sea_orm::DbErr> {
-    outbox_event::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        tenant_id: Set(tenant_id),
-        kind: Set(kind.to_owned()),
-        payload: Set(payload),
-        created_at: Set(Utc::now()),
-        delivered_at: Set(None),
-    }
-    .insert(conn)
-    .await?;
-    Ok(())
-}
-
 /// Marks the document failed with the reason (after the last attempt or a permanent error).
 pub async fn mark_failed(ctx: &AppContext, job: &job::Model, message: &str) -> Result<(), sea_orm::DbErr> {
     let Some(id) = job.target_id else { return Ok(()) };
     set_status(ctx, id, "failed", Some(message)).await?;
-    record_event(&ctx.db, job.tenant_id, "document.failed", serde_json::json!({ "documentId": id, "error": message }))
-        .await
+    let kb = document::Entity::find_by_id(id).one(&ctx.db).await?.map(|d| d.kb_id);
+    let failed = events::DocumentFailedV1 { document_id: id, knowledge_base_id: kb, error: message.to_owned() };
+    events::emit(&ctx.db, job.tenant_id, &failed).await
 }

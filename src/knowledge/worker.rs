@@ -67,6 +67,7 @@ async fn process(ctx: &AppContext, job: entity::job::Model) {
     let span =
         tracing::info_span!("job", job_id = %job.id, kind = %job.kind, attempt = job.attempts, tenant = %job.tenant_id);
     let _entered = span.enter();
+    let started = std::time::Instant::now();
     let outcome = match job.kind.as_str() {
         "ingest_document" => AssertUnwindSafe(pipeline::ingest(ctx, &job)).catch_unwind().await,
         "publish_entry" => AssertUnwindSafe(crate::content::publishing::run_job(ctx, &job)).catch_unwind().await,
@@ -77,11 +78,19 @@ async fn process(ctx: &AppContext, job: entity::job::Model) {
             cancelled: false,
         })),
     };
+    let label = match &outcome {
+        Ok(Ok(())) => "succeeded",
+        Ok(Err(failure)) if failure.cancelled => "cancelled",
+        Ok(Err(_)) => "failed",
+        Err(_) => "panicked",
+    };
+    crate::telemetry::metrics::job_finished(&job.kind, label, started.elapsed().as_secs_f64());
     let result = match outcome {
         Ok(Ok(())) => {
             if let Ok(engines) = ctx.engines() {
                 engines.vectors_dirty.store(true, std::sync::atomic::Ordering::SeqCst);
             }
+            finished(ctx, &job, None).await;
             jobs::succeed(&ctx.db, job.id).await
         }
         Ok(Err(failure)) if failure.cancelled && job.kind == "ingest_document" => {
@@ -100,6 +109,9 @@ async fn process(ctx: &AppContext, job: entity::job::Model) {
                     tracing::error!(error = %e, "recording the failure failed");
                 }
             }
+            if last {
+                finished(ctx, &job, Some(&failure.message)).await;
+            }
             jobs::fail(&ctx.db, &job, &failure.message, failure.permanent).await
         }
         Err(_) => {
@@ -109,5 +121,19 @@ async fn process(ctx: &AppContext, job: entity::job::Model) {
     };
     if let Err(error) = result {
         tracing::error!(%error, "recording the job outcome failed; its lease will expire and it will run again");
+    }
+}
+
+/// `job.completed` for a job that is done for good (succeeded, or failed after its last attempt).
+async fn finished(ctx: &AppContext, job: &entity::job::Model, error: Option<&str>) {
+    let event = crate::webhooks::events::JobCompletedV1 {
+        job_id: job.id,
+        kind: job.kind.clone(),
+        target_id: job.target_id,
+        status: if error.is_some() { "failed" } else { "succeeded" }.to_owned(),
+        error: error.map(str::to_owned),
+    };
+    if let Err(error) = crate::webhooks::events::emit(&ctx.db, job.tenant_id, &event).await {
+        tracing::warn!(%error, "recording job.completed failed");
     }
 }

@@ -244,6 +244,20 @@ pub async fn retrieve(
     request: &SearchRequest,
 ) -> ApiResult<Vec<SearchHit>> {
     let (limit, weights) = validate(request)?;
+    let started = Instant::now();
+    let hits = retrieve_checked(ctx, tenant_id, kb_ids, request, limit, weights).await;
+    crate::telemetry::metrics::search(request.mode.as_str(), started.elapsed().as_secs_f64());
+    hits
+}
+
+async fn retrieve_checked(
+    ctx: &AppContext,
+    tenant_id: Uuid,
+    kb_ids: &[Uuid],
+    request: &SearchRequest,
+    limit: usize,
+    weights: Weights,
+) -> ApiResult<Vec<SearchHit>> {
     let engines = ctx.engines()?;
     let scope = SearchScope {
         tenant_id,

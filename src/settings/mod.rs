@@ -108,6 +108,20 @@ pub struct Settings {
     pub starter_credits: i64,
     /// `LECTERN_CORS_ORIGINS`: browser origins allowed to call the API (`*` for any).
     pub cors_origins: Vec<String>,
+    /// `LECTERN_RATE_LIMITS`: requests per caller and class (`llm=120/min,search=off`).
+    pub rate_limits: crate::rate_limits::Limits,
+    /// `LECTERN_PLAN_RATE_LIMITS`: overrides per billing plan (`pro: llm=600/min; team: …`).
+    pub plan_rate_limits: HashMap<String, crate::rate_limits::Overrides>,
+    /// `LECTERN_WEBHOOK_TIMEOUT_SECS`: how long a webhook receiver may take to answer.
+    pub webhook_timeout: Duration,
+    /// `LECTERN_WEBHOOK_MAX_ATTEMPTS`: attempts per delivery before it fails (and its endpoint is
+    /// switched off); with the default backoff, 11 attempts span about 25 hours.
+    pub webhook_max_attempts: u32,
+    /// `LECTERN_WEBHOOK_RETRY_BASE_MS`: the first retry's delay; each next one is 3× longer
+    /// (capped at 8 h), with ±20 % jitter.
+    pub webhook_retry_base: Duration,
+    /// `LECTERN_METRICS_USER` / `LECTERN_METRICS_PASSWORD`: basic auth for `/metrics` (unset = open).
+    pub metrics_auth: Option<(String, Secret<String>)>,
     /// `LECTERN_JWT_SECRET`: HS256 key for access tokens (≥ 32 chars). Unset = a random key kept
     /// in `<data dir>/secrets/jwt.key`; set it when several nodes share one database.
     pub jwt_secret: Option<Secret<String>>,
@@ -301,6 +315,26 @@ impl Settings {
             image_sizes: image_sizes(var("LECTERN_IMAGE_SIZES"))?,
             stripe: stripe_settings(&var)?,
             cors_origins: cors_origins(var("LECTERN_CORS_ORIGINS"))?,
+            rate_limits: rate_limits(var("LECTERN_RATE_LIMITS"))?,
+            plan_rate_limits: plan_rate_limits(var("LECTERN_PLAN_RATE_LIMITS"))?,
+            webhook_timeout: Duration::from_secs(number(&var, "LECTERN_WEBHOOK_TIMEOUT_SECS", 10, 1..=120)?),
+            webhook_max_attempts: number(&var, "LECTERN_WEBHOOK_MAX_ATTEMPTS", 11, 1..=50)?,
+            webhook_retry_base: Duration::from_millis(number(
+                &var,
+                "LECTERN_WEBHOOK_RETRY_BASE_MS",
+                10_000,
+                10..=3_600_000,
+            )?),
+            metrics_auth: match (var("LECTERN_METRICS_USER"), var("LECTERN_METRICS_PASSWORD")) {
+                (Some(user), Some(password)) => Some((user, Secret::new(password))),
+                (None, None) => None,
+                _ => {
+                    return Err(invalid(
+                        "LECTERN_METRICS_USER",
+                        "set both LECTERN_METRICS_USER and LECTERN_METRICS_PASSWORD, or neither",
+                    ))
+                }
+            },
             starter_credits: match var("LECTERN_STARTER_CREDITS") {
                 None => 100 * crate::billing::money::MICROS,
                 Some(text) => {
@@ -449,98 +483,6 @@ where
 #[cfg(test)]
 mod tests;
 
-/// `LECTERN_IMAGE_SIZES`: comma-separated pixel sizes, each 1–8192.
-fn image_sizes(raw: Option<String>) -> Result<Vec<u32>, SettingsError> {
-    let raw = raw.unwrap_or_else(|| "64,128,256,320,480,640,768,1024,1280,1536,1920,2560".to_owned());
-    let mut sizes = Vec::new();
-    for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        match part.parse::<u32>() {
-            Ok(n) if (1..=8192).contains(&n) => sizes.push(n),
-            _ => return Err(invalid("LECTERN_IMAGE_SIZES", format!("`{part}` is not a size from 1 to 8192"))),
-        }
-    }
-    sizes.sort_unstable();
-    sizes.dedup();
-    Ok(sizes)
-}
-
-/// A credit pack or plan sold through Stripe: `name:price_id:credits`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StripeProduct {
-    pub name: String,
-    pub price_id: String,
-    /// Micro-credits granted per purchase (packs) or per paid invoice (plans).
-    pub credits: i64,
-}
-
-#[derive(Clone)]
-pub struct StripeSettings {
-    pub secret_key: Secret<String>,
-    pub webhook_secret: Option<Secret<String>>,
-    /// `STRIPE_API_BASE`: Stripe's API (tests point it at a local server).
-    pub api_base: String,
-    /// `STRIPE_CREDIT_PACKS`: one-off purchases.
-    pub packs: Vec<StripeProduct>,
-    /// `STRIPE_PLANS`: subscriptions granting credits on every paid invoice.
-    pub plans: Vec<StripeProduct>,
-    /// `STRIPE_WEBHOOK_TOLERANCE_SECS`: how old a signed webhook may be.
-    pub tolerance_secs: i64,
-}
-
-impl fmt::Debug for StripeSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StripeSettings").field("api_base", &self.api_base).finish_non_exhaustive()
-    }
-}
-
-fn stripe_products(key: &'static str, raw: Option<String>) -> Result<Vec<StripeProduct>, SettingsError> {
-    let mut out = Vec::new();
-    for item in raw.unwrap_or_default().split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let parts: Vec<&str> = item.split(':').collect();
-        let credits = parts.get(2).and_then(|c| crate::billing::money::parse(key, c).ok()).filter(|c| *c > 0);
-        match (parts.as_slice(), credits) {
-            ([name, price, _], Some(credits)) if !name.is_empty() && !price.is_empty() => {
-                out.push(StripeProduct { name: (*name).to_owned(), price_id: (*price).to_owned(), credits })
-            }
-            _ => return Err(invalid(key, format!("`{item}` is not name:price_id:credits"))),
-        }
-    }
-    Ok(out)
-}
-
-fn stripe_settings(var: &impl Fn(&str) -> Option<String>) -> Result<Option<StripeSettings>, SettingsError> {
-    let Some(secret_key) = var("STRIPE_SECRET_KEY") else { return Ok(None) };
-    let api_base = var("STRIPE_API_BASE").unwrap_or_else(|| "https://api.stripe.com/".to_owned());
-    if !(api_base.starts_with("https://") || api_base.starts_with("http://")) {
-        return Err(invalid("STRIPE_API_BASE", "must start with https:// or http://"));
-    }
-    Ok(Some(StripeSettings {
-        secret_key: Secret::new(secret_key),
-        webhook_secret: var("STRIPE_WEBHOOK_SECRET").map(Secret::new),
-        api_base: format!("{}/", api_base.trim_end_matches('/')),
-        packs: stripe_products("STRIPE_CREDIT_PACKS", var("STRIPE_CREDIT_PACKS"))?,
-        plans: stripe_products("STRIPE_PLANS", var("STRIPE_PLANS"))?,
-        tolerance_secs: number(var, "STRIPE_WEBHOOK_TOLERANCE_SECS", 300, 1..=86_400)?,
-    }))
-}
-
-/// `LECTERN_CORS_ORIGINS`: comma-separated `scheme://host[:port]` origins, or `*`.
-fn cors_origins(raw: Option<String>) -> Result<Vec<String>, SettingsError> {
-    let mut out = Vec::new();
-    for origin in raw.unwrap_or_default().split(',').map(|o| o.trim().trim_end_matches('/').to_lowercase()) {
-        if origin.is_empty() {
-            continue;
-        }
-        let valid = origin == "*"
-            || ((origin.starts_with("https://") || origin.starts_with("http://"))
-                && origin.splitn(4, '/').nth(3).is_none_or(|path| path.is_empty()));
-        if !valid {
-            return Err(invalid(
-                "LECTERN_CORS_ORIGINS",
-                format!("`{origin}` is not an origin like https://app.example.com"),
-            ));
-        }
-        out.push(origin);
-    }
-    Ok(out)
-}
+mod parsers;
+use parsers::{cors_origins, image_sizes, plan_rate_limits, rate_limits, stripe_settings};
+pub use parsers::{StripeProduct, StripeSettings};

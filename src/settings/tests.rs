@@ -38,6 +38,10 @@ fn bad_values_name_the_key_and_the_reason() {
         ("QDRANT_URL", "qdrant:6334", "must start with http"),
         ("LECTERN_JWT_SECRET", "short", "at least 32 characters"),
         ("LECTERN_SIGNUP_MODE", "everyone", "not one of: off, invite, open, approval"),
+        ("LECTERN_RATE_LIMITS", "chat=5/min", "`chat` is not one of"),
+        ("LECTERN_RATE_LIMITS", "llm=5/week", "`week` is not"),
+        ("LECTERN_PLAN_RATE_LIMITS", "team llm=5/min", "is not plan: class=rate"),
+        ("LECTERN_METRICS_USER", "prometheus", "set both"),
     ];
     for (key, value, reason) in cases {
         let err = Settings::from_vars(&vars(&[(key, value)]), &Overrides::default()).unwrap_err();

@@ -82,6 +82,11 @@ pub async fn test_settings(data_dir: &TempDir, extra: &[(&str, &str)]) -> Settin
         ("LECTERN_HTTP_WORKERS".into(), "2".into()),
         ("LECTERN_SHUTDOWN_TIMEOUT_SECS".into(), "5".into()),
         ("LECTERN_MAX_JSON_BYTES".into(), "4096".into()),
+        // Tests make many calls in a burst; the rate-limit tests set their own limits.
+        (
+            "LECTERN_RATE_LIMITS".into(),
+            "global=100000/min,auth=100000/min,llm=100000/min,rag=100000/min,search=100000/min,ingest=100000/min,public=100000/min".into(),
+        ),
     ]);
     if let Some(url) = fresh_database_url().await {
         vars.insert("DATABASE_URL".into(), url);

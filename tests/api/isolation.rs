@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{json, spawn_app, TestApp};
+use crate::helpers::{json, spawn_app, spawn_app_env, TestApp};
 use crate::identity_helpers::Tenant;
 
 /// What tenant B owns, for A to try.
@@ -28,6 +28,8 @@ struct Foreign {
     media: String,
     folder: String,
     contact: String,
+    webhook: String,
+    delivery: String,
 }
 
 async fn tenant_b_with_things(app: &TestApp, b: &Tenant) -> Foreign {
@@ -84,6 +86,10 @@ async fn tenant_b_with_things(app: &TestApp, b: &Tenant) -> Foreign {
     let assistant =
         app.create("/v1/assistants", &b.owner, &b.id, json!({"name": "B bot", "knowledgeBases": [kb]})).await;
     let content = b_content(app, b, &site).await;
+    let webhook =
+        app.create("/v1/webhooks", &b.owner, &b.id, json!({"url": "http://127.0.0.1:9/hook", "events": ["*"]})).await;
+    let test = app.call(Method::POST, &format!("/v1/webhooks/{webhook}/test"), &b.owner, Some(&b.id), None).await;
+    let delivery = json(test).await["id"].as_str().unwrap().to_owned();
     Foreign {
         tenant: b.id.clone(),
         site,
@@ -103,6 +109,8 @@ async fn tenant_b_with_things(app: &TestApp, b: &Tenant) -> Foreign {
         media: content[3].clone(),
         folder: content[4].clone(),
         contact: content[5].clone(),
+        webhook,
+        delivery,
     }
 }
 
@@ -273,12 +281,20 @@ fn foreign_calls(f: &Foreign) -> Vec<(Method, String, Option<Value>)> {
             Some(json!({"email": "x@example.com", "role": "viewer", "siteIds": [f.site]})),
         ),
         (Method::POST, "/v1/groups".to_owned(), Some(json!({"name": "Sneaky", "role": "viewer", "siteIds": [f.site]}))),
+        (Method::GET, format!("/v1/webhooks/{}", f.webhook), None),
+        (Method::PATCH, format!("/v1/webhooks/{}", f.webhook), Some(json!({"active": false}))),
+        (Method::DELETE, format!("/v1/webhooks/{}", f.webhook), None),
+        (Method::POST, format!("/v1/webhooks/{}/rotate-secret", f.webhook), None),
+        (Method::POST, format!("/v1/webhooks/{}/test", f.webhook), None),
+        (Method::GET, format!("/v1/webhooks/{}/deliveries", f.webhook), None),
+        (Method::POST, format!("/v1/webhooks/{}/deliveries/{}/replay", f.webhook, f.delivery), None),
     ]
 }
 
 #[tokio::test]
 async fn another_tenants_ids_are_404_everywhere_and_nothing_changes() {
-    let app = spawn_app().await;
+    // Private URLs allowed so B can register a webhook on this machine.
+    let app = spawn_app_env(&[("LECTERN_ALLOW_PRIVATE_URLS", "true")]).await;
     let (superadmin, _) = app.bootstrap().await;
     let a = app.tenant_with_owner(&superadmin, "Tenant A", "owner-a@example.com").await;
     let b = app.tenant_with_owner(&superadmin, "Tenant B", "owner-b@example.com").await;
@@ -317,6 +333,10 @@ async fn another_tenants_ids_are_404_everywhere_and_nothing_changes() {
     let own_kb = app.create("/v1/knowledge-bases", &a.owner, &a.id, json!({"name": "A knowledge"})).await;
     calls.push((Method::GET, format!("/v1/knowledge-bases/{own_kb}/documents/{}", foreign.document), None));
     calls.push((Method::DELETE, format!("/v1/knowledge-bases/{own_kb}/documents/{}", foreign.document), None));
+    // B's delivery through A's own webhook.
+    let own_hook =
+        app.create("/v1/webhooks", &a.owner, &a.id, json!({"url": "http://127.0.0.1:9/a", "events": ["*"]})).await;
+    calls.push((Method::POST, format!("/v1/webhooks/{own_hook}/deliveries/{}/replay", foreign.delivery), None));
 
     for (method, path, body) in calls {
         // With and without naming tenant A explicitly.

@@ -16,3 +16,5 @@ pub fn init(format: LogFormat, filter: &str) {
         LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).with_span_list(false).try_init(),
     };
 }
+
+pub mod metrics;
