@@ -152,6 +152,11 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// No limit on any class.
+    pub fn unlimited() -> Self {
+        Self([None; 7])
+    }
+
     pub fn get(&self, class: Class) -> Option<Rate> {
         self.0[class.index()]
     }

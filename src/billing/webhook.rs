@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use entity::{credit_transaction, stripe_event, wallet};
 
-use crate::audit::Actor;
+use crate::audit::{Actor, Target};
 use crate::billing::ledger::{self, Entry, Floor, Kind, LedgerError};
 use crate::billing::money;
 use crate::billing::stripe::configured;
@@ -277,7 +277,10 @@ async fn subscription_changed<C: ConnectionTrait>(
         w.plan = Set(None);
     }
     w.updated_at = Set(Utc::now());
-    w.update(conn).await?;
+    let saved = w.update(conn).await?;
+    let details = json!({ "subscription": id, "status": saved.subscription_status, "plan": saved.plan });
+    crate::audit::record(conn, &stripe_actor(tenant), "billing.subscription", Target::new("tenant", tenant), details)
+        .await?;
     Ok((Some(tenant), "updated"))
 }
 

@@ -351,9 +351,15 @@ pub async fn retitle(ctx: &AppContext, principal: &Principal, id: Uuid) -> ApiRe
         .await
         .unwrap_or_else(|| title_from(&first.content));
     let mut active: conversation::ActiveModel = conversation.into();
-    active.title = Set(title);
+    active.title = Set(title.clone());
     active.updated_at = Set(Utc::now());
-    Ok(active.update(&ctx.db).await?.into())
+    let txn = ctx.db.begin().await?;
+    let saved = active.update(&txn).await?;
+    let target = Target::new("conversation", saved.id);
+    audit::record(&txn, &principal.actor(), "conversation.retitle", target, serde_json::json!({ "title": title }))
+        .await?;
+    txn.commit().await?;
+    Ok(saved.into())
 }
 
 #[cfg(test)]

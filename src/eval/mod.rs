@@ -92,6 +92,8 @@ async fn serve_and_evaluate(options: &EvalOptions, dir: &TempDir) -> anyhow::Res
         log_format: None,
     })?;
     settings.qdrant_url = None; // a temporary KB never goes into a configured Qdrant cluster
+                                // Its own private server measures retrieval, not the limiter.
+    settings.rate_limits = crate::rate_limits::Limits::unlimited();
     let app = Application::build(settings).await?;
     let (port, handle) = (app.port(), app.handle());
     let server = tokio::spawn(app.run_until_stopped());

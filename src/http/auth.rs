@@ -1,7 +1,7 @@
 //! `/v1/auth/*` and `/v1/roles`: setup, login, sessions, the caller's profile, invitations.
 
 use actix_web::web::{self, Data, Path};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 
 use crate::context::AppContext;
 use crate::error::{ApiResult, ErrorBody};
@@ -190,8 +190,10 @@ pub async fn post_password_reset(
     responses((status = 204), (status = 400, description = "Bad token or weak password", body = ErrorBody)))]
 pub async fn post_password_reset_confirm(
     ctx: Data<AppContext>,
+    req: HttpRequest,
     Json(payload): Json<ResetConfirmPayload>,
 ) -> ApiResult<HttpResponse> {
-    recovery::confirm(&ctx, payload).await?;
+    let request_id = req.extensions().get::<crate::http::request_context::RequestId>().map(|r| r.0.clone());
+    recovery::confirm(&ctx, payload, client_ip(&req), request_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -69,7 +69,13 @@ pub async fn request(ctx: &AppContext, payload: ResetRequestPayload) -> ApiResul
 }
 
 /// Sets the new password, uses up the token and every other pending one, ends all sessions.
-pub async fn confirm(ctx: &AppContext, payload: ResetConfirmPayload) -> ApiResult<()> {
+/// `ip` and `request_id` go into the audit event of the password change.
+pub async fn confirm(
+    ctx: &AppContext,
+    payload: ResetConfirmPayload,
+    ip: Option<String>,
+    request_id: Option<String>,
+) -> ApiResult<()> {
     let invalid = || ApiError::invalid_field("token", "is invalid, used or expired; request a new link");
     let now = Utc::now();
     let txn = ctx.db.begin().await?;
@@ -89,8 +95,7 @@ pub async fn confirm(ctx: &AppContext, payload: ResetConfirmPayload) -> ApiResul
         .filter(password_reset::Column::UsedAt.is_null())
         .exec(&txn)
         .await?;
-    let actor =
-        Actor { kind: ActorKind::User, id: Some(user.id.to_string()), tenant_id: None, ip: None, request_id: None };
+    let actor = Actor { kind: ActorKind::User, id: Some(user.id.to_string()), tenant_id: None, ip, request_id };
     store_password(&txn, &user, hash, &actor).await?;
     txn.commit().await?;
     Ok(())

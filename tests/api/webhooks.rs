@@ -94,6 +94,19 @@ async fn events_arrive_signed_are_retried_after_a_500_and_can_be_replayed() {
     assert_eq!(serde_json::from_str::<Value>(&got[3].body).unwrap()["type"], "webhook.test");
     assert!(verify_with_python(new_secret, &got[3].headers["lectern-signature"], &got[3].body));
 
+    // Every change is in the audit log with who, from where and which request.
+    let audit = app.call(Method::GET, "/v1/audit-events?action=webhook.*", &t.owner, Some(&t.id), None).await;
+    let audit = json(audit).await;
+    let actions: Vec<&str> = audit["data"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    for expected in ["webhook.create", "webhook.replay", "webhook.rotate_secret", "webhook.test"] {
+        assert!(actions.contains(&expected), "{actions:?}");
+    }
+    for event in audit["data"].as_array().unwrap() {
+        assert_eq!(event["ip"], "127.0.0.1", "{event}");
+        assert!(event["requestId"].as_str().is_some_and(|r| !r.is_empty()), "{event}");
+        assert_eq!(event["targetId"], id.as_str());
+    }
+
     // Unsubscribed events are not sent.
     app.create("/v1/knowledge-bases", &t.owner, &t.id, json!({"name": "Quiet"})).await;
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
