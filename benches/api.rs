@@ -97,12 +97,8 @@ async fn start(
 const COUNTED: &str = "global=1000000000/min,auth=1000000000/min";
 const UNLIMITED: &str = "global=off,auth=off,llm=off,rag=off,search=off,ingest=off,public=off";
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let (base, handle, server) = start(dir.path(), COUNTED).await?;
-    let client = reqwest::Client::builder().pool_max_idle_per_host(CONNECTIONS).build()?;
-
+/// The bench user with 20 sites: its access token and an API key.
+async fn prepare(client: &reqwest::Client, base: &str) -> anyhow::Result<(String, String)> {
     let post = |path: &str, token: Option<&str>, body: Value| {
         let mut request = client.post(format!("{base}{path}")).json(&body);
         if let Some(token) = token {
@@ -123,8 +119,15 @@ async fn main() -> anyhow::Result<()> {
     }
     let key: Value =
         post("/v1/api-keys", Some(&token), json!({"name": "bench"})).await?.error_for_status()?.json().await?;
-    let key = key["secret"].as_str().unwrap_or_default().to_owned();
+    Ok((token, key["secret"].as_str().unwrap_or_default().to_owned()))
+}
 
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let client = reqwest::Client::builder().pool_max_idle_per_host(CONNECTIONS).build()?;
+    let counted_dir = tempfile::tempdir()?;
+    let (base, handle, server) = start(counted_dir.path(), COUNTED).await?;
+    let (token, key) = prepare(&client, &base).await?;
     let mut results = vec![
         measure(&client, "GET /v1/roles (baseline: no db, no auth)", &format!("{base}/v1/roles"), None).await,
         measure(&client, "GET /v1/auth/test (access token)", &format!("{base}/v1/auth/test"), Some(&token)).await,
@@ -133,8 +136,13 @@ async fn main() -> anyhow::Result<()> {
     ];
     handle.stop(true).await;
     server.await??;
-    // The same data without rate limiting: what counting every request costs.
-    let (base, handle, server) = start(dir.path(), UNLIMITED).await?;
+    // The same requests on a server without rate limiting: what counting every request costs.
+    let unlimited_dir = tempfile::tempdir()?;
+    let (base, handle, server) = start(unlimited_dir.path(), UNLIMITED).await?;
+    let (token, key) = prepare(&client, &base).await?;
+    results.push(
+        measure(&client, "GET /v1/auth/test (token, limits off)", &format!("{base}/v1/auth/test"), Some(&token)).await,
+    );
     results.push(
         measure(&client, "GET /v1/auth/test (API key, limits off)", &format!("{base}/v1/auth/test"), Some(&key)).await,
     );

@@ -30,6 +30,8 @@ pub enum JobKind {
     PublishEntry,
     /// A site's public search index is rebuilt from its published entries.
     ReindexSite,
+    /// An analysis run extracts its documents.
+    AnalyzeRun,
 }
 
 impl JobKind {
@@ -39,6 +41,7 @@ impl JobKind {
             Self::ReindexKb => "reindex_kb",
             Self::PublishEntry => "publish_entry",
             Self::ReindexSite => "reindex_site",
+            Self::AnalyzeRun => "analyze_run",
         }
     }
 }

@@ -4,6 +4,7 @@
 //! ([`store`], later fulltext, vectors, embedder, llm). [`app`] wires them into a server.
 
 pub mod admin;
+pub mod analysis;
 pub mod app;
 pub mod audit;
 pub mod audit_log;

@@ -1,6 +1,10 @@
 //! SeaORM entities, one module per table. Only data shapes live here: behaviour belongs to the
 //! services in the `lectern` crate, and responses use their own view types.
 
+pub mod analysis_result;
+pub mod analysis_run;
+pub mod analysis_schema;
+pub mod analysis_schema_version;
 pub mod api_key;
 pub mod assistant;
 pub mod audit_event;

@@ -14,6 +14,7 @@ mod m20261123_000006_content;
 mod m20261123_000007_billing;
 mod m20261123_000008_idempotency;
 mod m20261123_000009_integrations;
+mod m20261123_000010_analysis;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_billing::Migration),
             Box::new(m20261123_000008_idempotency::Migration),
             Box::new(m20261123_000009_integrations::Migration),
+            Box::new(m20261123_000010_analysis::Migration),
         ]
     }
 }

@@ -73,7 +73,7 @@ async fn database_gauges(ctx: &AppContext) -> Result<(), sea_orm::DbErr> {
         ))
         .await?;
     // Kinds with nothing queued report 0 rather than vanishing.
-    for kind in ["ingest_document", "reindex_kb", "publish_entry", "reindex_site"] {
+    for kind in ["ingest_document", "reindex_kb", "publish_entry", "reindex_site", "analyze_run"] {
         for status in ["queued", "running"] {
             let n = rows
                 .iter()

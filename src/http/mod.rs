@@ -1,6 +1,7 @@
 //! The HTTP layer: one module per URL area, each exporting `routes`; middleware; extractors;
 //! the OpenAPI document. Handlers extract, call one service function, and map to a view.
 
+pub mod analysis;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
@@ -80,6 +81,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, extra: Option<ExtraRoutes>) {
         .configure(ws::routes)
         .configure(api_keys::routes)
         .configure(webhooks::routes)
+        .configure(analysis::routes)
         .configure(metrics::routes)
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::ApiDoc::openapi()))
         .service(web::resource("/docs").route(web::get().to(redirect_to_docs)))

@@ -7,8 +7,8 @@ use utoipa::{Modify, OpenApi};
 use crate::error::{ErrorBody, ErrorCode};
 use crate::health::{ComponentHealth, HealthReport, Status};
 use crate::http::{
-    api_keys, audit, auth, billing, chat, content_types, elements, entries, groups, health, knowledge, media, members,
-    meta, oauth, openai, public, search, site_admin, sites, tenants, waitlist, webhooks, ws,
+    analysis, api_keys, audit, auth, billing, chat, content_types, elements, entries, groups, health, knowledge, media,
+    members, meta, oauth, openai, public, search, site_admin, sites, tenants, waitlist, webhooks, ws,
 };
 use crate::identity::permissions::{Permission, Role};
 use crate::list::Pagination;
@@ -81,6 +81,9 @@ use crate::webhooks::events as ev;
         webhooks::list_event_types, webhooks::list_webhooks, webhooks::create_webhook, webhooks::get_webhook,
         webhooks::update_webhook, webhooks::delete_webhook, webhooks::rotate_webhook_secret, webhooks::test_webhook,
         webhooks::list_deliveries, webhooks::replay_delivery,
+        analysis::list_schemas, analysis::create_schema, analysis::get_schema, analysis::update_schema,
+        analysis::delete_schema, analysis::create_run, analysis::list_runs, analysis::get_run, analysis::export_json,
+        analysis::export_csv, analysis::review_queue, analysis::review_result,
     ),
     components(schemas(ErrorBody, ErrorCode, HealthReport, ComponentHealth, Status, Pagination, Permission, Role,
         ev::Envelope, ev::DocumentIngestedV1, ev::DocumentFailedV1, ev::JobCompletedV1, ev::EntryPublishedV1,
@@ -104,6 +107,7 @@ use crate::webhooks::events as ev;
         (name = "audit", description = "The audit log: every state change, who made it, from where"),
         (name = "billing", description = "Credits: balance, ledger, usage, prices, Stripe checkout and webhooks"),
         (name = "media", description = "The media library of a site: files, folders, alt text, image variants"),
+        (name = "analysis", description = "Document analysis: extraction schemas, runs with evidence, human review, exports"),
         (name = "webhooks", description = "Signed outbound webhooks: endpoints, event types, deliveries, replays"),
     )
 )]

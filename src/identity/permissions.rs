@@ -164,6 +164,7 @@ pub mod require {
         BillingManage => BillingManage,
         AuditRead => AuditRead,
         WebhooksManage => WebhooksManage,
+        AnalysisRun => AnalysisRun,
     }
 }
 

@@ -40,11 +40,11 @@ pub struct Failure {
 }
 
 impl Failure {
-    fn permanent(message: impl Into<String>) -> Self {
+    pub fn permanent(message: impl Into<String>) -> Self {
         Self { message: message.into(), permanent: true, cancelled: false }
     }
 
-    fn transient(message: impl std::fmt::Display) -> Self {
+    pub fn transient(message: impl std::fmt::Display) -> Self {
         Self { message: message.to_string(), permanent: false, cancelled: false }
     }
 }
@@ -75,7 +75,7 @@ async fn set_status(ctx: &AppContext, id: Uuid, status: &str, error: Option<&str
     Ok(())
 }
 
-async fn report(ctx: &AppContext, job: &job::Model, stage: &str, done: usize, total: usize) -> Result<(), Failure> {
+pub async fn report(ctx: &AppContext, job: &job::Model, stage: &str, done: usize, total: usize) -> Result<(), Failure> {
     let alive = jobs::progress(
         &ctx.db,
         job.id,
@@ -117,27 +117,7 @@ pub async fn ingest(ctx: &AppContext, job: &job::Model) -> Result<(), Failure> {
         remove_from_indexes(engines, doc.tenant_id, doc.id).await?;
     }
     report(ctx, job, "parsing", 0, 0).await?;
-    let bytes = engines
-        .blobs
-        .get(&doc.sha256)
-        .await
-        .map_err(|e| Failure::permanent(format!("the stored file is missing: {e}")))?;
-    let kind = DocumentKind::ALL
-        .into_iter()
-        .find(|k| Some(k.as_str()) == doc.kind.as_deref())
-        .ok_or_else(|| Failure::permanent("unknown document type"))?;
-    let limits = Limits { max_pages: ctx.settings.max_pages, max_unpacked_bytes: ctx.settings.max_unpacked_bytes };
-    let parsing = tokio::task::spawn_blocking(move || parse::parse(&bytes, kind, &limits));
-    let parsed = tokio::time::timeout(PARSE_TIMEOUT, parsing)
-        .await
-        .map_err(|_| {
-            Failure::permanent(format!(
-                "parsing took longer than {} s; the file may be damaged",
-                PARSE_TIMEOUT.as_secs()
-            ))
-        })?
-        .map_err(|e| Failure::permanent(format!("the parser failed: {e}")))?
-        .map_err(|e| Failure::permanent(e.to_string()))?;
+    let parsed = parse_stored(ctx, engines, &doc).await?;
 
     let embedder = engines.embedder().await.map_err(|e| match e {
         EmbedError::Unavailable(m) => Failure::permanent(format!("the embedding model is unavailable: {m}")),
@@ -246,6 +226,36 @@ pub async fn ingest(ctx: &AppContext, job: &job::Model) -> Result<(), Failure> {
     };
     crate::billing::meter::settle_later(ctx, doc.tenant_id, doc.id, &used).await;
     Ok(())
+}
+
+/// Parses a stored document's original file (in a blocking thread, with a time limit).
+pub async fn parse_stored(
+    ctx: &AppContext,
+    engines: &crate::engines::Engines,
+    doc: &document::Model,
+) -> Result<parse::ParsedDocument, Failure> {
+    let bytes = engines
+        .blobs
+        .get(&doc.sha256)
+        .await
+        .map_err(|e| Failure::permanent(format!("the stored file is missing: {e}")))?;
+    let kind = DocumentKind::ALL
+        .into_iter()
+        .find(|k| Some(k.as_str()) == doc.kind.as_deref())
+        .ok_or_else(|| Failure::permanent("unknown document type"))?;
+    let limits = Limits { max_pages: ctx.settings.max_pages, max_unpacked_bytes: ctx.settings.max_unpacked_bytes };
+    let parsing = tokio::task::spawn_blocking(move || parse::parse(&bytes, kind, &limits));
+    let parsed = tokio::time::timeout(PARSE_TIMEOUT, parsing)
+        .await
+        .map_err(|_| {
+            Failure::permanent(format!(
+                "parsing took longer than {} s; the file may be damaged",
+                PARSE_TIMEOUT.as_secs()
+            ))
+        })?
+        .map_err(|e| Failure::permanent(format!("the parser failed: {e}")))?
+        .map_err(|e| Failure::permanent(e.to_string()))?;
+    Ok(parsed)
 }
 
 /// Marks the document failed with the reason (after the last attempt or a permanent error).

@@ -72,6 +72,7 @@ async fn process(ctx: &AppContext, job: entity::job::Model) {
         "ingest_document" => AssertUnwindSafe(pipeline::ingest(ctx, &job)).catch_unwind().await,
         "publish_entry" => AssertUnwindSafe(crate::content::publishing::run_job(ctx, &job)).catch_unwind().await,
         "reindex_site" => AssertUnwindSafe(crate::content::site_search::run_reindex(ctx, &job)).catch_unwind().await,
+        "analyze_run" => AssertUnwindSafe(crate::analysis::runs::run_job(ctx, &job)).catch_unwind().await,
         other => Ok(Err(pipeline::Failure {
             message: format!("unknown job kind {other}"),
             permanent: true,
@@ -107,6 +108,15 @@ async fn process(ctx: &AppContext, job: entity::job::Model) {
                 }
                 if let Err(e) = pipeline::mark_failed(ctx, &job, &failure.message).await {
                     tracing::error!(error = %e, "recording the failure failed");
+                }
+            }
+            if last && job.kind == "analyze_run" {
+                if let Some(run) = job.target_id {
+                    crate::billing::meter::settle_later(ctx, job.tenant_id, run, &Default::default()).await;
+                    let failed = crate::analysis::runs::set_status(ctx, run, "failed", Some(failure.message.clone()));
+                    if let Err(e) = failed.await {
+                        tracing::error!(error = %e, "recording the run's failure failed");
+                    }
                 }
             }
             if last {

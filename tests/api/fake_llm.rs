@@ -3,7 +3,8 @@
 //! `chat.completion`; OpenAI error objects. What it says depends on the last user message:
 //! - contains `FAIL`: a 500 with an error object;
 //! - contains `SLOW`: 200 tokens, 50 ms apart (for cancelling);
-//! - otherwise: "The answer is in the handbook [1]." token by token.
+//! - otherwise: the next scripted reply (see [`FakeLlm::script`]), else "The answer is in the
+//!   handbook [1]." token by token.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -20,10 +21,19 @@ pub struct FakeLlm {
     pub base: String,
     /// Every request body received.
     pub requests: Arc<Mutex<Vec<Value>>>,
+    /// Replies given before the default answer, in order.
+    replies: Replies,
     _handle: ServerHandle,
 }
 
-async fn chat(req: HttpRequest, body: web::Json<Value>, seen: web::Data<Arc<Mutex<Vec<Value>>>>) -> HttpResponse {
+type Replies = Arc<Mutex<std::collections::VecDeque<String>>>;
+
+async fn chat(
+    req: HttpRequest,
+    body: web::Json<Value>,
+    seen: web::Data<Arc<Mutex<Vec<Value>>>>,
+    replies: web::Data<Replies>,
+) -> HttpResponse {
     seen.lock().unwrap().push(body.0.clone());
     if req.headers().get("authorization").and_then(|v| v.to_str().ok()) != Some(&format!("Bearer {KEY}")) {
         return HttpResponse::Unauthorized()
@@ -38,8 +48,11 @@ async fn chat(req: HttpRequest, body: web::Json<Value>, seen: web::Data<Arc<Mute
             .json(json!({"error": {"message": "the model crashed", "type": "server_error", "code": null}}));
     }
     let model = body["model"].as_str().unwrap_or("fake").to_owned();
+    let scripted = replies.lock().unwrap().pop_front();
     let (tokens, delay): (Vec<String>, u64) = if last.contains("SLOW") {
         ((0..200).map(|i| format!("word{i} ")).collect(), 50)
+    } else if let Some(reply) = scripted {
+        (reply.split_inclusive(' ').map(str::to_owned).collect(), 0)
     } else {
         (ANSWER.split_inclusive(' ').map(str::to_owned).collect(), 0)
     };
@@ -92,10 +105,15 @@ impl FakeLlm {
     pub async fn start() -> Self {
         let requests = Arc::new(Mutex::new(Vec::new()));
         let data = web::Data::new(requests.clone());
+        let replies: Replies = Arc::default();
+        let scripted = web::Data::new(replies.clone());
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://127.0.0.1:{}/v1", listener.local_addr().unwrap().port());
         let server = HttpServer::new(move || {
-            App::new().app_data(data.clone()).route("/v1/chat/completions", web::post().to(chat))
+            App::new()
+                .app_data(data.clone())
+                .app_data(scripted.clone())
+                .route("/v1/chat/completions", web::post().to(chat))
         })
         .workers(1)
         .listen(listener)
@@ -103,7 +121,12 @@ impl FakeLlm {
         .run();
         let handle = server.handle();
         tokio::spawn(server);
-        Self { base, requests, _handle: handle }
+        Self { base, requests, replies, _handle: handle }
+    }
+
+    /// The next replies, in order, before the default answer resumes.
+    pub fn script(&self, replies: &[&str]) {
+        self.replies.lock().unwrap().extend(replies.iter().map(|r| (*r).to_owned()));
     }
 
     pub fn last_request(&self) -> Value {

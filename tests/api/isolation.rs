@@ -30,6 +30,9 @@ struct Foreign {
     contact: String,
     webhook: String,
     delivery: String,
+    schema: String,
+    run: String,
+    result: String,
 }
 
 async fn tenant_b_with_things(app: &TestApp, b: &Tenant) -> Foreign {
@@ -90,6 +93,7 @@ async fn tenant_b_with_things(app: &TestApp, b: &Tenant) -> Foreign {
         app.create("/v1/webhooks", &b.owner, &b.id, json!({"url": "http://127.0.0.1:9/hook", "events": ["*"]})).await;
     let test = app.call(Method::POST, &format!("/v1/webhooks/{webhook}/test"), &b.owner, Some(&b.id), None).await;
     let delivery = json(test).await["id"].as_str().unwrap().to_owned();
+    let (schema, run, result) = b_analysis(app, b, &document).await;
     Foreign {
         tenant: b.id.clone(),
         site,
@@ -111,7 +115,33 @@ async fn tenant_b_with_things(app: &TestApp, b: &Tenant) -> Foreign {
         contact: content[5].clone(),
         webhook,
         delivery,
+        schema,
+        run,
+        result,
     }
+}
+
+/// B's analysis schema, a finished run over B's document, and one of its results.
+async fn b_analysis(app: &TestApp, b: &Tenant, document: &str) -> (String, String, String) {
+    let fields = json!([{"name": "plans", "type": "string", "required": true}]);
+    let schema =
+        app.create("/v1/analysis/schemas", &b.owner, &b.id, json!({"name": "B schema", "fields": fields})).await;
+    let run = app
+        .call(
+            Method::POST,
+            "/v1/analysis/runs",
+            &b.owner,
+            Some(&b.id),
+            Some(json!({"schemaId": schema, "documentIds": [document]})),
+        )
+        .await;
+    let run = json(run).await;
+    app.wait_for_job(&b.owner, run["job"]["id"].as_str().unwrap()).await;
+    let run_id = run["id"].as_str().unwrap().to_owned();
+    let view =
+        json(app.call(Method::GET, &format!("/v1/analysis/runs/{run_id}"), &b.owner, Some(&b.id), None).await).await;
+    let result = view["documents"][0]["results"][0]["id"].as_str().unwrap().to_owned();
+    (schema, run_id, result)
 }
 
 /// B's content type, entry, element, media file, media folder and contact message.
@@ -288,6 +318,19 @@ fn foreign_calls(f: &Foreign) -> Vec<(Method, String, Option<Value>)> {
         (Method::POST, format!("/v1/webhooks/{}/test", f.webhook), None),
         (Method::GET, format!("/v1/webhooks/{}/deliveries", f.webhook), None),
         (Method::POST, format!("/v1/webhooks/{}/deliveries/{}/replay", f.webhook, f.delivery), None),
+        (Method::GET, format!("/v1/analysis/schemas/{}", f.schema), None),
+        (Method::PATCH, format!("/v1/analysis/schemas/{}", f.schema), Some(json!({"name": "pwned"}))),
+        (Method::DELETE, format!("/v1/analysis/schemas/{}", f.schema), None),
+        (Method::GET, format!("/v1/analysis/runs/{}", f.run), None),
+        (Method::GET, format!("/v1/analysis/runs/{}/export.json", f.run), None),
+        (Method::GET, format!("/v1/analysis/runs/{}/export.csv", f.run), None),
+        (Method::GET, format!("/v1/analysis/review?runId={}", f.run), None),
+        (Method::POST, format!("/v1/analysis/results/{}/review", f.result), Some(json!({"action": "reject"}))),
+        (
+            Method::POST,
+            "/v1/analysis/runs".to_owned(),
+            Some(json!({"schemaId": f.schema, "documentIds": [f.document]})),
+        ),
     ]
 }
 
@@ -337,6 +380,20 @@ async fn another_tenants_ids_are_404_everywhere_and_nothing_changes() {
     let own_hook =
         app.create("/v1/webhooks", &a.owner, &a.id, json!({"url": "http://127.0.0.1:9/a", "events": ["*"]})).await;
     calls.push((Method::POST, format!("/v1/webhooks/{own_hook}/deliveries/{}/replay", foreign.delivery), None));
+    // B's document in a run of A's own schema.
+    let own_schema = app
+        .create(
+            "/v1/analysis/schemas",
+            &a.owner,
+            &a.id,
+            json!({"name": "A", "fields": [{"name": "x", "type": "string"}]}),
+        )
+        .await;
+    calls.push((
+        Method::POST,
+        "/v1/analysis/runs".to_owned(),
+        Some(json!({"schemaId": own_schema, "documentIds": [foreign.document]})),
+    ));
 
     for (method, path, body) in calls {
         // With and without naming tenant A explicitly.

@@ -5,6 +5,7 @@
 //! fresh PostgreSQL database instead of a SQLite file.
 
 mod admin_cli;
+mod analysis;
 mod api_keys;
 mod audit;
 mod auth;

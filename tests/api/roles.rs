@@ -34,6 +34,8 @@ async fn each_role_gets_exactly_the_access_the_role_table_promises() {
         (Method::GET, "/v1/webhooks", None, &["owner", "admin"]),
         (Method::GET, "/v1/webhooks/event-types", None, &["owner", "admin"]),
         (Method::GET, "/v1/audit-events", None, &["owner", "admin"]),
+        (Method::GET, "/v1/analysis/schemas", None, &["owner", "admin", "editor"]),
+        (Method::GET, "/v1/analysis/review", None, &["owner", "admin", "editor"]),
         (Method::PATCH, &tenant_path, Some(json!({"name": "Matrix"})), &["owner"]),
         (Method::POST, "/v1/tenants", Some(json!({"name": "Another"})), &[]),
         (Method::POST, &suspend_path, None, &[]),
