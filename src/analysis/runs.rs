@@ -403,3 +403,48 @@ pub async fn set_status(ctx: &AppContext, id: Uuid, status: &str, error: Option<
     active.update(&ctx.db).await?;
     Ok(())
 }
+
+/// Where files sent with a run go when no knowledge base is named.
+pub const UPLOADS_KB: &str = "Analysis uploads";
+
+/// Files sent with a run: each goes through the ingestion pipeline into `kb` (default: the
+/// tenant's "Analysis uploads" knowledge base); the run waits for them.
+pub async fn upload(
+    ctx: &AppContext,
+    principal: &Principal,
+    kb: Option<Uuid>,
+    files: Vec<crate::knowledge::documents::Upload>,
+) -> ApiResult<Vec<Uuid>> {
+    let tenant_id = principal.require(Permission::KbWrite)?.tenant_id;
+    if files.is_empty() || files.len() > MAX_DOCUMENTS {
+        return Err(ApiError::invalid_field("file", format!("send 1 to {MAX_DOCUMENTS} files")));
+    }
+    let kb = match kb {
+        Some(id) => id,
+        None => uploads_kb(ctx, principal, tenant_id).await?,
+    };
+    let mut ids = Vec::new();
+    for file in files {
+        ids.push(crate::knowledge::documents::add(ctx, principal, kb, file, "upload", None, true).await?.document.id);
+    }
+    Ok(ids)
+}
+
+async fn uploads_kb(ctx: &AppContext, principal: &Principal, tenant_id: Uuid) -> ApiResult<Uuid> {
+    let existing = entity::knowledge_base::Entity::find()
+        .filter(entity::knowledge_base::Column::TenantId.eq(tenant_id))
+        .filter(entity::knowledge_base::Column::Name.eq(UPLOADS_KB))
+        .one(&ctx.db)
+        .await?;
+    if let Some(kb) = existing {
+        return Ok(kb.id);
+    }
+    let payload = crate::knowledge::bases::KbPayload {
+        name: UPLOADS_KB.to_owned(),
+        description: "Documents uploaded for analysis runs".to_owned(),
+        chunk_max_tokens: None,
+        chunk_overlap_tokens: None,
+        visibility: Default::default(),
+    };
+    Ok(crate::knowledge::bases::create(ctx, principal, payload).await?.id)
+}

@@ -1,7 +1,7 @@
 //! `/v1/analysis/*`: extraction schemas, runs, the review queue and exports.
 
-use actix_web::web::{self, Data, Path, Query};
-use actix_web::HttpResponse;
+use actix_web::web::{self, Data, Path, Payload, Query};
+use actix_web::{HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -27,6 +27,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::delete().to(delete_schema)),
     )
     .service(web::resource("/v1/analysis/runs").route(web::get().to(list_runs)).route(web::post().to(create_run)))
+    .service(web::resource("/v1/analysis/runs/upload").route(web::post().to(upload_and_run)))
     .service(web::resource("/v1/analysis/runs/{id}").route(web::get().to(get_run)))
     .service(web::resource("/v1/analysis/runs/{id}/export.json").route(web::get().to(export_json)))
     .service(web::resource("/v1/analysis/runs/{id}/export.csv").route(web::get().to(export_csv)))
@@ -103,6 +104,44 @@ pub async fn create_run(
     Require(who, _): Require<AnalysisRun>,
     Json(new): Json<NewRun>,
 ) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Accepted().json(runs::create(&ctx, &who, new).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+pub struct UploadRun {
+    pub schema_id: Uuid,
+    /// Where the files go (default: the tenant's "Analysis uploads" knowledge base).
+    pub knowledge_base_id: Option<Uuid>,
+    /// `llm` or `rules`.
+    pub extractor: Option<String>,
+    pub model: Option<String>,
+    pub auto_approve_above: Option<f64>,
+}
+
+/// Fresh files (multipart `file` parts) go through the ingestion pipeline, then one run covers
+/// them all: 202 with the run; it starts once the files are ingested.
+#[utoipa::path(post, path = "/v1/analysis/runs/upload", tag = "analysis", security(("bearer" = [])), params(UploadRun),
+    request_body(content = String, content_type = "multipart/form-data"),
+    responses((status = 202, body = RunView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody)))]
+pub async fn upload_and_run(
+    ctx: Data<AppContext>,
+    Require(who, _): Require<AnalysisRun>,
+    Query(q): Query<UploadRun>,
+    req: HttpRequest,
+    body: Payload,
+) -> ApiResult<HttpResponse> {
+    // The schema first: nothing is uploaded for a run that cannot start.
+    schema::get(&ctx, &who, q.schema_id, None).await?;
+    let files = crate::http::uploads::read_multipart_files(&req, body, ctx.settings.max_upload_bytes).await?;
+    let document_ids = runs::upload(&ctx, &who, q.knowledge_base_id, files).await?;
+    let new = NewRun {
+        schema_id: q.schema_id,
+        document_ids,
+        extractor: q.extractor,
+        model: q.model,
+        auto_approve_above: q.auto_approve_above,
+    };
     Ok(HttpResponse::Accepted().json(runs::create(&ctx, &who, new).await?))
 }
 

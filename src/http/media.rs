@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::content::entries::EntryView;
 use crate::context::AppContext;
-use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
+use crate::error::{ApiResult, ErrorBody};
 use crate::http::extract::Json;
 use crate::http::principal::Require;
 use crate::identity::permissions::require::{MediaRead, MediaWrite};
@@ -40,15 +40,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 async fn files(ctx: &AppContext, req: &HttpRequest, payload: Payload) -> ApiResult<Vec<Upload>> {
-    let multipart = req
-        .headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
-    if !multipart {
-        return Err(ApiError::new(ErrorCode::UnsupportedMediaType, "send files as multipart/form-data"));
-    }
-    crate::http::uploads::read_files(req, payload, ctx.settings.max_media_bytes).await
+    crate::http::uploads::read_multipart_files(req, payload, ctx.settings.max_media_bytes).await
 }
 
 /// Filter by `folderId` (`root` for none), `q` (name or alt text), `mime` prefix.

@@ -82,7 +82,7 @@ use crate::webhooks::events as ev;
         webhooks::update_webhook, webhooks::delete_webhook, webhooks::rotate_webhook_secret, webhooks::test_webhook,
         webhooks::list_deliveries, webhooks::replay_delivery,
         analysis::list_schemas, analysis::create_schema, analysis::get_schema, analysis::update_schema,
-        analysis::delete_schema, analysis::create_run, analysis::list_runs, analysis::get_run, analysis::export_json,
+        analysis::delete_schema, analysis::create_run, analysis::upload_and_run, analysis::list_runs, analysis::get_run, analysis::export_json,
         analysis::export_csv, analysis::review_queue, analysis::review_result,
     ),
     components(schemas(ErrorBody, ErrorCode, HealthReport, ComponentHealth, Status, Pagination, Permission, Role,

@@ -58,6 +58,19 @@ pub async fn read(req: &HttpRequest, payload: Payload, limit: usize, json_limit:
     ))
 }
 
+/// The files of a `multipart/form-data` request (a 415 for any other body).
+pub async fn read_multipart_files(req: &HttpRequest, payload: Payload, limit: usize) -> ApiResult<Vec<Upload>> {
+    let multipart = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
+    if !multipart {
+        return Err(ApiError::new(ErrorCode::UnsupportedMediaType, "send files as multipart/form-data"));
+    }
+    read_files(req, payload, limit).await
+}
+
 /// The files of a multipart body, each up to `limit` bytes (larger ones are marked, not kept).
 pub async fn read_files(req: &HttpRequest, payload: Payload, limit: usize) -> ApiResult<Vec<Upload>> {
     let mut form = Multipart::new(req.headers(), payload);

@@ -274,3 +274,33 @@ async fn bad_runs_are_refused_with_reasons() {
     let del = app.call(Method::DELETE, &format!("/v1/analysis/schemas/{schema}"), &t.owner, Some(&t.id), None).await;
     assert_eq!(del.status(), 409);
 }
+
+#[tokio::test]
+async fn a_fresh_upload_is_ingested_then_analysed() {
+    let app = spawn_app().await;
+    let (_, t) = app.bootstrap().await;
+    let schema = app.create("/v1/analysis/schemas", &t.owner, &t.id, invoice_schema()).await;
+    let path = format!("/v1/analysis/runs/upload?schemaId={schema}");
+    let not_files = app.call(Method::POST, &path, &t.owner, Some(&t.id), Some(json!({"file": "x"}))).await;
+    assert_eq!(not_files.status(), 415);
+    let form = reqwest::multipart::Form::new()
+        .part("file", reqwest::multipart::Part::bytes(fixture("invoice.pdf")).file_name("scan.pdf"));
+    let started = app
+        .client
+        .post(app.url(&path))
+        .bearer_auth(&t.owner)
+        .header("X-Tenant-ID", &t.id)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 202);
+    let run = json(started).await;
+    let job = app.wait_for_job(&t.owner, run["job"]["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let path = format!("/v1/analysis/runs/{}", run["id"].as_str().unwrap());
+    let run = json(app.call(Method::GET, &path, &t.owner, Some(&t.id), None).await).await;
+    assert_eq!(result(&run["documents"][0], "invoiceNumber")["value"], "NW-2024-0317");
+    let kbs = json(app.call(Method::GET, "/v1/knowledge-bases", &t.owner, Some(&t.id), None).await).await;
+    assert_eq!(kbs["data"][0]["name"], "Analysis uploads");
+}
