@@ -217,6 +217,23 @@ async fn finish<C: ConnectionTrait>(conn: &C, id: Uuid, status: &str, error: Opt
     Ok(())
 }
 
+/// Puts a running job back in the queue until `run_after` without spending an attempt: it is
+/// waiting for something else (an analysis for its documents' ingestion), not failing.
+pub async fn defer<C: ConnectionTrait>(conn: &C, id: Uuid, stage: &str, run_after: DateTime<Utc>) -> Result<(), DbErr> {
+    job::Entity::update_many()
+        .col_expr(job::Column::Status, Expr::value("queued"))
+        .col_expr(job::Column::Stage, Expr::value(stage))
+        .col_expr(job::Column::Attempts, sea_orm::sea_query::ExprTrait::sub(Expr::col(job::Column::Attempts), 1))
+        .col_expr(job::Column::RunAfter, Expr::value(run_after))
+        .col_expr(job::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(job::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(job::Column::Id.eq(id))
+        .filter(job::Column::Status.eq("running"))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
 /// Cancels a queued or running job; a running one stops at its next progress report.
 pub async fn cancel<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<bool, DbErr> {
     let now = Utc::now();
@@ -298,6 +315,28 @@ mod tests {
         let row = job::Entity::find_by_id(second.id).one(&db).await.unwrap().unwrap();
         assert_eq!((row.status.as_str(), row.error.as_deref()), ("failed", Some("not a PDF")));
         assert_eq!(JobView::from(row).progress, 30);
+    }
+
+    #[tokio::test]
+    async fn a_deferred_job_waits_without_spending_an_attempt() {
+        let db = memory_db().await;
+        let t = tenant(&db).await;
+        enqueue(&db, t, JobKind::AnalyzeRun, Uuid::now_v7()).await.unwrap();
+        for _ in 0..5 {
+            let running = claim(&db, "w", Duration::seconds(60)).await.unwrap().unwrap();
+            assert_eq!(running.attempts, 1, "waiting never uses up the job's attempts");
+            defer(&db, running.id, "waiting for ingestion", Utc::now() - Duration::seconds(1)).await.unwrap();
+        }
+        let row = job::Entity::find_by_id(claim(&db, "w", Duration::seconds(60)).await.unwrap().unwrap().id)
+            .one(&db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.status, "running");
+        defer(&db, row.id, "waiting for ingestion", Utc::now() + Duration::seconds(60)).await.unwrap();
+        assert!(claim(&db, "w", Duration::seconds(60)).await.unwrap().is_none(), "not before run_after");
+        let row = job::Entity::find_by_id(row.id).one(&db).await.unwrap().unwrap();
+        assert_eq!((row.status.as_str(), row.stage.as_str(), row.attempts), ("queued", "waiting for ingestion", 0));
     }
 
     #[tokio::test]

@@ -301,7 +301,9 @@ pub async fn run_job(ctx: &AppContext, job: &job::Model) -> Result<(), Failure> 
             .await?
             .ok_or_else(|| Failure::permanent("a document of the run was deleted"))?;
         if matches!(doc.status.as_str(), "queued" | "processing") {
-            return Err(Failure::transient(format!("`{}` is still being ingested", doc.title)));
+            // Waiting is not failing: however long ingestion takes, no attempt is spent.
+            jobs::defer(&ctx.db, job.id, "waiting for ingestion", Utc::now() + chrono::Duration::seconds(1)).await?;
+            return Err(Failure::rescheduled(format!("`{}` is still being ingested", doc.title)));
         }
         let parsed = pipeline::parse_stored(ctx, engines, &doc).await?;
         let text = DocText::from_parsed(&parsed);

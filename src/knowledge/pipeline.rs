@@ -35,13 +35,18 @@ pub struct Failure {
     pub message: String,
     /// Retrying cannot help (bad file, missing model): fail at once.
     pub permanent: bool,
-    /// The job was cancelled: leave it so.
+    /// The job was cancelled, or put itself back in the queue ([`Failure::rescheduled`]): leave it so.
     pub cancelled: bool,
 }
 
 impl Failure {
     pub fn permanent(message: impl Into<String>) -> Self {
         Self { message: message.into(), permanent: true, cancelled: false }
+    }
+
+    /// The job deferred itself with [`jobs::defer`]; the worker records nothing.
+    pub fn rescheduled(message: impl Into<String>) -> Self {
+        Self { message: message.into(), permanent: false, cancelled: true }
     }
 
     pub fn transient(message: impl std::fmt::Display) -> Self {
