@@ -239,10 +239,13 @@ fn unlabelled(doc: &DocText, field: &Field) -> Option<Candidate> {
     })
 }
 
-/// Cells of a table line: split at tabs, `|` or runs of 2+ spaces.
+/// Table cells are separated by tabs, `|` or runs of 2+ spaces.
+static CELL_GAP: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"\t+|\s*\|\s*|\s{2,}").ok());
+
+/// Cells of a table line (called for every line of a document, so the regex is compiled once).
 fn cells(line: &str) -> Vec<String> {
-    let splitter = Regex::new(r"\t+|\s*\|\s*|\s{2,}").ok();
-    splitter
+    CELL_GAP
+        .as_ref()
         .map(|re| {
             re.split(line.trim().trim_matches('|')).map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect()
         })
