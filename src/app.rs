@@ -55,7 +55,7 @@ impl Application {
             App::new()
                 .app_data(app_ctx.clone())
                 .configure(|cfg| http::configure(cfg, extra))
-                .default_service(web::to(http::not_found))
+                .default_service(web::to(http::dashboard::serve))
                 .wrap(from_fn(http::idempotency::middleware))
                 .wrap(from_fn(http::rate_limit::middleware))
                 .wrap(from_fn(http::readiness_gate))

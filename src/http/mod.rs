@@ -9,6 +9,7 @@ pub mod billing;
 pub mod chat;
 pub mod content_types;
 pub mod cors;
+pub mod dashboard;
 pub mod elements;
 pub mod entries;
 pub mod extract;
@@ -84,8 +85,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, extra: Option<ExtraRoutes>) {
         .configure(analysis::routes)
         .configure(metrics::routes)
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::ApiDoc::openapi()))
-        .service(web::resource("/docs").route(web::get().to(redirect_to_docs)))
-        .service(web::resource("/").route(web::get().to(dashboard)));
+        .service(web::resource("/docs").route(web::get().to(redirect_to_docs)));
     if let Some(extra) = extra {
         cfg.configure(extra);
     }
@@ -104,18 +104,10 @@ async fn redirect_to_docs() -> HttpResponse {
     HttpResponse::PermanentRedirect().insert_header(("Location", "/docs/")).finish()
 }
 
-/// The dashboard's entry page, compiled into the binary so it works from any directory.
-async fn dashboard() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(include_str!("../../static/index.html"))
-}
-
-/// Paths that answer while the server is still starting.
+/// Paths that answer while the server is still starting: everything but the API itself (the
+/// dashboard shows the start-up stage from `/health`).
 fn available_while_starting(path: &str) -> bool {
-    path == "/"
-        || path.starts_with("/health")
-        || path.starts_with("/docs")
-        || path == "/openapi.json"
-        || path == "/metrics"
+    !(path.starts_with("/v1/") || path.starts_with("/public/"))
 }
 
 /// Until startup has finished (migrations, storage), everything else answers 503.

@@ -154,6 +154,9 @@ pub struct Settings {
     pub job_lease: Duration,
     /// Login providers: Google, GitHub and a generic OIDC issuer, each when its client id is set.
     pub oauth_providers: Vec<OAuthProvider>,
+    /// `LECTERN_DASHBOARD_DIR`: serve the dashboard from this directory instead of the copy
+    /// compiled into the binary (to work on `static/` without rebuilding).
+    pub dashboard_dir: Option<PathBuf>,
 }
 
 /// An OAuth 2.0 / OpenID Connect login provider.
@@ -360,6 +363,7 @@ impl Settings {
                 1024..=4 * 1024 * 1024 * 1024,
             )?,
             max_pages: number(&var, "LECTERN_MAX_PAGES", 2000, 1..=100_000)?,
+            dashboard_dir: var("LECTERN_DASHBOARD_DIR").map(PathBuf::from),
             max_unpacked_bytes: number(
                 &var,
                 "LECTERN_MAX_UNPACKED_BYTES",

@@ -1,4 +1,5 @@
-//! The OpenAPI document validates as OpenAPI 3.1 and Swagger UI is served without downloads.
+//! The OpenAPI document validates as OpenAPI 3.1, Swagger UI is served without downloads, and
+//! the dashboard is served from the binary.
 
 use std::process::Command;
 
@@ -54,10 +55,34 @@ async fn docs_serve_swagger_ui_with_its_assets() {
 }
 
 #[tokio::test]
-async fn the_root_page_is_served_from_the_binary() {
+async fn the_dashboard_is_served_from_the_binary_with_its_own_urls() {
     let app = spawn_app().await;
-    let response = app.get("/").await;
-    assert_eq!(response.status(), 200);
-    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
-    assert!(response.text().await.unwrap().contains("<title>Lectern</title>"));
+    let root = app.get("/").await;
+    assert_eq!(root.status(), 200);
+    assert!(root.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(root.headers()["content-security-policy"].to_str().unwrap().contains("default-src 'self'"));
+    let index = root.text().await.unwrap();
+    assert!(index.contains("<title>Lectern</title>") && index.contains("/app.js"));
+
+    // The app's own page URLs (links in mails, reloads) load the app, not a 404.
+    for page in ["/reset-password?token=abc", "/accept-invite?token=abc", "/knowledge-bases/0f6c0b4e", "/content/entries"] {
+        let response = app.get(page).await;
+        assert_eq!(response.status(), 200, "{page}");
+        assert_eq!(response.text().await.unwrap(), index, "{page} is the app");
+    }
+    let script = app.get("/app.js").await;
+    assert_eq!(script.status(), 200);
+    assert!(script.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
+    let etag = script.headers()["etag"].to_str().unwrap().to_owned();
+    let again = app.client.get(app.url("/app.js")).header("If-None-Match", &etag).send().await.unwrap();
+    assert_eq!(again.status(), 304, "unchanged files are revalidated, not sent again");
+
+    // API paths, missing files and paths out of static/ stay JSON 404s.
+    for missing in ["/v1/no-such-thing", "/public/v1/nothing", "/pages/missing.js", "/%2e%2e/Cargo.toml", "/lib/../../Cargo.toml"] {
+        let response = app.get(missing).await;
+        assert_eq!(response.status(), 404, "{missing}");
+        assert_eq!(json(response).await["error"], "NOT_FOUND", "{missing}");
+    }
+    let post = app.post_json("/knowledge-bases", "{}").await;
+    assert_eq!(post.status(), 404, "only GET and HEAD reach the app");
 }
