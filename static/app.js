@@ -156,11 +156,11 @@ function layout(section) {
   fill(shell.tenantSelect, session.me.memberships.map((m) =>
     h('option', { value: m.tenantId, selected: m.tenantId === session.tenantId }, `${m.tenantName} (${m.role})`)));
   shell.tenantSelect.hidden = session.me.memberships.length < 2;
-  fill(shell.nav, link('/', h('span', { class: section ? '' : 'active' }, 'Overview')), NAV.map(([group, items]) => {
+  const item = (id, href, label) => h('a', { href, 'data-link': true, 'aria-current': id === section ? 'page' : false, class: id === section ? 'active' : '' }, label);
+  fill(shell.nav, item(undefined, '/', 'Overview'), NAV.map(([group, items]) => {
     const visible = items.filter(([, , , permission]) => !permission || session.can(permission));
     if (!visible.length) return null;
-    return h('div', { class: 'nav-group' }, h('h2', {}, group), visible.map(([id, href, label]) =>
-      h('a', { href, 'data-link': true, 'aria-current': id === section ? 'page' : false, class: id === section ? 'active' : '' }, label)));
+    return h('div', { class: 'nav-group' }, h('h2', {}, group), visible.map(([id, href, label]) => item(id, href, label)));
   }));
   document.body.classList.remove('nav-open');
   return shell.main;

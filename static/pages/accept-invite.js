@@ -25,7 +25,7 @@ export default async function render(view, { query }) {
   }
   const fields = session.loggedIn ? [] : [
     { name: 'name', label: 'Your name', required: true, attrs: { autocomplete: 'name' } },
-    { name: 'password', label: 'Password', type: 'password', required: true, help: 'At least 12 characters. If you already have an account, use its password.', attrs: { autocomplete: 'new-password' } },
+    { name: 'password', label: 'Password', type: 'password', required: true, help: 'At least 10 characters. If you already have an account, use its password.', attrs: { autocomplete: 'new-password' } },
   ];
   fill(view, h('div', { class: 'card' },
     h('h1', {}, `Join ${invite.tenantName}`),

@@ -10,7 +10,7 @@ export default async function render(view, { query }) {
   const card = h('div', { class: 'card' });
   if (token) {
     fill(card, h('h1', {}, 'Choose a new password'), form([
-      { name: 'password', label: 'New password', type: 'password', required: true, help: 'At least 12 characters.', attrs: { autocomplete: 'new-password' } },
+      { name: 'password', label: 'New password', type: 'password', required: true, help: 'At least 10 characters.', attrs: { autocomplete: 'new-password' } },
     ], async ({ password }) => {
       await post('/v1/auth/password-reset/confirm', { token, password });
       navigate('/login?reset=1', { replace: true });

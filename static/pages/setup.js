@@ -14,7 +14,7 @@ export default async function render(view, { setupStatus }) {
   const setup = form([
     { name: 'name', label: 'Your name', required: true, attrs: { autocomplete: 'name' } },
     { name: 'email', label: 'Email', type: 'email', required: true, attrs: { autocomplete: 'email' } },
-    { name: 'password', label: 'Password', type: 'password', required: true, help: 'At least 12 characters.', attrs: { autocomplete: 'new-password' } },
+    { name: 'password', label: 'Password', type: 'password', required: true, help: 'At least 10 characters.', attrs: { autocomplete: 'new-password' } },
     { name: 'tenant', label: 'Organisation name', required: true, placeholder: 'Acme' },
   ], async (values) => {
     await post('/v1/auth/setup', { name: values.name, email: values.email, password: values.password, tenant: { name: values.tenant } });

@@ -33,8 +33,12 @@ await step('logging out and in again; a wrong password shows the API message', a
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.getByRole('alert').filter({ hasText: /email or password/i }).waitFor();
   await screenshot('login-error');
-  await page.getByLabel('Password').fill(ADMIN.password);
-  await page.getByRole('button', { name: 'Log in' }).click();
+  // The second attempt with the keyboard only: Tab between the fields, Enter submits.
+  await page.getByLabel('Email').focus();
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.type(ADMIN.password);
+  await page.keyboard.press('Enter');
   await page.waitForURL(`${base}/`);
   await settle();
   await screenshot('overview');
