@@ -39,6 +39,8 @@ pub enum ChatEvent {
         n: usize,
         document_id: Uuid,
         document_title: String,
+        /// Where the document lives (`/v1/knowledge-bases/{id}/documents/{documentId}`).
+        knowledge_base_id: Uuid,
         chunk_id: Uuid,
         page: Option<u32>,
         snippet: String,
@@ -90,6 +92,7 @@ impl ChatEvent {
             n: c.n,
             document_id: c.document_id,
             document_title: c.document_title.clone(),
+            knowledge_base_id: c.knowledge_base_id,
             chunk_id: c.chunk_id,
             page: c.page,
             snippet: c.snippet.clone(),

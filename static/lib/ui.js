@@ -150,7 +150,7 @@ export function form(fields, onSubmit, { submit = 'Save', cancel, testid } = {})
     if (field.type === 'checkbox') {
       return h('div', { class: 'field checkbox' }, h('label', { for: id }, input, ' ', field.label), field.help ? h('small', { class: 'muted' }, field.help) : null, errors[field.name]);
     }
-    return h('div', { class: 'field' }, h('label', { for: id }, field.label, field.required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null),
+    return h('div', { class: 'field' }, h('label', { for: id, class: field.required ? 'required' : '' }, field.label),
       input, field.help ? h('small', { class: 'muted' }, field.help) : null, errors[field.name]);
   });
   const submitButton = h('button', { type: 'submit', class: 'primary' }, submit);
@@ -207,13 +207,13 @@ function readControl(field, input) {
 /**
  * A table of rows: columns are {label, value: row => text|Node, class?}. Empty rows show `empty`.
  */
-export function table(columns, rows, { empty, onRowClick, caption } = {}) {
+export function table(columns, rows, { empty, onRowClick, caption, rowAttrs } = {}) {
   if (!rows.length) return empty || emptyState('Nothing here yet');
   return h('div', { class: 'table-wrap' }, h('table', {},
     caption ? h('caption', { class: 'sr-only' }, caption) : null,
     h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col', class: c.class }, c.label)))),
     h('tbody', {}, rows.map((row) => {
-      const tr = h('tr', {}, columns.map((c) => h('td', { class: c.class, 'data-label': c.label }, c.value(row))));
+      const tr = h('tr', rowAttrs ? rowAttrs(row) : {}, columns.map((c) => h('td', { class: c.class, 'data-label': c.label }, c.value(row))));
       if (onRowClick) {
         tr.classList.add('clickable');
         tr.tabIndex = 0;
@@ -228,17 +228,19 @@ export function table(columns, rows, { empty, onRowClick, caption } = {}) {
  * A list endpoint with the API's paging (`{data, pagination}`) shown as a table with
  * previous/next. Returns {el, reload(query)}.
  */
-export function pagedTable(path, columns, { query = {}, limit = 20, empty, onRowClick, caption } = {}) {
+export function pagedTable(path, columns, { query = {}, limit = 20, empty, onRowClick, caption, rowAttrs, onLoad } = {}) {
   const el = h('div', { class: 'paged' });
   let page = 1;
   let current = { ...query };
   async function load() {
-    fill(el, loading());
+    // Only the first load shows a spinner; later ones replace the rows in place (no flicker).
+    if (!el.firstChild) fill(el, loading());
     try {
       const result = await api(path, { query: { ...current, page, limit } });
       const rows = result.data ?? result.items ?? result;
       const p = result.pagination;
-      fill(el, table(columns, rows, { empty, onRowClick, caption }), p && p.pages > 1 ? h('nav', { class: 'pager', 'aria-label': 'Pages' },
+      onLoad?.(rows);
+      fill(el, table(columns, rows, { empty, onRowClick, caption, rowAttrs }), p && p.pages > 1 ? h('nav', { class: 'pager', 'aria-label': 'Pages' },
         button('← Previous', () => { page -= 1; load(); }, { disabled: !p.hasPrev }),
         h('span', { class: 'muted' }, `Page ${p.page} of ${p.pages} · ${formatNumber(p.total)} in all`),
         button('Next →', () => { page += 1; load(); }, { disabled: !p.hasNext })) : null);
@@ -247,7 +249,12 @@ export function pagedTable(path, columns, { query = {}, limit = 20, empty, onRow
     }
   }
   load();
-  return { el, reload(newQuery) { if (newQuery) current = { ...newQuery }; page = 1; return load(); } };
+  return {
+    el,
+    reload(newQuery) { if (newQuery) current = { ...newQuery }; page = 1; return load(); },
+    /** Loads the current page again (after a change), keeping the page number. */
+    refresh: () => load(),
+  };
 }
 
 /** Tabs with arrow-key navigation; tabs: [{id, label, render: (panel) => void}]. */
