@@ -103,7 +103,10 @@ onRoute(async (pathname, query) => {
   });
 });
 
+let shown = 0; // the latest navigation: a slower page that finishes later must not replace it
+
 async function show(found, run) {
+  const ticket = ++shown;
   const isPublic = !found || found.route.public;
   let view;
   if (isPublic && !session.me) {
@@ -117,9 +120,10 @@ async function show(found, run) {
   try {
     const staging = h('div', { class: 'page' });
     await run(staging);
+    if (ticket !== shown) return;
     fill(view, staging);
   } catch (error) {
-    if (error?.name === 'AbortError') return;
+    if (error?.name === 'AbortError' || ticket !== shown) return;
     console.error(error);
     fill(view, errorBox(error));
   }

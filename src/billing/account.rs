@@ -111,6 +111,9 @@ pub struct UsageRow {
     pub credits_micros: i64,
     /// What test keys would have been charged.
     pub sandbox_credits: String,
+    /// With `groupBy=day`: that day's micro-credits per operation (for stacked charts).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_operation_micros: BTreeMap<String, i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -268,12 +271,17 @@ pub async fn usage(ctx: &AppContext, principal: &Principal, query: &UsageQuery) 
         .all(&ctx.db)
         .await?;
     let mut groups: BTreeMap<String, (i64, i64, i64)> = BTreeMap::new();
+    let mut by_operation: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
     for t in &rows {
         let key = match group_by.as_str() {
             "operation" => t.operation.clone().unwrap_or_default(),
             "model" => t.model.clone().unwrap_or_else(|| "-".to_owned()),
             _ => t.created_at.format("%Y-%m-%d").to_string(),
         };
+        if group_by == "day" {
+            let operation = t.operation.clone().unwrap_or_default();
+            *by_operation.entry(key.clone()).or_default().entry(operation).or_default() -= t.amount;
+        }
         let slot = groups.entry(key).or_default();
         if t.reference.starts_with("usage:") {
             slot.0 += 1;
@@ -299,6 +307,7 @@ pub async fn usage(ctx: &AppContext, principal: &Principal, query: &UsageQuery) 
         rows: groups
             .into_iter()
             .map(|(key, (operations, micros, sandbox))| UsageRow {
+                by_operation_micros: by_operation.remove(&key).unwrap_or_default(),
                 key,
                 operations,
                 credits: money::format(micros),

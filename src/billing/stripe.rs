@@ -99,9 +99,9 @@ pub async fn checkout(ctx: &AppContext, principal: &Principal, request: Checkout
     };
     let base = &ctx.settings.public_url;
     let success =
-        return_url("successUrl", request.success_url.as_deref(), format!("{base}/#/billing?checkout=success"))?;
+        return_url("successUrl", request.success_url.as_deref(), format!("{base}/billing?checkout=success"))?;
     let cancel =
-        return_url("cancelUrl", request.cancel_url.as_deref(), format!("{base}/#/billing?checkout=cancelled"))?;
+        return_url("cancelUrl", request.cancel_url.as_deref(), format!("{base}/billing?checkout=cancelled"))?;
     let tenant = scope.tenant_id.to_string();
     let metadata = HashMap::from([
         ("tenant_id".to_owned(), tenant.clone()),
@@ -162,7 +162,7 @@ pub async fn portal(ctx: &AppContext, principal: &Principal) -> ApiResult<Portal
         .ok_or_else(|| ApiError::new(ErrorCode::Conflict, "no Stripe customer yet: buy credits or a plan first"))?;
     let session = stripe_billing::billing_portal_session::CreateBillingPortalSession::new()
         .customer(customer)
-        .return_url(format!("{}/#/billing", ctx.settings.public_url))
+        .return_url(format!("{}/billing", ctx.settings.public_url))
         .send(&client(stripe_settings)?)
         .await
         .map_err(|e| refused("the portal session", &e))?;

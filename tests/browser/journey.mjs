@@ -11,6 +11,8 @@ const TITLES = { en: 'Spring launch', de: 'Frühlingsstart' };
 
 const { page, base, fixtures } = await open();
 const result = { titles: TITLES };
+/** Follows a link of the sidebar. */
+const nav = (name) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true }).click();
 
 await step('the setup wizard creates the administrator and the first tenant', async () => {
   await page.goto(`${base}/`);
@@ -45,8 +47,8 @@ await step('logging out and in again; a wrong password shows the API message', a
 });
 
 await step('a knowledge base is created and a PDF uploaded reaches ready', async () => {
-  await page.getByRole('link', { name: 'Knowledge bases' }).click();
-  await page.getByRole('button', { name: 'New knowledge base' }).click();
+  await nav('Knowledge bases');
+  await page.getByRole('button', { name: 'New knowledge base' }).first().click();
   const dialog = page.getByRole('dialog');
   await dialog.getByLabel('Name', { exact: true }).fill(KB_NAME);
   await dialog.getByRole('button', { name: 'Create' }).click();
@@ -63,7 +65,7 @@ await step('a knowledge base is created and a PDF uploaded reaches ready', async
 });
 
 await step('search finds the invoice in every mode', async () => {
-  await page.getByRole('link', { name: 'Search' }).click();
+  await nav('Search');
   await page.getByLabel('Query').fill('total amount due');
   for (const mode of ['Lexical', 'Semantic', 'Hybrid']) {
     await page.getByRole('radio', { name: mode }).check();
@@ -74,7 +76,7 @@ await step('search finds the invoice in every mode', async () => {
 });
 
 await step('chat streams an answer whose citation opens the source page', async () => {
-  await page.getByRole('link', { name: 'Chat' }).click();
+  await nav('Chat');
   await page.getByLabel('Model').selectOption('fake-model');
   await page.getByLabel('Message').fill('What is the total of the invoice?');
   await page.getByRole('button', { name: 'Send' }).click();
@@ -91,7 +93,7 @@ await step('chat streams an answer whose citation opens the source page', async 
 });
 
 await step('buying credits goes to Stripe Checkout', async () => {
-  await page.getByRole('link', { name: 'Billing' }).click();
+  await nav('Billing');
   await page.getByRole('button', { name: 'Buy credits' }).click();
   const dialog = page.getByRole('dialog');
   await dialog.getByRole('radio').first().check();
@@ -103,7 +105,7 @@ await step('buying credits goes to Stripe Checkout', async () => {
 
 await step('a site, a content type and an entry in two locales are published', async () => {
   await page.goto(`${base}/sites`);
-  await page.getByRole('button', { name: 'New site' }).click();
+  await page.getByRole('button', { name: 'New site' }).first().click();
   let dialog = page.getByRole('dialog');
   await dialog.getByLabel('Name', { exact: true }).fill('Newsroom');
   await dialog.getByLabel('Default locale').fill('en');
@@ -112,8 +114,8 @@ await step('a site, a content type and an entry in two locales are published', a
   await page.waitForURL(/\/sites\/[0-9a-f-]{36}$/);
   result.siteId = page.url().split('/').pop();
 
-  await page.getByRole('link', { name: 'Content types' }).click();
-  await page.getByRole('button', { name: 'New content type' }).click();
+  await nav('Content types');
+  await page.getByRole('button', { name: 'New content type' }).first().click();
   dialog = page.getByRole('dialog');
   await dialog.getByLabel('Name', { exact: true }).fill('Article');
   await dialog.getByRole('button', { name: 'Create' }).click();
@@ -125,8 +127,8 @@ await step('a site, a content type and an entry in two locales are published', a
   await page.getByText(/saved/i).first().waitFor();
   await screenshot('content-type');
 
-  await page.getByRole('link', { name: 'Entries' }).click();
-  await page.getByRole('button', { name: 'New entry' }).click();
+  await nav('Entries');
+  await page.getByRole('button', { name: 'New entry' }).first().click();
   dialog = page.getByRole('dialog');
   await dialog.getByLabel('Content type').selectOption({ label: 'Article' });
   await dialog.getByRole('button', { name: 'Continue' }).click();
