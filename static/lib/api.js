@@ -129,11 +129,11 @@ async function refresh() {
  * Uploads a FormData with progress (fetch cannot report upload progress; XMLHttpRequest can).
  * onProgress(fraction 0..1). Resolves with the parsed JSON answer, rejects with ApiError.
  */
-export async function upload(path, form, { query, onProgress, signal } = {}) {
+export async function upload(path, form, { method = 'POST', query, onProgress, signal } = {}) {
   const headers = await authHeaders();
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open('POST', url(path, query));
+    xhr.open(method, url(path, query));
     for (const [key, value] of Object.entries(headers)) xhr.setRequestHeader(key, value);
     xhr.upload.onprogress = (e) => e.lengthComputable && onProgress?.(e.loaded / e.total);
     xhr.onload = () => {

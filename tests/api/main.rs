@@ -8,6 +8,7 @@ mod admin_cli;
 mod analysis;
 mod api_keys;
 mod audit;
+mod browser;
 mod auth;
 mod billing;
 mod chat;
