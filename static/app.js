@@ -1,7 +1,7 @@
 // The dashboard's shell: start-up (first-run setup, restoring the login), the navigation, the
 // tenant switcher and theme, and the routes. Every page lives in pages/ and uses only the REST API.
 
-import { h, fill, link } from './lib/dom.js';
+import { h, fill, link, append } from './lib/dom.js';
 import { get, post, whenSessionExpires } from './lib/api.js';
 import { session } from './lib/session.js';
 import { route, match, onRoute, navigate, refresh } from './lib/router.js';
@@ -119,6 +119,9 @@ async function show(found, run) {
   fill(view, loading());
   try {
     const staging = h('div', { class: 'page' });
+    // Pages append optional parts as `cond ? el : null`: skip the nulls (the DOM's own append
+    // would print "null").
+    staging.append = (...children) => append(staging, children);
     await run(staging);
     if (ticket !== shown) return;
     fill(view, staging);
@@ -190,12 +193,17 @@ async function logout() {
 
 function themeButton() {
   const labels = { system: 'Theme: system', light: 'Theme: light', dark: 'Theme: dark' };
+  const icons = { system: '◐', light: '☀', dark: '☾' };
+  const label = h('span', { class: 'label' });
+  const icon = h('span', { 'aria-hidden': 'true' });
+  const show = (theme) => { fill(icon, icons[theme]); fill(label, labels[theme]); el.title = labels[theme]; el.setAttribute('aria-label', labels[theme]); };
   const el = h('button', { class: 'theme-toggle', 'data-testid': 'theme-toggle', onclick: () => {
     const order = ['system', 'light', 'dark'];
     const next = order[(order.indexOf(localStorage.getItem('lectern.theme') || 'system') + 1) % order.length];
     applyTheme(next);
-    el.textContent = labels[next];
-  } }, labels[localStorage.getItem('lectern.theme') || 'system']);
+    show(next);
+  } }, icon, ' ', label);
+  show(localStorage.getItem('lectern.theme') || 'system');
   return el;
 }
 

@@ -98,10 +98,8 @@ pub async fn checkout(ctx: &AppContext, principal: &Principal, request: Checkout
         return Err(ApiError::invalid_field("pack", format!("no such pack or plan; on sale: {}", names.join(", "))));
     };
     let base = &ctx.settings.public_url;
-    let success =
-        return_url("successUrl", request.success_url.as_deref(), format!("{base}/billing?checkout=success"))?;
-    let cancel =
-        return_url("cancelUrl", request.cancel_url.as_deref(), format!("{base}/billing?checkout=cancelled"))?;
+    let success = return_url("successUrl", request.success_url.as_deref(), format!("{base}/billing?checkout=success"))?;
+    let cancel = return_url("cancelUrl", request.cancel_url.as_deref(), format!("{base}/billing?checkout=cancelled"))?;
     let tenant = scope.tenant_id.to_string();
     let metadata = HashMap::from([
         ("tenant_id".to_owned(), tenant.clone()),

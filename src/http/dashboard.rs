@@ -83,7 +83,9 @@ fn respond(req: &HttpRequest, name: &str, body: Cow<'static, [u8]>) -> HttpRespo
         .insert_header((header::CACHE_CONTROL, REVALIDATE))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
     if name.ends_with(".html") {
-        response.insert_header((header::CONTENT_SECURITY_POLICY, CSP)).insert_header((header::REFERRER_POLICY, "no-referrer"));
+        response
+            .insert_header((header::CONTENT_SECURITY_POLICY, CSP))
+            .insert_header((header::REFERRER_POLICY, "no-referrer"));
     }
     response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(content_type(name))));
     if unchanged || req.method() == Method::HEAD {

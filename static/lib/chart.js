@@ -60,9 +60,10 @@ function legend(series) {
 }
 
 function dataTable(labels, series, format, title) {
-  return h('table', { class: 'sr-only' }, h('caption', {}, title),
+  // A table ignores a 1px height: hide it inside a div so it does not stretch the page.
+  return h('div', { class: 'sr-only' }, h('table', {}, h('caption', {}, title),
     h('thead', {}, h('tr', {}, h('th', {}, ''), series.map((s) => h('th', {}, s.name)))),
-    h('tbody', {}, labels.map((label, i) => h('tr', {}, h('th', {}, label), series.map((s) => h('td', {}, format(s.values[i] || 0)))))));
+    h('tbody', {}, labels.map((label, i) => h('tr', {}, h('th', {}, label), series.map((s) => h('td', {}, format(s.values[i] || 0))))))));
 }
 
 function niceMax(value) {

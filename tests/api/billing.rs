@@ -109,8 +109,11 @@ async fn metered_work_is_refused_with_402_before_it_starts_and_test_keys_are_nev
     // By day, each day carries its split by operation (the dashboard stacks it).
     let daily = get(&app, &token, "/v1/billing/usage").await;
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
-    assert_eq!(daily["rows"], json!([{"key": today, "operations": 5, "credits": "0.05", "creditsMicros": 50_000,
-        "sandboxCredits": "0", "byOperationMicros": {"search": 50_000}}]));
+    assert_eq!(
+        daily["rows"],
+        json!([{"key": today, "operations": 5, "credits": "0.05", "creditsMicros": 50_000,
+        "sandboxCredits": "0", "byOperationMicros": {"search": 50_000}}])
+    );
     assert_eq!(balance(&app, &token).await, "0");
 
     // Sandbox: a test key is metered (recorded with its price) but never charged or refused.

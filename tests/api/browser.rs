@@ -63,7 +63,11 @@ async fn a_new_admin_goes_from_the_setup_wizard_to_a_published_entry_in_the_dash
     let llm = FakeLlm::start().await;
     let stripe = FakeStripe::start().await;
     let mut env: Vec<(&str, String)> = stripe.env();
-    env.extend([("LLM_BASE_URL", llm.base.clone()), ("LLM_API_KEY", KEY.to_owned()), ("LLM_MODELS", "fake-model".to_owned())]);
+    env.extend([
+        ("LLM_BASE_URL", llm.base.clone()),
+        ("LLM_API_KEY", KEY.to_owned()),
+        ("LLM_MODELS", "fake-model".to_owned()),
+    ]);
     let vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let app = spawn_app_env(&vars).await;
     let artifacts = repo().join("artifacts/browser").join(backend());
@@ -71,7 +75,8 @@ async fn a_new_admin_goes_from_the_setup_wizard_to_a_published_entry_in_the_dash
     let stdout = run_script("journey.mjs", &app.address, &artifacts, &[]).await;
 
     // The script ends with one JSON line: what it created, to check through the API itself.
-    let result: Value = stdout.lines().rev().find_map(|line| serde_json::from_str(line).ok()).expect("journey result line");
+    let result: Value =
+        stdout.lines().rev().find_map(|line| serde_json::from_str(line).ok()).expect("journey result line");
     let site = result["siteId"].as_str().expect("siteId");
     let sessions = stripe.sessions.lock().unwrap().clone();
     assert_eq!(sessions.len(), 1, "one Checkout Session created by the Buy credits button");

@@ -65,7 +65,9 @@ async fn the_dashboard_is_served_from_the_binary_with_its_own_urls() {
     assert!(index.contains("<title>Lectern</title>") && index.contains("/app.js"));
 
     // The app's own page URLs (links in mails, reloads) load the app, not a 404.
-    for page in ["/reset-password?token=abc", "/accept-invite?token=abc", "/knowledge-bases/0f6c0b4e", "/content/entries"] {
+    for page in
+        ["/reset-password?token=abc", "/accept-invite?token=abc", "/knowledge-bases/0f6c0b4e", "/content/entries"]
+    {
         let response = app.get(page).await;
         assert_eq!(response.status(), 200, "{page}");
         assert_eq!(response.text().await.unwrap(), index, "{page} is the app");
@@ -78,7 +80,9 @@ async fn the_dashboard_is_served_from_the_binary_with_its_own_urls() {
     assert_eq!(again.status(), 304, "unchanged files are revalidated, not sent again");
 
     // API paths, missing files and paths out of static/ stay JSON 404s.
-    for missing in ["/v1/no-such-thing", "/public/v1/nothing", "/pages/missing.js", "/%2e%2e/Cargo.toml", "/lib/../../Cargo.toml"] {
+    for missing in
+        ["/v1/no-such-thing", "/public/v1/nothing", "/pages/missing.js", "/%2e%2e/Cargo.toml", "/lib/../../Cargo.toml"]
+    {
         let response = app.get(missing).await;
         assert_eq!(response.status(), 404, "{missing}");
         assert_eq!(json(response).await["error"], "NOT_FOUND", "{missing}");
