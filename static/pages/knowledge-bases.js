@@ -39,7 +39,7 @@ function createDialog() {
   const { close } = modal('New knowledge base', form([
     { name: 'name', label: 'Name', required: true, attrs: { autofocus: true } },
     { name: 'description', label: 'Description', type: 'textarea', rows: 2 },
-    { name: 'visibility', label: 'Visibility', type: 'select', value: 'private', options: [['private', 'Private: only people with access to knowledge bases'], ['tenant', 'Tenant: every member'], ['public', 'Public: site assistants may use it']] },
+    { name: 'visibility', label: 'Visibility', type: 'select', value: 'private', options: [['private', 'Private: admins and editors'], ['tenant', 'Tenant: every member'], ['public', 'Public: through the public endpoints']] },
     { name: 'chunkMaxTokens', label: 'Chunk size (tokens)', type: 'number', placeholder: 'default', help: 'Leave empty for the default; smaller chunks give more precise citations.' },
     { name: 'chunkOverlapTokens', label: 'Chunk overlap (tokens)', type: 'number', placeholder: 'default' },
   ], async (values) => {

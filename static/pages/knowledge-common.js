@@ -1,7 +1,7 @@
 // Shared by the knowledge pages: knowledge base lists, snippets with highlights, live job
 // progress, and opening an original document at a page.
 
-import { h, fill } from '../lib/dom.js';
+import { h } from '../lib/dom.js';
 import { api, get, stream, items } from '../lib/api.js';
 import { pageSignal } from '../lib/router.js';
 import { toastError } from '../lib/ui.js';
@@ -90,4 +90,3 @@ export function pagesLabel(pages) {
   return pages.length === 1 ? `Page ${pages[0]}` : `Pages ${pages[0]}–${pages[pages.length - 1]}`;
 }
 
-export { fill };

@@ -3,7 +3,7 @@
 // translated and published. Then a tour of every main page (light, dark, phone) with screenshots.
 // Run by tests/api/browser.rs against a real server; prints one JSON line with what it made.
 
-import { open, step, screenshot, expectNoErrors, finish, settle } from './lib.mjs';
+import { open, otherBrowser, step, screenshot, expectNoErrors, finish, settle } from './lib.mjs';
 
 const ADMIN = { name: 'Ada Admin', email: 'ada@example.com', password: 'correct horse battery staple' };
 const KB_NAME = 'Invoices';
@@ -157,6 +157,38 @@ await step('the published entry is on the public API in both locales', async () 
     await page.getByText(TITLES[locale]).first().waitFor();
   }
   await screenshot('public-api');
+});
+
+await step('an invited viewer joins and sees only what a viewer may do', async () => {
+  await page.goto(`${base}/users`);
+  await page.getByRole('button', { name: 'Invite' }).click();
+  let dialog = page.getByRole('dialog');
+  await dialog.getByLabel('Email').fill('vera@example.com');
+  await dialog.getByLabel('Role').selectOption('viewer');
+  await dialog.getByRole('button', { name: 'Send invitation' }).click();
+  const link = await page.getByRole('dialog').getByTestId('secret').innerText();
+  await page.getByRole('dialog').getByRole('button', { name: 'Close' }).click();
+
+  const vera = await otherBrowser();
+  // The link is built on LECTERN_PUBLIC_URL, which the test server leaves at port 0.
+  const invite = new URL(link);
+  await vera.goto(`${base}${invite.pathname}${invite.search}`);
+  await vera.getByText('vera@example.com is invited as viewer').waitFor();
+  await vera.getByLabel('Your name').fill('Vera Viewer');
+  await vera.getByLabel('Password').fill('another long passphrase');
+  await vera.getByRole('button', { name: 'Accept invitation' }).click();
+  await vera.waitForURL(`${base}/`);
+  const sidebar = vera.getByRole('navigation', { name: 'Main' });
+  await sidebar.getByRole('link', { name: 'Knowledge bases', exact: true }).waitFor();
+  for (const hidden of ['API keys', 'Billing', 'Webhooks', 'Audit log']) {
+    if (await sidebar.getByRole('link', { name: hidden, exact: true }).count()) throw new Error(`a viewer sees ${hidden}`);
+  }
+  await sidebar.getByRole('link', { name: 'Knowledge bases', exact: true }).click();
+  await vera.getByRole('heading', { name: 'Knowledge bases', level: 1 }).waitFor();
+  await vera.locator('.loading').first().waitFor({ state: 'detached' });
+  if (await vera.getByRole('button', { name: 'New knowledge base' }).count()) throw new Error('a viewer may create knowledge bases');
+  await screenshot('viewer-knowledge-bases', vera);
+  await vera.context().close();
 });
 
 await step('every main page renders without errors in light, dark and phone layouts', async () => {

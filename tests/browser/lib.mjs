@@ -23,13 +23,24 @@ export async function open() {
   // Stripe's hosted Checkout cannot be reached here: answer for it, so arriving there is visible.
   await context.route(/^https:\/\/(checkout|billing)\.stripe\.test\//, (route) =>
     route.fulfill({ status: 200, contentType: 'text/html', body: '<h1>Stripe Checkout (test double)</h1>' }));
-  page = await context.newPage();
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  page.on('console', (message) => {
+  page = watch(await context.newPage());
+  return { page, base, fixtures };
+}
+
+/** A second person in their own browser profile (own storage, own login). */
+export async function otherBrowser() {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  context.setDefaultTimeout(20_000);
+  return watch(await context.newPage());
+}
+
+function watch(target) {
+  target.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  target.on('console', (message) => {
     // A failed API call is logged by the browser itself; the page shows those as messages.
     if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) problems.push(`console: ${message.text()}`);
   });
-  return { page, base, fixtures };
+  return target;
 }
 
 export async function step(name, run) {
@@ -51,9 +62,9 @@ export async function step(name, run) {
   }
 }
 
-export async function screenshot(name) {
+export async function screenshot(name, target = page) {
   shot += 1;
-  await page.screenshot({ path: `${artifacts}/${String(shot).padStart(2, '0')}-${name}.png`, fullPage: true });
+  await target.screenshot({ path: `${artifacts}/${String(shot).padStart(2, '0')}-${name}.png`, fullPage: true });
 }
 
 /** Waits until the page has loaded what it shows (no spinner left). */
