@@ -9,6 +9,7 @@ use std::process::Stdio;
 use serde_json::Value;
 
 use crate::fake_llm::{FakeLlm, KEY};
+use crate::fake_oauth::{FakeProvider, Identity, CLIENT_ID, CLIENT_SECRET};
 use crate::fake_stripe::FakeStripe;
 use crate::helpers::{backend, spawn_app_env};
 
@@ -62,11 +63,28 @@ async fn run_script(script: &str, base_url: &str, artifacts: &Path, extra: &[(&s
 async fn a_new_admin_goes_from_the_setup_wizard_to_a_published_entry_in_the_dashboard() {
     let llm = FakeLlm::start().await;
     let stripe = FakeStripe::start().await;
+    let sso = FakeProvider::start().await;
+    // The single sign-on of the journey logs the administrator in by her verified email.
+    sso.log_in_as(Identity {
+        sub: "ada-1".to_owned(),
+        email: "ada@example.com".to_owned(),
+        email_verified: true,
+        name: "Ada Admin".to_owned(),
+    });
+    // Links in mails and OAuth redirects are built on LECTERN_PUBLIC_URL: give the server a
+    // known port so that the browser can follow them.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
     let mut env: Vec<(&str, String)> = stripe.env();
     env.extend([
         ("LLM_BASE_URL", llm.base.clone()),
         ("LLM_API_KEY", KEY.to_owned()),
         ("LLM_MODELS", "fake-model".to_owned()),
+        ("LECTERN_ADDR", format!("127.0.0.1:{port}")),
+        ("LECTERN_PUBLIC_URL", format!("http://127.0.0.1:{port}")),
+        ("LECTERN_OIDC_ISSUER", sso.base.clone()),
+        ("LECTERN_OIDC_CLIENT_ID", CLIENT_ID.to_owned()),
+        ("LECTERN_OIDC_CLIENT_SECRET", CLIENT_SECRET.to_owned()),
+        ("LECTERN_OIDC_NAME", "Test SSO".to_owned()),
     ]);
     let vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let app = spawn_app_env(&vars).await;

@@ -170,9 +170,7 @@ await step('an invited viewer joins and sees only what a viewer may do', async (
   await page.getByRole('dialog').getByRole('button', { name: 'Close' }).click();
 
   const vera = await otherBrowser();
-  // The link is built on LECTERN_PUBLIC_URL, which the test server leaves at port 0.
-  const invite = new URL(link);
-  await vera.goto(`${base}${invite.pathname}${invite.search}`);
+  await vera.goto(link);
   await vera.getByText('vera@example.com is invited as viewer').waitFor();
   await vera.getByLabel('Your name').fill('Vera Viewer');
   await vera.getByLabel('Password').fill('another long passphrase');
@@ -189,6 +187,18 @@ await step('an invited viewer joins and sees only what a viewer may do', async (
   if (await vera.getByRole('button', { name: 'New knowledge base' }).count()) throw new Error('a viewer may create knowledge bases');
   await screenshot('viewer-knowledge-bases', vera);
   await vera.context().close();
+});
+
+await step('single sign-on with the configured OpenID Connect provider', async () => {
+  const sso = await otherBrowser();
+  await sso.goto(`${base}/login`);
+  const button = sso.getByRole('link', { name: 'Continue with Test SSO' });
+  await button.waitFor();
+  await screenshot('login-with-sso', sso);
+  await button.click();
+  await sso.waitForURL(`${base}/`);
+  await sso.getByRole('heading', { name: 'Hello, Ada' }).waitFor();
+  await sso.context().close();
 });
 
 await step('every main page renders without errors in light, dark and phone layouts', async () => {
