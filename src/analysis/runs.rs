@@ -138,7 +138,8 @@ fn view(run: analysis_run::Model, job: Option<job::Model>) -> RunView {
 }
 
 pub async fn create(ctx: &AppContext, principal: &Principal, new: NewRun) -> ApiResult<RunView> {
-    let tenant_id = principal.require(Permission::AnalysisRun)?.tenant_id;
+    let scope = principal.require(Permission::AnalysisRun)?;
+    let tenant_id = scope.tenant_id;
     let schema = schema::find(ctx, tenant_id, new.schema_id).await?;
     let mut ids = new.document_ids.clone();
     ids.dedup();
@@ -148,6 +149,8 @@ pub async fn create(ctx: &AppContext, principal: &Principal, new: NewRun) -> Api
     let found = document::Entity::find()
         .filter(document::Column::TenantId.eq(tenant_id))
         .filter(document::Column::Id.is_in(ids.clone()))
+        // Only documents of knowledge bases the caller may read (private ones need kb.write).
+        .filter(document::Column::KbId.is_in(crate::search::resolve_kbs(ctx, scope, None).await?))
         .all(&ctx.db)
         .await?;
     if let Some(missing) = ids.iter().find(|id| !found.iter().any(|d| d.id == **id)) {

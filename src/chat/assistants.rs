@@ -13,7 +13,7 @@ use crate::audit::{self, Target};
 use crate::context::AppContext;
 use crate::error::{ApiError, ApiResult};
 use crate::identity::permissions::Permission;
-use crate::identity::Principal;
+use crate::identity::{Principal, TenantScope};
 use crate::list::{fetch_page, ListParams, Page};
 use crate::search::{self, Mode};
 
@@ -104,7 +104,8 @@ pub async fn find(ctx: &AppContext, tenant_id: Uuid, id: Uuid) -> ApiResult<assi
         .ok_or_else(|| ApiError::not_found("assistant"))
 }
 
-async fn validate(ctx: &AppContext, tenant_id: Uuid, p: &AssistantPayload) -> ApiResult<Vec<Uuid>> {
+async fn validate(ctx: &AppContext, scope: &TenantScope, p: &AssistantPayload) -> ApiResult<Vec<Uuid>> {
+    let tenant_id = scope.tenant_id;
     let name = p.name.trim();
     if name.is_empty() || name.chars().count() > 120 {
         return Err(ApiError::invalid_field("name", "must be 1 to 120 characters"));
@@ -136,7 +137,7 @@ async fn validate(ctx: &AppContext, tenant_id: Uuid, p: &AssistantPayload) -> Ap
     if p.knowledge_bases.is_empty() {
         Ok(Vec::new())
     } else {
-        search::resolve_kbs(ctx, tenant_id, Some(&p.knowledge_bases)).await
+        search::resolve_kbs(ctx, scope, Some(&p.knowledge_bases)).await
     }
 }
 
@@ -153,8 +154,9 @@ fn write(model: &mut assistant::ActiveModel, p: AssistantPayload, kbs: Vec<Uuid>
 }
 
 pub async fn create(ctx: &AppContext, principal: &Principal, payload: AssistantPayload) -> ApiResult<AssistantView> {
-    let tenant_id = principal.require(Permission::KbWrite)?.tenant_id;
-    let kbs = validate(ctx, tenant_id, &payload).await?;
+    let scope = principal.require(Permission::KbWrite)?;
+    let tenant_id = scope.tenant_id;
+    let kbs = validate(ctx, scope, &payload).await?;
     let mut model = assistant::ActiveModel {
         id: Set(Uuid::now_v7()),
         tenant_id: Set(tenant_id),
@@ -194,9 +196,10 @@ pub async fn update(
     id: Uuid,
     payload: AssistantPayload,
 ) -> ApiResult<AssistantView> {
-    let tenant_id = principal.require(Permission::KbWrite)?.tenant_id;
+    let scope = principal.require(Permission::KbWrite)?;
+    let tenant_id = scope.tenant_id;
     let existing = find(ctx, tenant_id, id).await?;
-    let kbs = validate(ctx, tenant_id, &payload).await?;
+    let kbs = validate(ctx, scope, &payload).await?;
     let mut model: assistant::ActiveModel = existing.into();
     write(&mut model, payload, kbs);
     let txn = ctx.db.begin().await?;

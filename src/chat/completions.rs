@@ -118,11 +118,13 @@ async fn prepare(
     mut kb_ids: Vec<Uuid>,
     assistant: Option<Uuid>,
 ) -> ApiResult<Prepared> {
-    let tenant_id = principal.require(Permission::ChatUse)?.tenant_id;
+    let scope = principal.require(Permission::ChatUse)?;
+    let tenant_id = scope.tenant_id;
     if !messages.iter().any(|m| m.role == "user") {
         return Err(ApiError::invalid_field("messages", "must contain at least one user message"));
     }
     let mut model = model.filter(|m| !m.is_empty());
+    let named = !kb_ids.is_empty();
     if let Some(id) = assistant {
         let settings = super::assistants::settings(&super::assistants::find(ctx, tenant_id, id).await?);
         model = model.or(settings.model);
@@ -140,7 +142,11 @@ async fn prepare(
     let mut generation = Generation { model, messages, ..Default::default() };
     let mut citations = Vec::new();
     if !kb_ids.is_empty() {
-        let kb_ids = search::resolve_kbs(ctx, tenant_id, Some(&kb_ids)).await?;
+        let kb_ids = if named {
+            search::resolve_kbs(ctx, scope, Some(&kb_ids)).await?
+        } else {
+            search::still_readable(ctx, scope, &kb_ids).await?
+        };
         let request = SearchRequest { query: generation.question().to_owned(), limit: Some(8), ..Default::default() };
         let hits = search::retrieve(ctx, tenant_id, &kb_ids, &request).await?;
         generation.sources = context_block::build(&hits, 3000).sources;

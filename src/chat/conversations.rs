@@ -161,11 +161,12 @@ pub async fn create(
     principal: &Principal,
     payload: ConversationPayload,
 ) -> ApiResult<ConversationView> {
-    let tenant_id = principal.require(Permission::ChatUse)?.tenant_id;
+    let scope = principal.require(Permission::ChatUse)?;
+    let tenant_id = scope.tenant_id;
     let kbs = if payload.knowledge_bases.is_empty() {
         Vec::new()
     } else {
-        search::resolve_kbs(ctx, tenant_id, Some(&payload.knowledge_bases)).await?
+        search::resolve_kbs(ctx, scope, Some(&payload.knowledge_bases)).await?
     };
     if let Some(model) = &payload.model {
         if !ctx.llm.knows(model) {

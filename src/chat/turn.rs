@@ -100,7 +100,8 @@ pub async fn start(ctx: Data<AppContext>, principal: &Principal, request: ChatRe
 }
 
 async fn prepare(ctx: &AppContext, principal: &Principal, request: ChatRequest) -> ApiResult<Prepared> {
-    let tenant_id = principal.require(Permission::ChatUse)?.tenant_id;
+    let scope = principal.require(Permission::ChatUse)?;
+    let tenant_id = scope.tenant_id;
     let question = request.message.trim().to_owned();
     if question.is_empty() {
         return Err(ApiError::invalid_field("message", "must not be empty"));
@@ -136,14 +137,15 @@ async fn prepare(ctx: &AppContext, principal: &Principal, request: ChatRequest) 
     };
     let settings = assistant.as_ref().map(assistants::settings);
     let kb_ids = match &request.knowledge_bases {
-        Some(named) => search::resolve_kbs(ctx, tenant_id, Some(named)).await?,
+        Some(named) => search::resolve_kbs(ctx, scope, Some(named)).await?,
         None => {
             let own: Vec<Uuid> = serde_json::from_value(conversation.knowledge_base_ids.clone()).unwrap_or_default();
-            if own.is_empty() {
+            let remembered = if own.is_empty() {
                 settings.as_ref().map(|s| s.knowledge_bases.clone()).unwrap_or_default()
             } else {
                 own
-            }
+            };
+            search::still_readable(ctx, scope, &remembered).await?
         }
     };
     let model = request

@@ -1,7 +1,7 @@
 //! Knowledge bases: CRUD with document, chunk and byte counts.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, Select, Set, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -13,13 +13,13 @@ use crate::context::AppContext;
 use crate::error::{ApiError, ApiResult};
 use crate::identity::accounts::parse_name;
 use crate::identity::permissions::Permission;
-use crate::identity::Principal;
+use crate::identity::{Principal, TenantScope};
 use crate::list::{fetch_page, ListParams, Page, Sort};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Visibility {
-    /// Only its creator's tenant admins and editors.
+    /// Only those who may change knowledge bases (`kb.write`: editors, admins, owners).
     #[default]
     Private,
     /// Everyone in the tenant.
@@ -116,6 +116,30 @@ pub async fn find(ctx: &AppContext, tenant_id: Uuid, id: Uuid) -> ApiResult<know
         .ok_or_else(|| ApiError::not_found("knowledge base"))
 }
 
+/// Whether the caller sees private knowledge bases: those who may change them do.
+fn sees_private(scope: &TenantScope) -> bool {
+    scope.permissions.contains(&Permission::KbWrite)
+}
+
+/// The knowledge bases the caller may read: the tenant's, less the private ones for callers
+/// without `kb.write`. Every read path starts here so that none forgets visibility.
+pub fn readable(scope: &TenantScope) -> Select<knowledge_base::Entity> {
+    let mut condition = Condition::all().add(knowledge_base::Column::TenantId.eq(scope.tenant_id));
+    if !sees_private(scope) {
+        condition = condition.add(knowledge_base::Column::Visibility.ne(visibility_str(Visibility::Private)));
+    }
+    knowledge_base::Entity::find().filter(condition)
+}
+
+/// A knowledge base the caller may read, else 404 (a private one is not admitted to exist).
+pub async fn find_readable(ctx: &AppContext, scope: &TenantScope, id: Uuid) -> ApiResult<knowledge_base::Model> {
+    readable(scope)
+        .filter(knowledge_base::Column::Id.eq(id))
+        .one(&ctx.db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("knowledge base"))
+}
+
 async fn view(ctx: &AppContext, kb: knowledge_base::Model) -> ApiResult<KbView> {
     let docs = document::Entity::find().filter(document::Column::KbId.eq(kb.id)).all(&ctx.db).await?;
     let mut status = StatusSummary::default();
@@ -179,17 +203,11 @@ pub async fn create(ctx: &AppContext, principal: &Principal, payload: KbPayload)
 }
 
 pub async fn list(ctx: &AppContext, principal: &Principal, params: &ListParams) -> ApiResult<Page<KbView>> {
-    let tenant_id = principal.require(Permission::KbRead)?.tenant_id;
+    let scope = principal.require(Permission::KbRead)?;
     let sort = params.sort_or(&["name", "createdAt"], Sort::asc("name"))?;
     let column =
         if sort.field == "createdAt" { knowledge_base::Column::CreatedAt } else { knowledge_base::Column::Name };
-    let page = fetch_page(
-        &ctx.db,
-        knowledge_base::Entity::find().filter(knowledge_base::Column::TenantId.eq(tenant_id)),
-        params,
-        Some((column, sort.order())),
-    )
-    .await?;
+    let page = fetch_page(&ctx.db, readable(scope), params, Some((column, sort.order()))).await?;
     let mut data = Vec::with_capacity(page.data.len());
     for kb in page.data {
         data.push(view(ctx, kb).await?);
@@ -198,8 +216,8 @@ pub async fn list(ctx: &AppContext, principal: &Principal, params: &ListParams) 
 }
 
 pub async fn get(ctx: &AppContext, principal: &Principal, id: Uuid) -> ApiResult<KbView> {
-    let tenant_id = principal.require(Permission::KbRead)?.tenant_id;
-    view(ctx, find(ctx, tenant_id, id).await?).await
+    let scope = principal.require(Permission::KbRead)?;
+    view(ctx, find_readable(ctx, scope, id).await?).await
 }
 
 pub async fn update(ctx: &AppContext, principal: &Principal, id: Uuid, patch: KbPatch) -> ApiResult<KbView> {

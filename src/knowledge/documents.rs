@@ -238,6 +238,13 @@ pub async fn add(
     Ok(AcceptedDocument { document: doc.into(), job: job.into() })
 }
 
+/// A document of a knowledge base the caller may read, else 404.
+async fn find_readable(ctx: &AppContext, principal: &Principal, kb_id: Uuid, id: Uuid) -> ApiResult<document::Model> {
+    let scope = principal.require(Permission::KbRead)?;
+    bases::find_readable(ctx, scope, kb_id).await?;
+    find(ctx, scope.tenant_id, kb_id, id).await
+}
+
 pub async fn find(ctx: &AppContext, tenant_id: Uuid, kb_id: Uuid, id: Uuid) -> ApiResult<document::Model> {
     document::Entity::find_by_id(id)
         .filter(document::Column::TenantId.eq(tenant_id))
@@ -262,8 +269,9 @@ pub async fn list(
     filter: DocumentFilter,
     params: &ListParams,
 ) -> ApiResult<Page<DocumentView>> {
-    let tenant_id = principal.require(Permission::KbRead)?.tenant_id;
-    bases::find(ctx, tenant_id, kb_id).await?;
+    let scope = principal.require(Permission::KbRead)?;
+    let tenant_id = scope.tenant_id;
+    bases::find_readable(ctx, scope, kb_id).await?;
     let sort = params.sort_or(&["title", "createdAt", "status"], Sort::desc("createdAt"))?;
     let column = match sort.field.as_str() {
         "title" => document::Column::Title,
@@ -284,8 +292,7 @@ pub async fn list(
 }
 
 pub async fn get(ctx: &AppContext, principal: &Principal, kb_id: Uuid, id: Uuid) -> ApiResult<DocumentView> {
-    let tenant_id = principal.require(Permission::KbRead)?.tenant_id;
-    let doc = find(ctx, tenant_id, kb_id, id).await?;
+    let doc = find_readable(ctx, principal, kb_id, id).await?;
     with_progress(ctx, vec![doc]).await?.pop().ok_or_else(|| ApiError::not_found("document"))
 }
 
@@ -325,8 +332,7 @@ pub async fn chunks(
     id: Uuid,
     params: &ListParams,
 ) -> ApiResult<Page<ChunkView>> {
-    let tenant_id = principal.require(Permission::KbRead)?.tenant_id;
-    find(ctx, tenant_id, kb_id, id).await?;
+    let tenant_id = find_readable(ctx, principal, kb_id, id).await?.tenant_id;
     let select =
         chunk::Entity::find().filter(chunk::Column::TenantId.eq(tenant_id)).filter(chunk::Column::DocumentId.eq(id));
     Ok(fetch_page(&ctx.db, select, params, Some((chunk::Column::Idx, sea_orm::Order::Asc))).await?.map(ChunkView::from))
@@ -339,8 +345,7 @@ pub async fn content(
     kb_id: Uuid,
     id: Uuid,
 ) -> ApiResult<(Vec<u8>, String, String)> {
-    let tenant_id = principal.require(Permission::KbRead)?.tenant_id;
-    let doc = find(ctx, tenant_id, kb_id, id).await?;
+    let doc = find_readable(ctx, principal, kb_id, id).await?;
     let bytes = ctx.engines()?.blobs.get(&doc.sha256).await.map_err(anyhow::Error::from)?;
     let mime = DocumentKind::ALL
         .iter()

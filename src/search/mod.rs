@@ -22,7 +22,8 @@ use crate::context::AppContext;
 use crate::embed::EmbedError;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::identity::permissions::Permission;
-use crate::identity::Principal;
+use crate::identity::{Principal, TenantScope};
+use crate::knowledge::bases;
 use crate::scope::SearchScope;
 
 pub use filters::SearchFilters;
@@ -142,10 +143,10 @@ pub struct SearchResponse {
     pub took_ms: u64,
 }
 
-/// The knowledge bases a request may search: the named ones, each of the caller's tenant (else
-/// 404), or all of the tenant's.
-pub async fn resolve_kbs(ctx: &AppContext, tenant_id: Uuid, named: Option<&[Uuid]>) -> ApiResult<Vec<Uuid>> {
-    let query = knowledge_base::Entity::find().filter(knowledge_base::Column::TenantId.eq(tenant_id));
+/// The knowledge bases a request may search: the named ones, each readable by the caller (else
+/// 404), or all the caller may read.
+pub async fn resolve_kbs(ctx: &AppContext, scope: &TenantScope, named: Option<&[Uuid]>) -> ApiResult<Vec<Uuid>> {
+    let query = bases::readable(scope);
     let Some(named) = named else {
         return Ok(query.all(&ctx.db).await?.into_iter().map(|kb| kb.id).collect());
     };
@@ -159,6 +160,16 @@ pub async fn resolve_kbs(ctx: &AppContext, tenant_id: Uuid, named: Option<&[Uuid
     Ok(wanted)
 }
 
+/// Of remembered knowledge bases (a conversation's, an assistant's), those that still exist and
+/// the caller may read now: one deleted or made private since is left out, not an error.
+pub async fn still_readable(ctx: &AppContext, scope: &TenantScope, ids: &[Uuid]) -> ApiResult<Vec<Uuid>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let found = bases::readable(scope).filter(knowledge_base::Column::Id.is_in(ids.to_vec())).all(&ctx.db).await?;
+    Ok(ids.iter().copied().filter(|id| found.iter().any(|kb| kb.id == *id)).collect())
+}
+
 /// `POST /v1/knowledge-bases/{id}/search` and `POST /v1/search`.
 pub async fn search(
     ctx: &AppContext,
@@ -166,7 +177,8 @@ pub async fn search(
     kb: Option<Uuid>,
     request: SearchRequest,
 ) -> ApiResult<SearchResponse> {
-    let tenant_id = principal.require(Permission::KbRead)?.tenant_id;
+    let scope = principal.require(Permission::KbRead)?;
+    let tenant_id = scope.tenant_id;
     let kb_ids = match (kb, &request.knowledge_bases) {
         (Some(_), Some(_)) => {
             return Err(ApiError::invalid_field(
@@ -174,8 +186,8 @@ pub async fn search(
                 "use POST /v1/search to search several knowledge bases",
             ))
         }
-        (Some(kb), None) => resolve_kbs(ctx, tenant_id, Some(&[kb])).await?,
-        (None, named) => resolve_kbs(ctx, tenant_id, named.as_deref()).await?,
+        (Some(kb), None) => resolve_kbs(ctx, scope, Some(&[kb])).await?,
+        (None, named) => resolve_kbs(ctx, scope, named.as_deref()).await?,
     };
     if request.max_tokens.is_some() {
         return Err(ApiError::invalid_field("maxTokens", "only the query endpoint takes a token budget"));
@@ -404,11 +416,12 @@ pub async fn query(
     kb: Uuid,
     mut request: SearchRequest,
 ) -> ApiResult<QueryResponse> {
-    let tenant_id = principal.require(Permission::KbRead)?.tenant_id;
+    let scope = principal.require(Permission::KbRead)?;
+    let tenant_id = scope.tenant_id;
     if request.knowledge_bases.is_some() {
         return Err(ApiError::invalid_field("knowledgeBases", "the knowledge base is in the path"));
     }
-    let kb_ids = resolve_kbs(ctx, tenant_id, Some(&[kb])).await?;
+    let kb_ids = resolve_kbs(ctx, scope, Some(&[kb])).await?;
     let max_tokens = request.max_tokens.unwrap_or(context::DEFAULT_MAX_TOKENS);
     if !(50..=100_000).contains(&max_tokens) {
         return Err(ApiError::invalid_field("maxTokens", "must be from 50 to 100000"));

@@ -7,7 +7,7 @@ import { session } from '../lib/session.js';
 import { navigate, pageSignal } from '../lib/router.js';
 import { pageHeader, pagedTable, emptyState, button, actionButton, modal, form, statusBadge, confirmDialog, toast, badge } from '../lib/ui.js';
 import { formatBytes, formatNumber, formatRelative } from '../lib/format.js';
-import { followJob, progressBar } from './knowledge-common.js';
+import { followJob, progressBar, VISIBILITY_OPTIONS } from './knowledge-common.js';
 
 const ACCEPT = '.pdf,.docx,.html,.htm,.md,.markdown,.txt,.csv,.json,application/pdf,text/*';
 
@@ -165,7 +165,7 @@ function settingsDialog(kb) {
   const { close } = modal('Knowledge base settings', form([
     { name: 'name', label: 'Name', required: true, value: kb.name },
     { name: 'description', label: 'Description', type: 'textarea', rows: 2, value: kb.description },
-    { name: 'visibility', label: 'Visibility', type: 'select', value: kb.visibility, options: [['private', 'Private'], ['tenant', 'Tenant'], ['public', 'Public']] },
+    { name: 'visibility', label: 'Visibility', type: 'select', value: kb.visibility, options: VISIBILITY_OPTIONS },
     { name: 'chunkMaxTokens', label: 'Chunk size (tokens)', type: 'number', value: kb.chunkMaxTokens, help: 'Takes effect for new documents and after "Reindex all".' },
     { name: 'chunkOverlapTokens', label: 'Chunk overlap (tokens)', type: 'number', value: kb.chunkOverlapTokens },
   ], async (values) => {

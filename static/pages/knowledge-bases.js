@@ -5,6 +5,7 @@ import { session } from '../lib/session.js';
 import { navigate } from '../lib/router.js';
 import { pageHeader, pagedTable, emptyState, button, modal, form, badge } from '../lib/ui.js';
 import { formatBytes, formatNumber, formatRelative } from '../lib/format.js';
+import { VISIBILITY_OPTIONS } from './knowledge-common.js';
 
 export default async function render(view) {
   const canWrite = session.can('kb.write');
@@ -19,8 +20,10 @@ export default async function render(view) {
   ], {
     query: { sort: '-createdAt' },
     onRowClick: (kb) => navigate(`/knowledge-bases/${kb.id}`),
-    empty: emptyState('No knowledge bases yet', 'A knowledge base holds documents (PDF, DOCX, HTML, Markdown, text) that search and chat answer from.',
-      canWrite ? button('New knowledge base', create, { kind: 'primary' }) : null),
+    empty: canWrite
+      ? emptyState('No knowledge bases yet', 'A knowledge base holds documents (PDF, DOCX, HTML, Markdown, text) that search and chat answer from.',
+        button('New knowledge base', create, { kind: 'primary' }))
+      : emptyState('No knowledge bases shared with you', 'Private knowledge bases are visible to editors and admins only; ask one of them to share a knowledge base with the tenant.'),
   });
   view.append(
     pageHeader('Knowledge bases', { subtitle: 'Documents that search and chat answer from.', actions: canWrite ? [button('New knowledge base', create, { kind: 'primary' })] : [] }),
@@ -39,7 +42,7 @@ function createDialog() {
   const { close } = modal('New knowledge base', form([
     { name: 'name', label: 'Name', required: true, attrs: { autofocus: true } },
     { name: 'description', label: 'Description', type: 'textarea', rows: 2 },
-    { name: 'visibility', label: 'Visibility', type: 'select', value: 'private', options: [['private', 'Private: admins and editors'], ['tenant', 'Tenant: every member'], ['public', 'Public: through the public endpoints']] },
+    { name: 'visibility', label: 'Visibility', type: 'select', value: 'private', options: VISIBILITY_OPTIONS },
     { name: 'chunkMaxTokens', label: 'Chunk size (tokens)', type: 'number', placeholder: 'default', help: 'Leave empty for the default; smaller chunks give more precise citations.' },
     { name: 'chunkOverlapTokens', label: 'Chunk overlap (tokens)', type: 'number', placeholder: 'default' },
   ], async (values) => {

@@ -6,7 +6,10 @@ import { api, get, stream, items } from '../lib/api.js';
 import { pageSignal } from '../lib/router.js';
 import { toastError } from '../lib/ui.js';
 
-/** Every knowledge base of the tenant (first 100), for pickers. */
+/** Who reads a knowledge base; the server enforces it (private ones are 404 for viewers). */
+export const VISIBILITY_OPTIONS = [['private', 'Private: editors and admins'], ['tenant', 'Tenant: every member'], ['public', 'Public: also the public endpoints']];
+
+/** Every knowledge base the caller may read (first 100), for pickers. */
 export async function allKnowledgeBases() {
   return items(await get('/v1/knowledge-bases', { limit: 100 }));
 }

@@ -44,5 +44,6 @@ mod secrets;
 mod shutdown;
 mod signup;
 mod site_search;
+mod visibility;
 mod webhook_receiver;
 mod webhooks;

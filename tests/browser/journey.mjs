@@ -185,6 +185,8 @@ await step('an invited viewer joins and sees only what a viewer may do', async (
   await vera.getByRole('heading', { name: 'Knowledge bases', level: 1 }).waitFor();
   await vera.locator('.loading').first().waitFor({ state: 'detached' });
   if (await vera.getByRole('button', { name: 'New knowledge base' }).count()) throw new Error('a viewer may create knowledge bases');
+  // The journey's knowledge base is private (the default): a viewer is told why the list is empty.
+  await vera.getByText('No knowledge bases shared with you').waitFor();
   await screenshot('viewer-knowledge-bases', vera);
   await vera.context().close();
 });
