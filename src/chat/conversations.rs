@@ -30,6 +30,19 @@ pub struct ConversationPayload {
     pub model: Option<String>,
 }
 
+/// Changes to a conversation; fields left out stay as they are.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConversationPatch {
+    /// 1 to 200 characters.
+    pub title: Option<String>,
+    /// An empty string removes it.
+    pub system_prompt: Option<String>,
+    /// Knowledge bases later turns retrieve from; `[]` for none.
+    pub knowledge_bases: Option<Vec<Uuid>>,
+    pub model: Option<String>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationView {
@@ -168,18 +181,12 @@ pub async fn create(
     } else {
         search::resolve_kbs(ctx, scope, Some(&payload.knowledge_bases)).await?
     };
-    if let Some(model) = &payload.model {
-        if !ctx.llm.knows(model) {
-            return Err(crate::llm::LlmError::UnknownModel(model.clone()).into());
-        }
-    }
+    check_model(ctx, payload.model.as_deref())?;
     if let Some(assistant) = payload.assistant_id {
         super::assistants::find(ctx, tenant_id, assistant).await?;
     }
     let title = payload.title.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
-    if title.as_ref().is_some_and(|t| t.chars().count() > 200) {
-        return Err(ApiError::invalid_field("title", "must be at most 200 characters"));
-    }
+    check_title(title.as_deref())?;
     let (user_id, api_key_id) = owner(principal);
     let now = Utc::now();
     let txn = ctx.db.begin().await?;
@@ -214,6 +221,73 @@ pub async fn create(
     crate::webhooks::events::emit(&txn, model.tenant_id, &event).await?;
     txn.commit().await?;
     Ok(model.into())
+}
+
+fn check_model(ctx: &AppContext, model: Option<&str>) -> ApiResult<()> {
+    match model {
+        Some(model) if !ctx.llm.knows(model) => Err(crate::llm::LlmError::UnknownModel(model.to_owned()).into()),
+        _ => Ok(()),
+    }
+}
+
+fn check_title(title: Option<&str>) -> ApiResult<()> {
+    if title.is_some_and(|t| t.chars().count() > 200) {
+        return Err(ApiError::invalid_field("title", "must be at most 200 characters"));
+    }
+    Ok(())
+}
+
+/// Renames a conversation or changes what later turns use (system prompt, knowledge bases, model).
+pub async fn update(
+    ctx: &AppContext,
+    principal: &Principal,
+    id: Uuid,
+    patch: ConversationPatch,
+) -> ApiResult<ConversationView> {
+    let scope = principal.require(Permission::ChatUse)?;
+    let conversation = find(ctx, principal, id).await?;
+    let fields: Vec<&str> = [
+        ("title", patch.title.is_some()),
+        ("systemPrompt", patch.system_prompt.is_some()),
+        ("knowledgeBases", patch.knowledge_bases.is_some()),
+        ("model", patch.model.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, given)| given.then_some(name))
+    .collect();
+    let mut active: conversation::ActiveModel = conversation.into();
+    if let Some(title) = &patch.title {
+        let title = title.trim();
+        if title.is_empty() {
+            return Err(ApiError::invalid_field("title", "must not be empty"));
+        }
+        check_title(Some(title))?;
+        active.title = Set(title.to_owned());
+    }
+    if let Some(prompt) = patch.system_prompt {
+        active.system_prompt = Set(Some(prompt).filter(|s| !s.trim().is_empty()));
+    }
+    if let Some(named) = &patch.knowledge_bases {
+        let kbs = if named.is_empty() { Vec::new() } else { search::resolve_kbs(ctx, scope, Some(named)).await? };
+        active.knowledge_base_ids = Set(serde_json::json!(kbs));
+    }
+    if let Some(model) = patch.model {
+        check_model(ctx, Some(&model))?;
+        active.model = Set(Some(model));
+    }
+    active.updated_at = Set(Utc::now());
+    let txn = ctx.db.begin().await?;
+    let saved = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        &principal.actor(),
+        "conversation.update",
+        Target::new("conversation", saved.id),
+        serde_json::json!({ "title": saved.title, "fields": fields }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(saved.into())
 }
 
 pub async fn list(ctx: &AppContext, principal: &Principal, params: &ListParams) -> ApiResult<Page<ConversationView>> {

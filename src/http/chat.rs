@@ -6,7 +6,9 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use crate::chat::assistants::{self, AssistantPayload, AssistantView};
-use crate::chat::conversations::{self, BranchPayload, ConversationPayload, ConversationView, MessageView};
+use crate::chat::conversations::{
+    self, BranchPayload, ConversationPatch, ConversationPayload, ConversationView, MessageView,
+};
 use crate::chat::events::ChatEvent;
 use crate::chat::messages::{self, CancelOutcome, FeedbackPayload};
 use crate::chat::turn::{self, ChatRequest};
@@ -26,6 +28,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/v1/conversations/{id}")
             .route(web::get().to(get_conversation))
+            .route(web::patch().to(update_conversation))
             .route(web::delete().to(delete_conversation)),
     )
     .service(web::resource("/v1/conversations/{id}/messages").route(web::get().to(list_messages)))
@@ -96,6 +99,18 @@ pub async fn list_messages(
     params: ListParams,
 ) -> ApiResult<web::Json<Page<MessageView>>> {
     Ok(web::Json(conversations::messages(&ctx, &who, *id, &params).await?))
+}
+
+/// Renames the conversation or changes its system prompt, knowledge bases or model.
+#[utoipa::path(patch, path = "/v1/conversations/{id}", tag = "chat", security(("bearer" = [])), request_body = ConversationPatch,
+    responses((status = 200, body = ConversationView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn update_conversation(
+    ctx: Data<AppContext>,
+    Require(who, _): Require<ChatUse>,
+    id: Path<Uuid>,
+    patch: web::Json<ConversationPatch>,
+) -> ApiResult<web::Json<ConversationView>> {
+    Ok(web::Json(conversations::update(&ctx, &who, *id, patch.into_inner()).await?))
 }
 
 /// Regenerates the title (by the model when an upstream serves the conversation).

@@ -54,7 +54,7 @@ use crate::webhooks::events as ev;
         knowledge::list_jobs, knowledge::get_job, knowledge::cancel_job, knowledge::job_events,
         search::search_kb, search::search_all, search::query_kb,
         chat::list_conversations, chat::create_conversation, chat::get_conversation, chat::delete_conversation,
-        chat::list_messages, chat::retitle, chat::branch, chat::chat, chat::cancel, chat::feedback,
+        chat::list_messages, chat::update_conversation, chat::retitle, chat::branch, chat::chat, chat::cancel, chat::feedback,
         chat::list_assistants, chat::create_assistant, chat::get_assistant, chat::update_assistant,
         chat::delete_assistant, chat::duplicate_assistant,
         public::visitor_chat, ws::connect,

@@ -1,7 +1,7 @@
 // Chat with knowledge bases: conversations on the left, the answer streamed token by token, and
 // numbered citations that open the cited page of the source document.
 import { h, fill } from '../lib/dom.js';
-import { get, post, del, stream, items } from '../lib/api.js';
+import { get, post, patch, del, stream, items } from '../lib/api.js';
 import { navigate, onLeave } from '../lib/router.js';
 import { pageHeader, modal, button, errorBox, emptyState, toast, toastError, confirmDialog, form } from '../lib/ui.js';
 import { formatRelative } from '../lib/format.js';
@@ -17,21 +17,36 @@ export default async function render(view, { params }) {
     conversationId ? get(`/v1/conversations/${conversationId}/messages`, { limit: 100 }).then(items) : [],
   ]);
 
+  const link = (c) => h('a', { href: `/chat/${c.id}`, 'data-link': true, class: c.id === conversationId ? 'active' : '', title: c.title, 'aria-current': c.id === conversationId ? 'page' : false }, c.title || 'Untitled');
   const list = h('nav', { class: 'chat-list', 'aria-label': 'Conversations' },
     h('a', { href: '/chat', 'data-link': true, class: conversationId ? 'button' : 'button primary' }, 'New chat'),
-    conversations.length ? conversations.map((c) => h('a', { href: `/chat/${c.id}`, 'data-link': true, class: c.id === conversationId ? 'active' : '', title: c.title, 'aria-current': c.id === conversationId ? 'page' : false }, c.title || 'Untitled'))
-      : h('p', { class: 'muted small' }, 'No conversations yet.'));
+    conversations.length ? conversations.map(link) : h('p', { class: 'muted small' }, 'No conversations yet.'));
+  // A conversation started on this page joins the list at once and takes its title when the answer is done.
+  const listNew = (c) => {
+    list.querySelector('p')?.remove();
+    list.querySelectorAll('a.active').forEach((a) => { a.classList.remove('active'); a.removeAttribute('aria-current'); });
+    const item = link(c);
+    list.children[0].after(item);
+    return item;
+  };
 
   const modelSelect = h('select', { id: 'chat-model' }, h('option', { value: '' }, 'Default model'),
     models.map((m) => h('option', { value: m.id, selected: m.id === conversation?.model }, m.id)));
   const kbChecks = h('div', { class: 'kb-checks', role: 'group', 'aria-label': 'Knowledge bases' }, kbs.map((kb) =>
-    h('label', {}, h('input', { type: 'checkbox', value: kb.id, checked: conversation ? conversation.knowledgeBases.includes(kb.id) : true, disabled: Boolean(conversation) }), kb.name)));
+    h('label', {}, h('input', { type: 'checkbox', value: kb.id, checked: conversation ? conversation.knowledgeBases.includes(kb.id) : true }), kb.name)));
+  const checkedKbs = () => [...kbChecks.querySelectorAll('input:checked')].map((i) => i.value);
+  // In a conversation, later turns read what is ticked now.
+  kbChecks.addEventListener('change', async () => {
+    if (!conversationId) return;
+    try {
+      await patch(`/v1/conversations/${conversationId}`, { knowledgeBases: checkedKbs() });
+      toast('Later answers use the ticked knowledge bases');
+    } catch (error) { toastError(error); }
+  });
   const settings = h('div', { class: 'chat-settings' },
     h('label', { class: 'inline', for: 'chat-model' }, 'Model', modelSelect),
     kbs.length ? h('div', { class: 'row' }, h('span', { class: 'muted small' }, 'Knowledge bases:'), kbChecks) : h('span', { class: 'muted small' }, 'No knowledge bases: answers come from the model alone.'),
-    conversation ? h('span', { class: 'row' },
-      button('New title', () => retitle(conversation), { kind: 'small', title: 'Let the model title the conversation again' }),
-      button('Delete', () => remove(conversation), { kind: 'small danger' })) : null);
+    conversation ? actions(conversation) : null);
 
   const messages = h('div', { class: 'messages', 'aria-live': 'polite' });
   const textarea = h('textarea', { id: 'chat-message', rows: 2, placeholder: 'Ask a question… (Enter sends, Shift+Enter for a new line)' });
@@ -71,7 +86,8 @@ export default async function render(view, { params }) {
     stop.hidden = false;
     const request = { message: text, stream: true };
     if (conversationId) request.conversationId = conversationId;
-    else request.knowledgeBases = [...kbChecks.querySelectorAll('input:checked')].map((i) => i.value);
+    else request.knowledgeBases = checkedKbs();
+    let started = null; // the list entry of a conversation this message starts
     if (modelSelect.value) request.model = modelSelect.value;
     try {
       await stream('/v1/chat', {
@@ -83,6 +99,7 @@ export default async function render(view, { params }) {
               conversationId = event.conversationId;
               // The URL follows the new conversation without reloading the page (the stream goes on).
               history.replaceState({}, '', `/chat/${conversationId}`);
+              started = listNew({ id: conversationId, title: text });
             }
           } else if (type === 'indexing') {
             fill(meta, event.message);
@@ -105,6 +122,14 @@ export default async function render(view, { params }) {
       else fill(meta, errorBox(error));
     } finally {
       running = null;
+      if (started) {
+        get(`/v1/conversations/${conversationId}`).then((c) => {
+          fill(started, c.title);
+          started.title = c.title;
+          fill(view.querySelector('h1'), c.title);
+          settings.append(actions(c));
+        }).catch(() => {});
+      }
       send.disabled = false;
       stop.hidden = true;
       textarea.focus();
@@ -174,6 +199,23 @@ function askComment() {
     const { close } = modal('What was wrong?', form([{ name: 'comment', label: 'Comment (optional)', type: 'textarea', rows: 3 }],
       async ({ comment }) => { value = comment || null; close(); }, { submit: 'Send feedback' }), { onClose: () => resolve(value) });
   });
+}
+
+function actions(conversation) {
+  return h('span', { class: 'row' },
+    button('Rename', () => rename(conversation), { kind: 'small' }),
+    button('New title', () => retitle(conversation), { kind: 'small', title: 'Let the model title the conversation again' }),
+    button('Delete', () => remove(conversation), { kind: 'small danger' }));
+}
+
+function rename(conversation) {
+  const { close } = modal('Rename conversation', form([
+    { name: 'title', label: 'Title', value: conversation.title, required: true },
+  ], async ({ title }) => {
+    await patch(`/v1/conversations/${conversation.id}`, { title });
+    close();
+    navigate(`/chat/${conversation.id}`);
+  }, { submit: 'Rename', cancel: () => close() }));
 }
 
 async function retitle(conversation) {

@@ -257,3 +257,68 @@ async fn assistants_carry_settings_into_turns_and_a_turn_says_when_documents_are
     assert_eq!(indexing[0]["documents"], 1);
     assert!(named(&events, "done")[0]["notice"].as_str().unwrap().contains("still being indexed"));
 }
+
+#[tokio::test]
+async fn a_conversation_is_renamed_and_its_knowledge_bases_changed_for_later_turns() {
+    let app = spawn_app().await;
+    let (token, tenant) = app.bootstrap().await;
+    let (kb, _) = seeded(&app, &token, None).await;
+    let conversation = app.create("/v1/conversations", &token, "", json!({"knowledgeBases": [kb]})).await;
+    let path = format!("/v1/conversations/{conversation}");
+    let patch = |body: Value| app.call(Method::PATCH, &path, &token, None, Some(body));
+
+    let renamed = patch(json!({"title": "  Refund questions  "})).await;
+    assert_eq!(renamed.status(), 200);
+    let renamed = json(renamed).await;
+    assert_eq!(
+        (renamed["title"].as_str(), renamed["knowledgeBases"][0].as_str()),
+        (Some("Refund questions"), Some(kb.as_str()))
+    );
+    let listed = json(app.call(Method::GET, "/v1/conversations", &token, None, None).await).await;
+    assert_eq!(listed["data"][0]["title"], "Refund questions");
+
+    // Bad changes are refused and change nothing.
+    for (body, status, field) in [
+        (json!({"title": " "}), 400, "title"),
+        (json!({"title": "x".repeat(201)}), 400, "title"),
+        (json!({"model": "gpt-nope"}), 400, ""),
+        (json!({"knowledgeBases": [uuid::Uuid::now_v7()]}), 404, ""),
+        (json!({"colour": "blue"}), 400, ""),
+    ] {
+        let response = patch(body.clone()).await;
+        assert_eq!(response.status(), status, "{body}");
+        let error = json(response).await;
+        assert!(error["message"].is_string() && error["error"].is_string(), "{error}");
+        if !field.is_empty() {
+            assert_eq!(error["details"]["field"], field, "{error}");
+        }
+    }
+    let kept = json(app.call(Method::GET, &path, &token, None, None).await).await;
+    assert_eq!(
+        (kept["title"].as_str(), kept["knowledgeBases"].as_array().map(Vec::len)),
+        (Some("Refund questions"), Some(1))
+    );
+
+    // Without knowledge bases, the next turn cites nothing; the system prompt is kept.
+    let cleared = json(patch(json!({"knowledgeBases": [], "systemPrompt": "Answer briefly."})).await).await;
+    assert_eq!(
+        (cleared["knowledgeBases"].clone(), cleared["systemPrompt"].as_str()),
+        (json!([]), Some("Answer briefly."))
+    );
+    let answer = app
+        .call(
+            Method::POST,
+            "/v1/chat",
+            &token,
+            None,
+            Some(json!({"conversationId": conversation, "message": "Within how many days can customers return a purchase?", "stream": false})),
+        )
+        .await;
+    assert_eq!(answer.status(), 200);
+    assert_eq!(json(answer).await["citations"], json!([]));
+
+    // Another member of the tenant cannot rename it.
+    let other = app.add_member(&tenant, "colleague@example.com", "editor").await;
+    let foreign = app.call(Method::PATCH, &path, &other, None, Some(json!({"title": "Mine"}))).await;
+    assert_eq!(foreign.status(), 404);
+}

@@ -274,6 +274,7 @@ fn foreign_calls(f: &Foreign) -> Vec<(Method, String, Option<Value>)> {
         (Method::POST, "/v1/search".to_owned(), Some(json!({"query": "secret plans", "knowledgeBases": [f.kb]}))),
         (Method::POST, format!("/v1/jobs/{}/cancel", f.job), None),
         (Method::GET, format!("/v1/conversations/{}", f.conversation), None),
+        (Method::PATCH, format!("/v1/conversations/{}", f.conversation), Some(json!({"title": "Mine now"}))),
         (Method::DELETE, format!("/v1/conversations/{}", f.conversation), None),
         (Method::GET, format!("/v1/conversations/{}/messages", f.conversation), None),
         (Method::POST, format!("/v1/conversations/{}/title", f.conversation), None),

@@ -83,6 +83,15 @@ await step('chat streams an answer whose citation opens the source page', async 
   const answer = page.getByTestId('assistant-message').last();
   await answer.getByText('handbook', { exact: false }).waitFor();
   await page.waitForURL(/\/chat\/[0-9a-f-]{36}$/);
+  // The new conversation joins the list at once and can be renamed there and then.
+  const conversations = page.getByRole('navigation', { name: 'Conversations' });
+  await conversations.locator('a[aria-current="page"]').waitFor();
+  await page.getByRole('button', { name: 'Rename' }).click();
+  const rename = page.getByRole('dialog');
+  await rename.getByLabel('Title').fill('Invoice questions');
+  await rename.getByRole('button', { name: 'Rename' }).click();
+  await conversations.getByRole('link', { name: 'Invoice questions' }).waitFor();
+  await page.getByRole('heading', { name: 'Invoice questions', level: 1 }).waitFor();
   await answer.locator('.citation').first().click();
   const source = page.getByRole('dialog');
   await source.getByText('invoice.pdf').first().waitFor();
