@@ -1,9 +1,13 @@
 //! The web dashboard: the files of `static/`, compiled into the binary (or read from
 //! `LECTERN_DASHBOARD_DIR`), and `index.html` for every other page path so that the single-page
 //! app's own URLs (`/knowledge-bases/…`, `/reset-password?token=…`) load on a reload or from a mail.
+//! Text files are sent gzipped to browsers that accept it, compressed once per process.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
+use std::io::Write;
+use std::sync::LazyLock;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::Method;
@@ -15,6 +19,24 @@ use crate::context::AppContext;
 use crate::error::ApiError;
 
 static STATIC: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/static");
+
+/// Gzipped copies of the compiled-in text files, by path. Made on first use (tens of milliseconds,
+/// once) rather than at build time, so static/ stays the only source. The middleware
+/// `Compress` is not an option: it would also buffer the API's event streams.
+static GZIPPED: LazyLock<HashMap<&'static str, Vec<u8>>> = LazyLock::new(|| {
+    let mut files = HashMap::new();
+    let mut dirs = vec![&STATIC];
+    while let Some(dir) = dirs.pop() {
+        dirs.extend(dir.dirs());
+        for file in dir.files() {
+            let Some(path) = file.path().to_str() else { continue };
+            if compressible(path) {
+                files.insert(path, gzip(file.contents()));
+            }
+        }
+    }
+    files
+});
 
 /// Path prefixes that belong to the API: an unknown path there is a JSON 404, never the app.
 const API_PREFIXES: [&str; 6] = ["/v1/", "/public/", "/health", "/docs", "/metrics", "/openapi.json"];
@@ -47,7 +69,12 @@ pub async fn serve(req: HttpRequest, ctx: Data<AppContext>) -> Result<HttpRespon
             None => return super::not_found(req).await,
         },
     };
-    Ok(respond(&req, name, body))
+    // Files read from LECTERN_DASHBOARD_DIR are for editing the app and are sent as they are.
+    let gzipped = match (&body, accepts_gzip(&req)) {
+        (Cow::Borrowed(_), true) => GZIPPED.get(name).map(Vec::as_slice),
+        _ => None,
+    };
+    Ok(respond(&req, name, body, gzipped))
 }
 
 fn has_extension(relative: &str) -> bool {
@@ -70,8 +97,34 @@ fn load(ctx: &AppContext, relative: &str) -> Option<Cow<'static, [u8]>> {
     }
 }
 
-fn respond(req: &HttpRequest, name: &str, body: Cow<'static, [u8]>) -> HttpResponse {
-    let etag = format!("\"{:016x}\"", fingerprint(&body));
+fn compressible(name: &str) -> bool {
+    let kind = content_type(name);
+    kind.starts_with("text/") || kind == "application/json" || kind == "image/svg+xml"
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    // Writing to a Vec cannot fail.
+    encoder.write_all(bytes).and_then(|()| encoder.finish()).unwrap_or_default()
+}
+
+/// Whether `Accept-Encoding` admits gzip (`gzip` or `*`, not with `q=0`).
+fn accepts_gzip(req: &HttpRequest) -> bool {
+    let Some(value) = req.headers().get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    value.split(',').any(|item| {
+        let mut parts = item.split(';').map(str::trim);
+        let coding = parts.next().unwrap_or_default().to_ascii_lowercase();
+        let refused = parts.any(|p| p.strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()) == Some(0.0));
+        (coding == "gzip" || coding == "*") && !refused
+    })
+}
+
+fn respond(req: &HttpRequest, name: &str, body: Cow<'static, [u8]>, gzipped: Option<&'static [u8]>) -> HttpResponse {
+    // Each encoding is its own representation with its own tag, as caches expect.
+    let suffix = if gzipped.is_some() { "-gz" } else { "" };
+    let etag = format!("\"{:016x}{suffix}\"", fingerprint(&body));
     let unchanged = req
         .headers()
         .get(header::IF_NONE_MATCH)
@@ -88,6 +141,15 @@ fn respond(req: &HttpRequest, name: &str, body: Cow<'static, [u8]>) -> HttpRespo
             .insert_header((header::REFERRER_POLICY, "no-referrer"));
     }
     response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(content_type(name))));
+    if compressible(name) {
+        response.insert_header((header::VARY, "Accept-Encoding"));
+    }
+    if let Some(gzipped) = gzipped {
+        response.insert_header((header::CONTENT_ENCODING, "gzip"));
+        if !unchanged && req.method() != Method::HEAD {
+            return response.body(gzipped);
+        }
+    }
     if unchanged || req.method() == Method::HEAD {
         return response.finish();
     }
@@ -125,6 +187,17 @@ mod tests {
         assert!(has_extension("pages/chat.js"));
         assert!(!has_extension("knowledge-bases/0f6c"));
         assert!(!has_extension("v1.2/thing/plain"));
+    }
+
+    #[test]
+    fn every_text_file_has_a_gzipped_copy_that_inflates_to_it() {
+        use std::io::Read;
+        let app = STATIC.get_file("app.js").unwrap().contents();
+        let mut inflated = Vec::new();
+        flate2::read::GzDecoder::new(GZIPPED["app.js"].as_slice()).read_to_end(&mut inflated).unwrap();
+        assert_eq!(inflated, app);
+        assert!(GZIPPED["app.js"].len() < app.len() / 2);
+        assert!(GZIPPED.contains_key("pages/chat.js") && GZIPPED.contains_key("index.html"));
     }
 
     #[test]
