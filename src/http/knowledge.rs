@@ -17,6 +17,7 @@ use crate::knowledge::bases::{self, KbPatch, KbPayload, KbView};
 use crate::knowledge::documents::{
     self, AcceptedDocument, ChunkView, DocumentFilter, DocumentPatch, DocumentView, Upload,
 };
+use crate::knowledge::job_views;
 use crate::list::{ListParams, Page};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -286,7 +287,7 @@ pub async fn list_jobs(
     Query(filter): Query<JobFilter>,
     params: ListParams,
 ) -> ApiResult<web::Json<Page<JobView>>> {
-    Ok(web::Json(documents::list_jobs(&ctx, &who, filter.status, &params).await?))
+    Ok(web::Json(job_views::list_jobs(&ctx, &who, filter.status, &params).await?))
 }
 
 /// A job's status and progress (`stage`, `done` of `total`).
@@ -297,7 +298,7 @@ pub async fn get_job(
     Require(who, _): Require<KbRead>,
     id: Path<Uuid>,
 ) -> ApiResult<web::Json<JobView>> {
-    Ok(web::Json(documents::job(&ctx, &who, *id).await?))
+    Ok(web::Json(job_views::job(&ctx, &who, *id).await?))
 }
 
 /// Cancels a queued or running job.
@@ -308,7 +309,7 @@ pub async fn cancel_job(
     Require(who, _): Require<KbWrite>,
     id: Path<Uuid>,
 ) -> ApiResult<web::Json<JobView>> {
-    Ok(web::Json(documents::cancel_job(&ctx, &who, *id).await?))
+    Ok(web::Json(job_views::cancel_job(&ctx, &who, *id).await?))
 }
 
 /// Progress as Server-Sent Events: a `progress` event with the job view whenever it changes,
@@ -321,14 +322,14 @@ pub async fn job_events(
     Require(who, _): Require<KbRead>,
     id: Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let first = documents::job(&ctx, &who, *id).await?;
+    let first = job_views::job(&ctx, &who, *id).await?;
     let state = (ctx, who, first.id, None::<String>, false);
     let stream = futures_util::stream::unfold(state, |(ctx, who, id, last, finished)| async move {
         if finished {
             return None;
         }
         loop {
-            let view = documents::job(&ctx, &who, id).await.ok()?;
+            let view = job_views::job(&ctx, &who, id).await.ok()?;
             let body = serde_json::to_string(&view).ok()?;
             let done = !matches!(view.status.as_str(), "queued" | "running");
             if last.as_deref() != Some(body.as_str()) || done {

@@ -430,43 +430,6 @@ pub async fn reindex(ctx: &AppContext, principal: &Principal, kb_id: Uuid, id: U
     Ok(job.into())
 }
 
-/// The jobs of a tenant, newest first.
-pub async fn job(ctx: &AppContext, principal: &Principal, id: Uuid) -> ApiResult<JobView> {
-    let tenant_id = principal.require(Permission::KbRead)?.tenant_id;
-    entity::job::Entity::find_by_id(id)
-        .filter(entity::job::Column::TenantId.eq(tenant_id))
-        .one(&ctx.db)
-        .await?
-        .map(JobView::from)
-        .ok_or_else(|| ApiError::not_found("job"))
-}
-
-pub async fn list_jobs(
-    ctx: &AppContext,
-    principal: &Principal,
-    status: Option<String>,
-    params: &ListParams,
-) -> ApiResult<Page<JobView>> {
-    let tenant_id = principal.require(Permission::KbRead)?.tenant_id;
-    let mut select = entity::job::Entity::find()
-        .filter(entity::job::Column::TenantId.eq(tenant_id))
-        .order_by_desc(entity::job::Column::CreatedAt);
-    if let Some(status) = status {
-        select = select.filter(entity::job::Column::Status.eq(status));
-    }
-    Ok(fetch_page(&ctx.db, select, params, None).await?.map(JobView::from))
-}
-
-pub async fn cancel_job(ctx: &AppContext, principal: &Principal, id: Uuid) -> ApiResult<JobView> {
-    let tenant_id = principal.require(Permission::KbWrite)?.tenant_id;
-    let current = job(ctx, principal, id).await?;
-    if !jobs::cancel(&ctx.db, current.id).await? {
-        return Err(ApiError::new(ErrorCode::Conflict, format!("the job has already {}", current.status)));
-    }
-    let _ = tenant_id;
-    job(ctx, principal, id).await
-}
-
 /// Re-ingests every document of a knowledge base: one job that queues an ingestion per
 /// document (their progress shows in the knowledge base's status summary).
 pub async fn reindex_kb(ctx: &AppContext, principal: &Principal, kb_id: Uuid) -> ApiResult<JobView> {
@@ -500,5 +463,5 @@ pub async fn reindex_kb(ctx: &AppContext, principal: &Principal, kb_id: Uuid) ->
     .await?;
     txn.commit().await?;
     crate::knowledge::worker::wake(ctx);
-    self::job(ctx, principal, job.id).await
+    super::job_views::job(ctx, principal, job.id).await
 }

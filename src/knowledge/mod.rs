@@ -5,6 +5,7 @@
 pub mod bases;
 pub mod documents;
 pub mod fetch;
+pub mod job_views;
 pub mod pipeline;
 pub mod repair;
 pub mod worker;

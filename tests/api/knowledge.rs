@@ -343,6 +343,9 @@ async fn job_progress_streams_as_server_sent_events_until_done() {
         app.call(Method::GET, &format!("/v1/jobs/{}/events", uuid::Uuid::now_v7()), &token, None, None).await.status(),
         404
     );
+    let misspelt = app.call(Method::GET, "/v1/jobs?status=done", &token, None, None).await;
+    assert_eq!(misspelt.status(), 400, "an unknown status is a mistake, not an empty list");
+    assert_eq!(json(misspelt).await["details"]["field"], "status");
 }
 
 /// A web server on loopback serving one article and a redirect to it.
