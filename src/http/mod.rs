@@ -13,6 +13,7 @@ pub mod dashboard;
 pub mod elements;
 pub mod entries;
 pub mod extract;
+pub mod forwarded;
 pub mod groups;
 pub mod health;
 pub mod idempotency;

@@ -61,9 +61,11 @@ fn credentials(req: &HttpRequest) -> Credentials {
     }
 }
 
-/// The peer address. Forwarded headers are not trusted: anyone can send them.
+/// The caller's address: the peer's, or the one a trusted proxy forwarded (`LECTERN_TRUSTED_PROXIES`).
 pub fn client_ip(req: &HttpRequest) -> Option<String> {
-    req.peer_addr().map(|a| a.ip().to_string())
+    let peer = req.peer_addr()?.ip();
+    let trusted = req.app_data::<Data<AppContext>>().map_or(&[][..], |ctx| ctx.settings.trusted_proxies.as_slice());
+    Some(super::forwarded::client_address(peer, req.headers(), trusted).to_string())
 }
 
 async fn resolve(parts: Credentials) -> Result<Principal, ApiError> {

@@ -108,6 +108,9 @@ pub struct Settings {
     pub starter_credits: i64,
     /// `LECTERN_CORS_ORIGINS`: browser origins allowed to call the API (`*` for any).
     pub cors_origins: Vec<String>,
+    /// `LECTERN_TRUSTED_PROXIES`: reverse proxies whose `X-Forwarded-For` names the caller (for
+    /// rate limits, the audit log, contact forms); empty = the connection's address is the caller.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// `LECTERN_RATE_LIMITS`: requests per caller and class (`llm=120/min,search=off`).
     pub rate_limits: crate::rate_limits::Limits,
     /// `LECTERN_PLAN_RATE_LIMITS`: overrides per billing plan (`pro: llm=600/min; team: …`).
@@ -318,6 +321,7 @@ impl Settings {
             image_sizes: image_sizes(var("LECTERN_IMAGE_SIZES"))?,
             stripe: stripe_settings(&var)?,
             cors_origins: cors_origins(var("LECTERN_CORS_ORIGINS"))?,
+            trusted_proxies: trusted_proxies(var("LECTERN_TRUSTED_PROXIES"))?,
             rate_limits: rate_limits(var("LECTERN_RATE_LIMITS"))?,
             plan_rate_limits: plan_rate_limits(var("LECTERN_PLAN_RATE_LIMITS"))?,
             webhook_timeout: Duration::from_secs(number(&var, "LECTERN_WEBHOOK_TIMEOUT_SECS", 10, 1..=120)?),
@@ -488,5 +492,5 @@ where
 mod tests;
 
 mod parsers;
-use parsers::{cors_origins, image_sizes, plan_rate_limits, rate_limits, stripe_settings};
+use parsers::{cors_origins, image_sizes, plan_rate_limits, rate_limits, stripe_settings, trusted_proxies};
 pub use parsers::{StripeProduct, StripeSettings};

@@ -81,6 +81,22 @@ pub(super) fn stripe_settings(var: &impl Fn(&str) -> Option<String>) -> Result<O
     }))
 }
 
+/// `LECTERN_TRUSTED_PROXIES`: comma-separated addresses or networks (`10.0.0.0/8, ::1`).
+pub(super) fn trusted_proxies(raw: Option<String>) -> Result<Vec<ipnet::IpNet>, SettingsError> {
+    let raw = raw.unwrap_or_default();
+    raw.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.parse::<ipnet::IpNet>().or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from)).map_err(
+                |_| {
+                    invalid("LECTERN_TRUSTED_PROXIES", format!("`{item}` is not an address or network like 10.0.0.0/8"))
+                },
+            )
+        })
+        .collect()
+}
+
 /// `LECTERN_CORS_ORIGINS`: comma-separated `scheme://host[:port]` origins, or `*`.
 pub(super) fn cors_origins(raw: Option<String>) -> Result<Vec<String>, SettingsError> {
     let mut out = Vec::new();

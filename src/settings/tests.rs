@@ -42,12 +42,20 @@ fn bad_values_name_the_key_and_the_reason() {
         ("LECTERN_RATE_LIMITS", "llm=5/week", "`week` is not"),
         ("LECTERN_PLAN_RATE_LIMITS", "team llm=5/min", "is not plan: class=rate"),
         ("LECTERN_METRICS_USER", "prometheus", "set both"),
+        ("LECTERN_TRUSTED_PROXIES", "10.0.0.0/8, proxy.local", "`proxy.local` is not an address or network"),
     ];
     for (key, value, reason) in cases {
         let err = Settings::from_vars(&vars(&[(key, value)]), &Overrides::default()).unwrap_err();
         assert_eq!(err.key, key);
         assert!(err.reason.contains(reason), "{key}: {}", err.reason);
     }
+}
+
+#[test]
+fn trusted_proxies_are_addresses_and_networks() {
+    let s = Settings::from_vars(&vars(&[("LECTERN_TRUSTED_PROXIES", " ::1, 192.168.0.0/16 ,")]), &Overrides::default());
+    let nets: Vec<String> = s.unwrap().trusted_proxies.iter().map(ToString::to_string).collect();
+    assert_eq!(nets, ["::1/128", "192.168.0.0/16"]);
 }
 
 #[test]

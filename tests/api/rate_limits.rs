@@ -102,3 +102,38 @@ async fn logins_are_limited_per_ip() {
     assert_eq!(refused.status(), 429);
     assert!(header(&refused, "retry-after") >= 1);
 }
+
+/// Three failed logins, each as forwarded for `caller`; the statuses.
+async fn logins_forwarded_for(app: &crate::helpers::TestApp, callers: &[&str]) -> Vec<u16> {
+    let body = json!({"email": "nobody@example.com", "password": "wrong password here"});
+    let mut statuses = Vec::new();
+    for caller in callers {
+        let response = app
+            .client
+            .post(app.url("/v1/auth/login"))
+            .header("X-Forwarded-For", *caller)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    statuses
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_caller_has_its_own_login_limit() {
+    let app =
+        spawn_app_env(&[("LECTERN_RATE_LIMITS", "auth=2/min"), ("LECTERN_TRUSTED_PROXIES", "127.0.0.1, ::1")]).await;
+    let first = "198.51.100.1";
+    assert_eq!(logins_forwarded_for(&app, &[first, first, first]).await, [401, 401, 429]);
+    assert_eq!(logins_forwarded_for(&app, &["198.51.100.2"]).await, [401], "another caller is not held back");
+    // A caller cannot escape by writing an address of its own in front of what the proxy appends.
+    assert_eq!(logins_forwarded_for(&app, &["203.0.113.50, 198.51.100.1"]).await, [429]);
+}
+
+#[tokio::test]
+async fn without_trusted_proxies_forwarded_addresses_are_ignored() {
+    let app = spawn_app_env(&[("LECTERN_RATE_LIMITS", "auth=2/min")]).await;
+    assert_eq!(logins_forwarded_for(&app, &["198.51.100.1", "198.51.100.2", "198.51.100.3"]).await, [401, 401, 429]);
+}
