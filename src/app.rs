@@ -147,7 +147,7 @@ async fn start_up(ctx: Data<AppContext>, gate: Option<oneshot::Receiver<()>>) ->
     }
     crate::knowledge::worker::spawn_pool(ctx.clone());
     crate::content::analytics::spawn_flusher(ctx.clone());
-    crate::http::idempotency::spawn_sweeper(ctx.clone());
+    crate::maintenance::spawn(ctx.clone());
     crate::webhooks::deliveries::spawn(ctx.clone());
     ctx.readiness.set(Stage::Ready);
     tracing::info!("ready");

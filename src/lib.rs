@@ -29,6 +29,7 @@ pub mod knowledge;
 pub mod list;
 pub mod llm;
 pub mod mail;
+pub mod maintenance;
 pub mod media;
 pub mod parse;
 pub mod patch;

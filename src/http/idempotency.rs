@@ -222,25 +222,3 @@ fn replay(stored: &idempotency_key::Model) -> HttpResponse {
     let body = stored.body.as_deref().and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok());
     builder.body(body.unwrap_or_default())
 }
-
-/// Deletes expired keys (run by the periodic sweeper).
-pub async fn sweep(ctx: &AppContext) -> Result<u64, sea_orm::DbErr> {
-    Ok(idempotency_key::Entity::delete_many()
-        .filter(idempotency_key::Column::ExpiresAt.lt(Utc::now()))
-        .exec(&ctx.db)
-        .await?
-        .rows_affected)
-}
-
-/// Sweeps expired keys every ten minutes for the life of the process.
-pub fn spawn_sweeper(ctx: Data<AppContext>) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
-        loop {
-            tick.tick().await;
-            if let Err(error) = sweep(&ctx).await {
-                tracing::warn!(%error, "sweeping idempotency keys failed");
-            }
-        }
-    });
-}

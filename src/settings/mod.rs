@@ -120,6 +120,9 @@ pub struct Settings {
     /// `LECTERN_WEBHOOK_MAX_ATTEMPTS`: attempts per delivery before it fails (and its endpoint is
     /// switched off); with the default backoff, 11 attempts span about 25 hours.
     pub webhook_max_attempts: u32,
+    /// `LECTERN_WEBHOOK_RETENTION_DAYS`: how long finished deliveries (with their bodies and
+    /// responses) stay listed and replayable.
+    pub webhook_retention: chrono::Duration,
     /// `LECTERN_WEBHOOK_RETRY_BASE_MS`: the first retry's delay; each next one is 3× longer
     /// (capped at 8 h), with ±20 % jitter.
     pub webhook_retry_base: Duration,
@@ -326,6 +329,7 @@ impl Settings {
             plan_rate_limits: plan_rate_limits(var("LECTERN_PLAN_RATE_LIMITS"))?,
             webhook_timeout: Duration::from_secs(number(&var, "LECTERN_WEBHOOK_TIMEOUT_SECS", 10, 1..=120)?),
             webhook_max_attempts: number(&var, "LECTERN_WEBHOOK_MAX_ATTEMPTS", 11, 1..=50)?,
+            webhook_retention: chrono::Duration::days(number(&var, "LECTERN_WEBHOOK_RETENTION_DAYS", 30, 1..=3650)?),
             webhook_retry_base: Duration::from_millis(number(
                 &var,
                 "LECTERN_WEBHOOK_RETRY_BASE_MS",

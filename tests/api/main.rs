@@ -31,6 +31,7 @@ mod identity_helpers;
 mod isolation;
 mod knowledge;
 mod lists;
+mod maintenance;
 mod media;
 mod metrics;
 mod oauth;
