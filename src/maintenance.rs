@@ -1,11 +1,12 @@
-//! Periodic clean-up of rows that only grow: expired idempotency keys, login sessions and
+//! Periodic work: clean-up of rows that only grow (expired idempotency keys, login sessions and
 //! password resets; outbox events once fanned out; finished webhook deliveries past their
-//! retention. Every node runs it; deleting the same rows twice is harmless.
+//! retention) and the daily storage charge. Every node runs it; deleting the same rows twice is
+//! harmless and a day's storage is charged once (see `billing::storage`).
 
 use std::time::Duration;
 
 use actix_web::web::Data;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 use serde::Serialize;
 
@@ -71,16 +72,28 @@ pub async fn sweep(
     Ok(Swept { idempotency_keys, sessions, password_resets, outbox_events, webhook_deliveries })
 }
 
-/// Sweeps every ten minutes for the life of the process.
+/// Sweeps every ten minutes, and charges yesterday's storage once a day, for the life of the process.
 pub fn spawn(ctx: Data<AppContext>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(EVERY);
+        let mut charged: Option<NaiveDate> = None;
         loop {
             tick.tick().await;
             match sweep(&ctx.db, ctx.settings.webhook_retention, Utc::now()).await {
                 Ok(swept) if swept.total() > 0 => tracing::info!(?swept, "expired rows deleted"),
                 Ok(_) => {}
                 Err(error) => tracing::warn!(%error, "sweeping expired rows failed"),
+            }
+            let yesterday = Utc::now().date_naive().pred_opt();
+            if yesterday.is_some() && charged != yesterday {
+                let day = yesterday.unwrap_or_default();
+                match crate::billing::storage::charge_day(&ctx.db, &ctx.ledger_lock, day).await {
+                    Ok(done) => {
+                        tracing::info!(%day, ?done, "storage charged");
+                        charged = yesterday;
+                    }
+                    Err(error) => tracing::warn!(%error, %day, "charging storage failed; trying again later"),
+                }
             }
         }
     });

@@ -6,10 +6,14 @@ pub mod ledger;
 pub mod meter;
 pub mod money;
 pub mod prices;
+pub mod storage;
 pub mod stripe;
 pub mod webhook;
 
-use sea_orm::{DatabaseBackend, DatabaseTransaction, SqliteTransactionMode, TransactionOptions, TransactionTrait};
+use sea_orm::{
+    DatabaseBackend, DatabaseConnection, DatabaseTransaction, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
+};
 
 use crate::context::AppContext;
 
@@ -21,15 +25,23 @@ use crate::context::AppContext;
 pub async fn begin(
     ctx: &AppContext,
 ) -> Result<(Option<tokio::sync::MutexGuard<'_, ()>>, DatabaseTransaction), sea_orm::DbErr> {
-    match ctx.db.get_database_backend() {
+    begin_in(&ctx.db, &ctx.ledger_lock).await
+}
+
+/// [`begin`] on a connection with the lock its process's ledger transactions share.
+pub async fn begin_in<'a>(
+    db: &DatabaseConnection,
+    lock: &'a tokio::sync::Mutex<()>,
+) -> Result<(Option<tokio::sync::MutexGuard<'a, ()>>, DatabaseTransaction), sea_orm::DbErr> {
+    match db.get_database_backend() {
         DatabaseBackend::Sqlite => {
-            let guard = ctx.ledger_lock.lock().await;
+            let guard = lock.lock().await;
             let options = TransactionOptions {
                 sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
                 ..TransactionOptions::default()
             };
-            Ok((Some(guard), ctx.db.begin_with_options(options).await?))
+            Ok((Some(guard), db.begin_with_options(options).await?))
         }
-        _ => Ok((None, ctx.db.begin().await?)),
+        _ => Ok((None, db.begin().await?)),
     }
 }

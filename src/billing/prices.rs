@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -115,18 +115,22 @@ pub struct CostSettings {
     pub allowances: Allowances,
 }
 
-async fn row(ctx: &AppContext, tenant: Option<Uuid>) -> ApiResult<Option<cost_setting::Model>> {
+async fn row(db: &DatabaseConnection, tenant: Option<Uuid>) -> ApiResult<Option<cost_setting::Model>> {
     let select = cost_setting::Entity::find();
     let select = match tenant {
         Some(t) => select.filter(cost_setting::Column::TenantId.eq(t)),
         None => select.filter(cost_setting::Column::TenantId.is_null()),
     };
-    Ok(select.one(&ctx.db).await?)
+    Ok(select.one(db).await?)
 }
 
 /// The global defaults (built-in ones until an admin saves some).
 pub async fn global(ctx: &AppContext) -> ApiResult<CostSettings> {
-    Ok(match row(ctx, None).await? {
+    global_in(&ctx.db).await
+}
+
+async fn global_in(db: &DatabaseConnection) -> ApiResult<CostSettings> {
+    Ok(match row(db, None).await? {
         Some(r) => CostSettings {
             prices: serde_json::from_value(r.prices).unwrap_or_default(),
             allowances: serde_json::from_value(r.allowances).unwrap_or_default(),
@@ -137,13 +141,25 @@ pub async fn global(ctx: &AppContext) -> ApiResult<CostSettings> {
 
 /// A tenant's override (partial JSON objects merged over the global settings).
 pub async fn tenant_override(ctx: &AppContext, tenant: Uuid) -> ApiResult<Option<(serde_json::Value, Allowances)>> {
-    Ok(row(ctx, Some(tenant)).await?.map(|r| (r.prices, serde_json::from_value(r.allowances).unwrap_or_default())))
+    tenant_override_in(&ctx.db, tenant).await
+}
+
+async fn tenant_override_in(
+    db: &DatabaseConnection,
+    tenant: Uuid,
+) -> ApiResult<Option<(serde_json::Value, Allowances)>> {
+    Ok(row(db, Some(tenant)).await?.map(|r| (r.prices, serde_json::from_value(r.allowances).unwrap_or_default())))
 }
 
 /// The settings that apply to a tenant: global, with its overrides on top.
 pub async fn effective(ctx: &AppContext, tenant: Uuid) -> ApiResult<CostSettings> {
-    let mut settings = global(ctx).await?;
-    if let Some((prices, allowances)) = tenant_override(ctx, tenant).await? {
+    effective_in(&ctx.db, tenant).await
+}
+
+/// [`effective`] for jobs that hold a connection rather than the application context.
+pub async fn effective_in(db: &DatabaseConnection, tenant: Uuid) -> ApiResult<CostSettings> {
+    let mut settings = global_in(db).await?;
+    if let Some((prices, allowances)) = tenant_override_in(db, tenant).await? {
         let mut merged = serde_json::to_value(&settings.prices).map_err(anyhow::Error::from)?;
         merge(&mut merged, prices);
         settings.prices = serde_json::from_value(merged).unwrap_or(settings.prices);
@@ -179,7 +195,7 @@ pub async fn save(
         return Err(ApiError::invalid_field("allowances", "free quantities cannot be negative"));
     }
     let allowances = serde_json::to_value(&allowances).map_err(anyhow::Error::from)?;
-    match row(ctx, tenant).await? {
+    match row(&ctx.db, tenant).await? {
         Some(existing) => {
             let mut active: cost_setting::ActiveModel = existing.into();
             active.prices = Set(prices);

@@ -414,3 +414,62 @@ async fn prices_overrides_allowances_overdraft_and_the_low_balance_event() {
         .await;
     assert_eq!(bad.status(), 400);
 }
+
+#[tokio::test]
+async fn stored_documents_are_charged_once_a_day_at_the_storage_price() {
+    use lectern::billing::storage;
+
+    let app = spawn_app().await;
+    let (superadmin, tenant) = app.bootstrap().await;
+    let kb = app.create("/v1/knowledge-bases", &superadmin, "", json!({"name": "Archive"})).await;
+    let text = "Storage is billed by the day, for what a tenant keeps. ".repeat(60);
+    let added = app
+        .call(
+            Method::POST,
+            &format!("/v1/knowledge-bases/{kb}/documents"),
+            &superadmin,
+            None,
+            Some(json!({"title": "retention.md", "text": text})),
+        )
+        .await;
+    let added = json(added).await;
+    assert_eq!(app.wait_for_job(&superadmin, added["job"]["id"].as_str().unwrap()).await["status"], "succeeded");
+    let doc_bytes = added["document"]["bytes"].as_i64().unwrap();
+    assert!(doc_bytes >= 3000, "{added}");
+    // A steep price so that a few kilobytes cost something: 1,000,000 credits per GB-month.
+    let settings = format!("/v1/tenants/{}/billing-settings", tenant.id);
+    let priced = app
+        .call(
+            Method::PUT,
+            &settings,
+            &superadmin,
+            None,
+            Some(json!({"prices": {"storageGbMonth": 1_000_000_000_000_i64}})),
+        )
+        .await;
+    assert_eq!(priced.status(), 200);
+
+    let db = sea_orm::Database::connect(&app.database_url).await.unwrap();
+    let tenant_id: uuid::Uuid = tenant.id.parse().unwrap();
+    assert_eq!(storage::stored_bytes(&db).await.unwrap().get(&tenant_id), Some(&doc_bytes));
+    let lock = tokio::sync::Mutex::new(());
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+    let expected = storage::daily_cost(doc_bytes, 1_000_000_000_000, 30);
+    assert!(expected > 0);
+    let first = storage::charge_day(&db, &lock, day).await.unwrap();
+    assert_eq!((first.tenants, first.micros, first.already), (1, expected, 0));
+    let again = storage::charge_day(&db, &lock, day).await.unwrap();
+    assert_eq!((again.tenants, again.already), (0, 1), "a day is charged once");
+
+    // The tenant sees the day's charge in its transactions and its usage by operation.
+    let listed = json(app.call(Method::GET, "/v1/billing/transactions", &superadmin, None, None).await).await;
+    let charge =
+        listed["data"].as_array().unwrap().iter().find(|t| t["operation"] == "storage").expect("a storage row");
+    assert_eq!(
+        (charge["amountMicros"].as_i64(), charge["reference"].as_str()),
+        (Some(-expected), Some("storage:2026-11-30"))
+    );
+    assert_eq!(charge["metadata"]["bytes"], doc_bytes);
+    let usage = json(app.call(Method::GET, "/v1/billing/usage", &superadmin, None, None).await).await;
+    assert!(usage.to_string().contains("\"storage\""), "{usage}");
+}
