@@ -21,6 +21,8 @@ pub struct Model {
     pub plan: Option<String>,
     pub subscription_id: Option<String>,
     pub subscription_status: Option<String>,
+    /// Unix seconds of the last applied subscription event's `created` (older ones are stale).
+    pub subscription_event_at: Option<i64>,
     /// Rate-limit overrides for this tenant (`{"llm": "600/min"}`), over the plan's and the defaults.
     pub rate_limits: Option<Json>,
     pub updated_at: DateTimeUtc,

@@ -15,6 +15,7 @@ mod m20261123_000007_billing;
 mod m20261123_000008_idempotency;
 mod m20261123_000009_integrations;
 mod m20261123_000010_analysis;
+mod m20261206_000011_subscription_order;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000008_idempotency::Migration),
             Box::new(m20261123_000009_integrations::Migration),
             Box::new(m20261123_000010_analysis::Migration),
+            Box::new(m20261206_000011_subscription_order::Migration),
         ]
     }
 }

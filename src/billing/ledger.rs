@@ -92,6 +92,7 @@ pub async fn open<C: ConnectionTrait>(conn: &C, tenant_id: Uuid, starter: i64) -
         plan: Set(None),
         subscription_id: Set(None),
         subscription_status: Set(None),
+        subscription_event_at: Set(None),
         rate_limits: Set(None),
         updated_at: Set(Utc::now()),
     };

@@ -80,7 +80,7 @@ pub async fn receive(ctx: &AppContext, signature: Option<&str>, body: &[u8]) -> 
         "checkout.session.completed" => checkout_completed(&txn, object, starter).await?,
         "invoice.paid" => invoice_paid(ctx, &txn, object).await?,
         "customer.subscription.updated" | "customer.subscription.deleted" => {
-            subscription_changed(&txn, object, kind.ends_with("deleted"), starter).await?
+            subscription_changed(&txn, object, event["created"].as_i64(), kind.ends_with("deleted"), starter).await?
         }
         "charge.refunded" => charge_refunded(&txn, object, starter).await?,
         _ => (None, "ignored"),
@@ -257,9 +257,12 @@ async fn invoice_paid<C: ConnectionTrait>(
     Ok((Some(tenant), if granted { "granted" } else { "duplicate" }))
 }
 
+/// Applies a subscription's new state unless a newer event was applied already: Stripe may
+/// deliver `updated` after `deleted`, and a canceled subscription never becomes active again.
 async fn subscription_changed<C: ConnectionTrait>(
     conn: &C,
     object: &Value,
+    created: Option<i64>,
     deleted: bool,
     starter: i64,
 ) -> ApiResult<(Option<Uuid>, &'static str)> {
@@ -269,8 +272,21 @@ async fn subscription_changed<C: ConnectionTrait>(
         Some(t) if tenant_exists(conn, t).await? => t,
         _ => return Ok((None, "unmatched")),
     };
-    let mut w: wallet::ActiveModel = ledger::open(conn, tenant, starter).await?.into();
+    let current = ledger::open(conn, tenant, starter).await?;
+    if current.subscription_id.as_deref() == Some(id) {
+        // A deletion is final whatever its timestamp says.
+        let newer_applied =
+            !deleted && matches!((current.subscription_event_at, created), (Some(seen), Some(at)) if seen > at);
+        let ended = current.subscription_status.as_deref() == Some("canceled") && !deleted;
+        if newer_applied || ended {
+            return Ok((Some(tenant), "stale"));
+        }
+    }
+    let mut w: wallet::ActiveModel = current.into();
     w.subscription_id = Set(Some(id.to_owned()));
+    if created.is_some() {
+        w.subscription_event_at = Set(created);
+    }
     w.subscription_status =
         Set(Some(if deleted { "canceled" } else { object["status"].as_str().unwrap_or("active") }.to_owned()));
     if deleted {

@@ -293,14 +293,38 @@ async fn each_paid_invoice_of_a_subscription_grants_the_plans_credits() {
     let account = get(&app, &token, "/v1/billing/balance").await;
     assert_eq!(account["balance"], "4100");
     assert_eq!(account["plan"], "team");
-    let cancelled = event("customer.subscription.deleted.json", "evt_sub_gone", |o| {
-        o["id"] = json!("sub_team_1");
-        o["customer"] = json!("cus_team_1");
-    });
+
+    // Stripe may deliver subscription events out of order: the newest applied one wins.
+    let changed = |file: &str, event_id: &str, created: i64, status: &str| {
+        let body = event(file, event_id, |o| {
+            o["id"] = json!("sub_team_1");
+            o["customer"] = json!("cus_team_1");
+            o["status"] = json!(status);
+        });
+        let mut parsed: Value = serde_json::from_str(&body).unwrap();
+        parsed["created"] = json!(created);
+        parsed.to_string()
+    };
+    let status = || async { get(&app, &token, "/v1/billing/balance").await["subscriptionStatus"].clone() };
+    for (event_id, created, new_status, expected, after) in [
+        ("evt_sub_late", 1_700_000_200, "past_due", "updated", "past_due"),
+        ("evt_sub_early", 1_700_000_100, "active", "stale", "past_due"),
+        ("evt_sub_paid", 1_700_000_300, "active", "updated", "active"),
+    ] {
+        let body = changed("customer.subscription.updated.json", event_id, created, new_status);
+        let (_, outcome) = webhook(&app, &body, &sign(&body, WEBHOOK_SECRET, 0)).await;
+        assert_eq!(outcome["outcome"], expected, "{event_id}");
+        assert_eq!(status().await, after, "{event_id}");
+    }
+    let cancelled = changed("customer.subscription.deleted.json", "evt_sub_gone", 1_700_000_250, "canceled");
     let (_, outcome) = webhook(&app, &cancelled, &sign(&cancelled, WEBHOOK_SECRET, 0)).await;
-    assert_eq!(outcome["outcome"], "updated");
+    assert_eq!(outcome["outcome"], "updated", "a deletion is final whatever its timestamp");
     let account = get(&app, &token, "/v1/billing/balance").await;
     assert_eq!((account["subscriptionStatus"].as_str(), account["plan"].as_str()), (Some("canceled"), None));
+    let revived = changed("customer.subscription.updated.json", "evt_sub_after", 1_700_000_400, "active");
+    let (_, outcome) = webhook(&app, &revived, &sign(&revived, WEBHOOK_SECRET, 0)).await;
+    assert_eq!(outcome["outcome"], "stale", "a canceled subscription stays canceled");
+    assert_eq!(status().await, "canceled");
 }
 
 #[tokio::test]
