@@ -8,6 +8,13 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 
 use crate::settings::{DatabaseBackend, Settings};
 
+/// `CAST(SUM(column) AS BIGINT)`: SUM of a BIGINT is NUMERIC on PostgreSQL; the cast gives
+/// both databases an i64 (NULL when there are no rows).
+pub fn sum_i64(column: impl sea_orm::sea_query::IntoColumnRef) -> sea_orm::sea_query::Expr {
+    use sea_orm::sea_query::{Alias, Expr, Func};
+    Expr::from(Func::cast_as(Func::sum(Expr::col(column)), Alias::new("BIGINT")))
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("cannot create the database directory {path}: {source}")]

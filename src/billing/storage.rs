@@ -6,7 +6,6 @@
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
-use sea_orm::sea_query::{Alias, Expr, Func};
 use sea_orm::{DatabaseConnection, DbErr, EntityTrait, QuerySelect};
 use serde_json::json;
 use uuid::Uuid;
@@ -16,6 +15,7 @@ use entity::{document, media};
 use crate::audit::Actor;
 use crate::billing::ledger::{self, Entry, Floor, Kind, LedgerError};
 use crate::billing::prices;
+use crate::store::sum_i64;
 
 /// What one day's run did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -35,7 +35,7 @@ pub async fn stored_bytes(db: &DatabaseConnection) -> Result<BTreeMap<Uuid, i64>
     let documents: Vec<(Uuid, Option<i64>)> = document::Entity::find()
         .select_only()
         .column(document::Column::TenantId)
-        .column_as(total(document::Column::Bytes), "total")
+        .column_as(sum_i64(document::Column::Bytes), "total")
         .group_by(document::Column::TenantId)
         .into_tuple()
         .all(db)
@@ -43,7 +43,7 @@ pub async fn stored_bytes(db: &DatabaseConnection) -> Result<BTreeMap<Uuid, i64>
     let files: Vec<(Uuid, Option<i64>)> = media::Entity::find()
         .select_only()
         .column(media::Column::TenantId)
-        .column_as(total(media::Column::Size), "total")
+        .column_as(sum_i64(media::Column::Size), "total")
         .group_by(media::Column::TenantId)
         .into_tuple()
         .all(db)
@@ -53,12 +53,6 @@ pub async fn stored_bytes(db: &DatabaseConnection) -> Result<BTreeMap<Uuid, i64>
         *bytes.entry(tenant).or_insert(0) += sum.unwrap_or(0);
     }
     Ok(bytes)
-}
-
-/// `CAST(SUM(column) AS BIGINT)`: SUM of a BIGINT is NUMERIC on PostgreSQL; the cast gives
-/// both databases an i64.
-fn total(column: impl sea_orm::sea_query::IntoColumnRef) -> Expr {
-    Expr::from(Func::cast_as(Func::sum(Expr::col(column)), Alias::new("BIGINT")))
 }
 
 /// Micro-credits for keeping `bytes` one day of a month with `days` days, rounded to the nearest.

@@ -1,7 +1,11 @@
 //! Knowledge bases: CRUD with document, chunk and byte counts.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, Select, Set, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, Select, Set, TransactionTrait,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -15,6 +19,7 @@ use crate::identity::accounts::parse_name;
 use crate::identity::permissions::Permission;
 use crate::identity::{Principal, TenantScope};
 use crate::list::{fetch_page, ListParams, Page, Sort};
+use crate::store::sum_i64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Default)]
 #[serde(rename_all = "lowercase")]
@@ -140,32 +145,77 @@ pub async fn find_readable(ctx: &AppContext, scope: &TenantScope, id: Uuid) -> A
         .ok_or_else(|| ApiError::not_found("knowledge base"))
 }
 
-async fn view(ctx: &AppContext, kb: knowledge_base::Model) -> ApiResult<KbView> {
-    let docs = document::Entity::find().filter(document::Column::KbId.eq(kb.id)).all(&ctx.db).await?;
-    let mut status = StatusSummary::default();
-    for d in &docs {
-        match d.status.as_str() {
-            "queued" => status.queued += 1,
-            "processing" => status.processing += 1,
-            "ready" => status.ready += 1,
-            _ => status.failed += 1,
+/// Documents, chunks and bytes of one knowledge base, by status.
+#[derive(Default)]
+struct Counts {
+    status: StatusSummary,
+    documents: u64,
+    chunks: u64,
+    bytes: u64,
+}
+
+/// The counts of these knowledge bases, added up by the database (one query for a whole page,
+/// however many documents they hold).
+async fn counts(ctx: &AppContext, kb_ids: Vec<Uuid>) -> ApiResult<HashMap<Uuid, Counts>> {
+    // (knowledge base, status, documents, chunks, bytes)
+    type Row = (Uuid, String, i64, Option<i64>, Option<i64>);
+    let rows: Vec<Row> = document::Entity::find()
+        .select_only()
+        .column(document::Column::KbId)
+        .column(document::Column::Status)
+        .column_as(document::Column::Id.count(), "documents")
+        .column_as(sum_i64(document::Column::ChunkCount), "chunks")
+        .column_as(sum_i64(document::Column::Bytes), "bytes")
+        .filter(document::Column::KbId.is_in(kb_ids))
+        .group_by(document::Column::KbId)
+        .group_by(document::Column::Status)
+        .into_tuple()
+        .all(&ctx.db)
+        .await?;
+    let mut counts: HashMap<Uuid, Counts> = HashMap::new();
+    for (kb, status, documents, chunks, bytes) in rows {
+        let c = counts.entry(kb).or_default();
+        let documents = u64::try_from(documents).unwrap_or(0);
+        match status.as_str() {
+            "queued" => c.status.queued += documents,
+            "processing" => c.status.processing += documents,
+            "ready" => c.status.ready += documents,
+            _ => c.status.failed += documents,
         }
+        c.documents += documents;
+        c.chunks += u64::try_from(chunks.unwrap_or(0)).unwrap_or(0);
+        c.bytes += u64::try_from(bytes.unwrap_or(0)).unwrap_or(0);
     }
-    Ok(KbView {
-        id: kb.id,
-        name: kb.name,
-        description: kb.description,
-        embedding_model: kb.embedding_model,
-        chunk_max_tokens: kb.chunk_max_tokens,
-        chunk_overlap_tokens: kb.chunk_overlap_tokens,
-        visibility: visibility(&kb.visibility),
-        documents: docs.len() as u64,
-        chunks: docs.iter().map(|d| u64::try_from(d.chunk_count).unwrap_or(0)).sum(),
-        bytes: docs.iter().map(|d| u64::try_from(d.bytes).unwrap_or(0)).sum(),
-        status,
-        created_at: kb.created_at,
-        updated_at: kb.updated_at,
-    })
+    Ok(counts)
+}
+
+async fn views(ctx: &AppContext, kbs: Vec<knowledge_base::Model>) -> ApiResult<Vec<KbView>> {
+    let mut counts = counts(ctx, kbs.iter().map(|kb| kb.id).collect()).await?;
+    Ok(kbs
+        .into_iter()
+        .map(|kb| {
+            let c = counts.remove(&kb.id).unwrap_or_default();
+            KbView {
+                id: kb.id,
+                name: kb.name,
+                description: kb.description,
+                embedding_model: kb.embedding_model,
+                chunk_max_tokens: kb.chunk_max_tokens,
+                chunk_overlap_tokens: kb.chunk_overlap_tokens,
+                visibility: visibility(&kb.visibility),
+                documents: c.documents,
+                chunks: c.chunks,
+                bytes: c.bytes,
+                status: c.status,
+                created_at: kb.created_at,
+                updated_at: kb.updated_at,
+            }
+        })
+        .collect())
+}
+
+async fn view(ctx: &AppContext, kb: knowledge_base::Model) -> ApiResult<KbView> {
+    views(ctx, vec![kb]).await?.pop().ok_or_else(|| ApiError::not_found("knowledge base"))
 }
 
 pub async fn create(ctx: &AppContext, principal: &Principal, payload: KbPayload) -> ApiResult<KbView> {
@@ -208,11 +258,7 @@ pub async fn list(ctx: &AppContext, principal: &Principal, params: &ListParams) 
     let column =
         if sort.field == "createdAt" { knowledge_base::Column::CreatedAt } else { knowledge_base::Column::Name };
     let page = fetch_page(&ctx.db, readable(scope), params, Some((column, sort.order()))).await?;
-    let mut data = Vec::with_capacity(page.data.len());
-    for kb in page.data {
-        data.push(view(ctx, kb).await?);
-    }
-    Ok(Page { data, pagination: page.pagination })
+    Ok(Page { data: views(ctx, page.data).await?, pagination: page.pagination })
 }
 
 pub async fn get(ctx: &AppContext, principal: &Principal, id: Uuid) -> ApiResult<KbView> {
