@@ -7,7 +7,7 @@ import { session } from '../lib/session.js';
 import { navigate, pageSignal } from '../lib/router.js';
 import { pageHeader, pagedTable, emptyState, button, actionButton, modal, form, statusBadge, confirmDialog, toast, badge } from '../lib/ui.js';
 import { formatBytes, formatNumber, formatRelative } from '../lib/format.js';
-import { followJob, progressBar, VISIBILITY_OPTIONS } from './knowledge-common.js';
+import { followJob, progressBar, VISIBILITY_LABELS, VISIBILITY_OPTIONS } from './knowledge-common.js';
 
 const ACCEPT = '.pdf,.docx,.html,.htm,.md,.markdown,.txt,.csv,.json,application/pdf,text/*';
 
@@ -98,7 +98,8 @@ export default async function render(view, { params }) {
 
 function summaryBadges(kb) {
   const s = kb.status;
-  return h('p', { class: 'row' }, badge(`${formatNumber(kb.documents)} documents`), badge(`${formatNumber(kb.chunks)} chunks`),
+  return h('p', { class: 'row' }, badge(`Visible to: ${VISIBILITY_LABELS[kb.visibility] ?? kb.visibility}`),
+    badge(`${formatNumber(kb.documents)} documents`), badge(`${formatNumber(kb.chunks)} chunks`),
     s.ready ? badge(`${s.ready} ready`, 'ok') : null, s.queued + s.processing ? badge(`${s.queued + s.processing} indexing`, 'warn') : null,
     s.failed ? badge(`${s.failed} failed`, 'bad') : null);
 }

@@ -5,7 +5,7 @@ import { session } from '../lib/session.js';
 import { navigate } from '../lib/router.js';
 import { pageHeader, pagedTable, emptyState, button, modal, form, badge } from '../lib/ui.js';
 import { formatBytes, formatNumber, formatRelative } from '../lib/format.js';
-import { VISIBILITY_OPTIONS } from './knowledge-common.js';
+import { VISIBILITY_LABELS, VISIBILITY_OPTIONS } from './knowledge-common.js';
 
 export default async function render(view) {
   const canWrite = session.can('kb.write');
@@ -16,6 +16,7 @@ export default async function render(view) {
     { label: 'Chunks', class: 'num', value: (kb) => formatNumber(kb.chunks) },
     { label: 'Size', class: 'num', value: (kb) => formatBytes(kb.bytes) },
     { label: 'Status', value: statusSummary },
+    { label: 'Visible to', value: (kb) => badge(VISIBILITY_LABELS[kb.visibility] ?? kb.visibility) },
     { label: 'Updated', value: (kb) => formatRelative(kb.updatedAt) },
   ], {
     query: { sort: '-createdAt' },

@@ -8,6 +8,8 @@ import { toastError } from '../lib/ui.js';
 
 /** Who reads a knowledge base; the server enforces it (private ones are 404 for viewers). */
 export const VISIBILITY_OPTIONS = [['private', 'Private: editors and admins'], ['tenant', 'Tenant: every member'], ['public', 'Public: also the public endpoints']];
+/** Short names of the same, for lists. */
+export const VISIBILITY_LABELS = { private: 'Editors and admins', tenant: 'Every member', public: 'Public' };
 
 /** Every knowledge base the caller may read (first 100), for pickers. */
 export async function allKnowledgeBases() {

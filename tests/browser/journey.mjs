@@ -54,6 +54,7 @@ await step('a knowledge base is created and a PDF uploaded reaches ready', async
   await dialog.getByRole('button', { name: 'Create' }).click();
   await page.waitForURL(/\/knowledge-bases\/[0-9a-f-]{36}$/);
   result.kbId = page.url().split('/').pop();
+  await page.getByText('Visible to: Editors and admins').waitFor();
   await page.getByLabel('Choose files').setInputFiles([`${fixtures}/analysis/invoice.pdf`]);
   const row = page.getByTestId('document-row').filter({ hasText: 'invoice.pdf' });
   await row.getByText('ready', { exact: true }).waitFor({ timeout: 120_000 });
