@@ -222,6 +222,15 @@ pub async fn ingest(ctx: &AppContext, job: &job::Model) -> Result<(), Failure> {
     };
     events::emit(&txn, doc.tenant_id, &ingested).await?;
     txn.commit().await?;
+    // A title changed while this ran is not in the index words above, and its PATCH (seeing the
+    // document still processing) left the refresh to us; a later PATCH sees it ready and does it.
+    if let Some(current) = document::Entity::find_by_id(doc.id).one(&ctx.db).await? {
+        if current.title != doc.title {
+            if let Err(error) = crate::knowledge::repair::refresh_fulltext(ctx, engines, &current).await {
+                tracing::warn!(%error, document = %doc.id, "re-indexing the new title failed; a reindex will fix it");
+            }
+        }
+    }
     crate::telemetry::metrics::ingested(pages.map_or(0, u64::from), total as u64);
     let tokens: usize = pieces.iter().map(|c| c.tokens).sum();
     let used = crate::billing::prices::Quantity {

@@ -504,3 +504,62 @@ fn zip_bomb() -> Vec<u8> {
     zip.finish().unwrap();
     buffer.into_inner()
 }
+
+#[tokio::test]
+async fn a_title_changed_during_ingestion_is_searchable_once_the_document_is_ready() {
+    let app = spawn_app().await;
+    let (token, _) = app.bootstrap().await;
+    let kb = kb(&app, &token).await;
+    // Long enough that embedding takes a while: the rename lands while the document is processing.
+    let text: String = (0..400)
+        .map(|i| format!("Section {i}. The river valley holds meadows, orchards and old stone bridges number {i}.\n\n"))
+        .collect();
+    let added = json(
+        app.call(
+            Method::POST,
+            &format!("/v1/knowledge-bases/{kb}/documents"),
+            &token,
+            None,
+            Some(json!({"title": "draft.md", "text": text})),
+        )
+        .await,
+    )
+    .await;
+    let (doc, job) = (added["document"]["id"].as_str().unwrap(), added["job"]["id"].as_str().unwrap());
+    let mut stage = String::new();
+    for _ in 0..3000 {
+        let view = json(app.call(Method::GET, &format!("/v1/jobs/{job}"), &token, None, None).await).await;
+        stage = view["stage"].as_str().unwrap_or_default().to_owned();
+        if stage == "embedding" || view["status"] != "running" && view["status"] != "queued" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(stage, "embedding", "the rename must land mid-ingestion for this test to mean anything");
+    let renamed = app
+        .call(
+            Method::PATCH,
+            &format!("/v1/knowledge-bases/{kb}/documents/{doc}"),
+            &token,
+            None,
+            Some(json!({"title": "Quokka field guide"})),
+        )
+        .await;
+    assert_eq!(renamed.status(), 200);
+    assert_eq!(json(renamed).await["status"], "processing");
+    assert_eq!(app.wait_for_job(&token, job).await["status"], "succeeded");
+
+    let found = json(
+        app.call(
+            Method::POST,
+            &format!("/v1/knowledge-bases/{kb}/search"),
+            &token,
+            None,
+            Some(json!({"query": "quokka", "mode": "lexical"})),
+        )
+        .await,
+    )
+    .await;
+    let hits = found["hits"].as_array().unwrap();
+    assert!(!hits.is_empty() && hits.iter().all(|h| h["documentTitle"] == "Quokka field guide"), "{found}");
+}
