@@ -16,6 +16,9 @@ pub struct Actor {
     pub tenant_id: Option<Uuid>,
     pub ip: Option<String>,
     pub request_id: Option<String>,
+    /// A superadmin acting on the platform rather than inside a tenant: the row goes to the
+    /// platform audit view, never to the log of the tenant the superadmin belongs to.
+    pub platform: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,7 +41,7 @@ impl ActorKind {
 
 impl Actor {
     pub fn system() -> Self {
-        Self { kind: ActorKind::System, id: None, tenant_id: None, ip: None, request_id: None }
+        Self { kind: ActorKind::System, id: None, tenant_id: None, ip: None, request_id: None, platform: false }
     }
 }
 
@@ -75,6 +78,7 @@ pub async fn record<C: ConnectionTrait>(
         ip: Set(actor.ip.clone()),
         request_id: Set(actor.request_id.clone()),
         created_at: Set(Utc::now()),
+        platform: Set(actor.platform),
     }
     .insert(conn)
     .await
@@ -95,6 +99,7 @@ mod tests {
             tenant_id: Some(tenant),
             ip: Some("203.0.113.9".into()),
             request_id: Some("req-1".into()),
+            platform: false,
         }
     }
 

@@ -1,7 +1,7 @@
 //! Reading the audit log: a tenant's events filtered by actor, action, target and dates, as a
 //! page or as CSV.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -48,6 +48,10 @@ pub struct AuditEventView {
     pub ip: Option<String>,
     pub request_id: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// The tenant the event belongs to (null for platform events of no tenant).
+    pub tenant_id: Option<Uuid>,
+    /// True for a superadmin's platform action (done to this tenant, not by one of its members).
+    pub platform: bool,
 }
 
 impl From<audit_event::Model> for AuditEventView {
@@ -63,24 +67,49 @@ impl From<audit_event::Model> for AuditEventView {
             ip: e.ip,
             request_id: e.request_id,
             created_at: e.created_at,
+            tenant_id: e.tenant_id,
+            platform: e.platform,
         }
     }
 }
 
 fn day(field: &str, raw: Option<&str>) -> ApiResult<Option<DateTime<Utc>>> {
     raw.map(|s| {
-        NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-            .ok()
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
+        crate::list::parse_day(field, s)?
+            .and_hms_opt(0, 0, 0)
             .map(|t| t.and_utc())
             .ok_or_else(|| ApiError::invalid_field(field, format!("`{s}` is not a date like 2026-05-01")))
     })
     .transpose()
 }
 
-fn select(principal: &Principal, filter: &AuditFilter) -> ApiResult<sea_orm::Select<audit_event::Entity>> {
-    let scope = principal.require(Permission::AuditRead)?;
-    let mut select = audit_event::Entity::find().filter(audit_event::Column::TenantId.eq(scope.tenant_id));
+/// Where events are read from: one tenant's log, or the platform's (a superadmin's view of
+/// platform actions and of events that belong to no tenant).
+enum Log {
+    Tenant(Uuid),
+    Platform,
+}
+
+impl Log {
+    fn of(principal: &Principal) -> ApiResult<Self> {
+        Ok(Self::Tenant(principal.require(Permission::AuditRead)?.tenant_id))
+    }
+
+    fn platform(principal: &Principal) -> ApiResult<Self> {
+        principal.require_superadmin()?;
+        Ok(Self::Platform)
+    }
+}
+
+fn select(log: &Log, filter: &AuditFilter) -> ApiResult<sea_orm::Select<audit_event::Entity>> {
+    let mut select = match log {
+        Log::Tenant(tenant_id) => audit_event::Entity::find().filter(audit_event::Column::TenantId.eq(*tenant_id)),
+        Log::Platform => audit_event::Entity::find().filter(
+            sea_orm::Condition::any()
+                .add(audit_event::Column::Platform.eq(true))
+                .add(audit_event::Column::TenantId.is_null()),
+        ),
+    };
     if let Some(actor) = filter.actor.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
         select = match actor.split_once(':') {
             Some((kind, id)) => {
@@ -121,7 +150,26 @@ pub async fn list(
     filter: &AuditFilter,
     params: &ListParams,
 ) -> ApiResult<Page<AuditEventView>> {
-    let select = select(principal, filter)?;
+    page(ctx, &Log::of(principal)?, filter, params).await
+}
+
+/// Platform actions of superadmins and events of no tenant, across tenants (superadmins only).
+pub async fn list_platform(
+    ctx: &AppContext,
+    principal: &Principal,
+    filter: &AuditFilter,
+    params: &ListParams,
+) -> ApiResult<Page<AuditEventView>> {
+    page(ctx, &Log::platform(principal)?, filter, params).await
+}
+
+async fn page(
+    ctx: &AppContext,
+    log: &Log,
+    filter: &AuditFilter,
+    params: &ListParams,
+) -> ApiResult<Page<AuditEventView>> {
+    let select = select(log, filter)?;
     let sort = params.sort_or(&["createdAt"], Sort::desc("createdAt"))?;
     Ok(fetch_page(&ctx.db, select, params, Some((audit_event::Column::CreatedAt, sort.order())))
         .await?
@@ -140,8 +188,11 @@ pub fn csv_field(text: &str) -> String {
 
 /// Matching events as CSV, oldest first (at most 100,000 rows).
 pub async fn csv(ctx: &AppContext, principal: &Principal, filter: &AuditFilter) -> ApiResult<String> {
-    let rows =
-        select(principal, filter)?.order_by_asc(audit_event::Column::CreatedAt).limit(CSV_LIMIT).all(&ctx.db).await?;
+    let rows = select(&Log::of(principal)?, filter)?
+        .order_by_asc(audit_event::Column::CreatedAt)
+        .limit(CSV_LIMIT)
+        .all(&ctx.db)
+        .await?;
     let mut out =
         String::from("id,created_at,actor_kind,actor_id,action,target_kind,target_id,ip,request_id,details\n");
     for e in rows {

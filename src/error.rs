@@ -203,10 +203,92 @@ impl ApiError {
     }
 }
 
+/// Database errors that a client's timing or input caused are never a 500: a unique violation
+/// is a 409 naming the field, a row that vanished under a reference is a 409, and a write that
+/// lost a race for a lock (SQLite busy after its timeout, PostgreSQL serialization failure or
+/// deadlock) is a 409 to retry. Everything else is internal.
 impl From<sea_orm::DbErr> for ApiError {
     fn from(error: sea_orm::DbErr) -> Self {
+        match error.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(message)) => {
+                let field = unique_field(&error, &message);
+                let reason = "another record already uses this value";
+                return Self::new(
+                    ErrorCode::Conflict,
+                    match &field {
+                        Some(field) => format!("`{field}` is already taken"),
+                        None => reason.to_owned(),
+                    },
+                )
+                .with_details(serde_json::json!({ "field": field, "reason": reason }));
+            }
+            Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_)) => {
+                return Self::new(
+                    ErrorCode::Conflict,
+                    "something this change refers to was deleted, or something still refers to it",
+                )
+            }
+            _ => {}
+        }
+        if lost_a_race(&error) {
+            return Self::new(ErrorCode::Conflict, "another request changed this at the same time; try again")
+                .with_details(serde_json::json!({ "retry": true }));
+        }
         Self::Internal(error.into())
     }
+}
+
+fn database_error(error: &sea_orm::DbErr) -> Option<&(dyn sea_orm::sqlx::error::DatabaseError + 'static)> {
+    use sea_orm::{DbErr, RuntimeErr};
+    match error {
+        DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e))
+        | DbErr::Conn(RuntimeErr::SqlxError(e)) => e.as_database_error(),
+        _ => None,
+    }
+}
+
+/// SQLite busy/locked (primary codes 5 and 6 with their extended codes) and PostgreSQL
+/// serialization failure, deadlock and lock-not-available.
+fn lost_a_race(error: &sea_orm::DbErr) -> bool {
+    let Some(e) = database_error(error) else { return false };
+    let code = e.code().unwrap_or_default();
+    if matches!(code.as_ref(), "40001" | "40P01" | "55P03") {
+        return true;
+    }
+    code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6))
+}
+
+/// The column a unique violation is about, as the API names it (camelCase), leaving out the
+/// scoping columns (`tenant_id`, `site_id`, …) that only say where it is unique.
+/// SQLite says `UNIQUE constraint failed: entries.site_id, entries.slug`; PostgreSQL's detail
+/// says `Key (site_id, slug)=(…) already exists.`
+fn unique_field(error: &sea_orm::DbErr, message: &str) -> Option<String> {
+    let columns: Vec<String> = if let Some(list) = message.split("UNIQUE constraint failed: ").nth(1) {
+        list.split(',').map(|c| c.trim().rsplit('.').next().unwrap_or_default().to_owned()).collect()
+    } else {
+        let detail = database_error(error)
+            .and_then(|e| e.try_downcast_ref::<sea_orm::sqlx::postgres::PgDatabaseError>())
+            .and_then(|e| e.detail().map(str::to_owned))
+            .unwrap_or_default();
+        let inside = detail.split_once("Key (").and_then(|(_, rest)| rest.split_once(")=")).map(|(cols, _)| cols);
+        inside.map(|cols| cols.split(',').map(|c| c.trim().trim_matches('"').to_owned()).collect()).unwrap_or_default()
+    };
+    let scoping = |c: &str| c == "id" || c.ends_with("_id") || c == "locale";
+    let column = columns.iter().rev().find(|c| !scoping(c)).or(columns.last())?;
+    let mut camel = String::new();
+    let mut upper = false;
+    for ch in column.chars() {
+        if ch == '_' {
+            upper = true;
+        } else if upper {
+            camel.extend(ch.to_uppercase());
+            upper = false;
+        } else {
+            camel.push(ch);
+        }
+    }
+    (!camel.is_empty()).then_some(camel)
 }
 
 /// Maps a unique-constraint violation to a 409 with `message`; other errors stay internal.
@@ -251,6 +333,39 @@ impl ResponseError for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn unique_violations_are_a_409_naming_the_field_and_busy_writes_a_409_to_retry() {
+        use sea_orm::ConnectionTrait;
+        let db = crate::store::memory_db().await;
+        db.execute_unprepared(
+            "CREATE TABLE things (id INTEGER PRIMARY KEY, site_id TEXT, api_slug TEXT, UNIQUE (site_id, api_slug))",
+        )
+        .await
+        .unwrap();
+        db.execute_unprepared("INSERT INTO things (site_id, api_slug) VALUES ('s', 'a')").await.unwrap();
+        let err = ApiError::from(
+            db.execute_unprepared("INSERT INTO things (site_id, api_slug) VALUES ('s', 'a')").await.unwrap_err(),
+        );
+        assert_eq!(err.code(), ErrorCode::Conflict);
+        assert_eq!(err.public_parts().1["field"], "apiSlug");
+
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("busy.db").display());
+        let one = || {
+            let mut options = sea_orm::ConnectOptions::new(url.clone());
+            options.max_connections(1).min_connections(1);
+            sea_orm::Database::connect(options)
+        };
+        let (a, b) = (one().await.unwrap(), one().await.unwrap());
+        a.execute_unprepared("CREATE TABLE t (x INTEGER)").await.unwrap();
+        b.execute_unprepared("PRAGMA busy_timeout = 0").await.unwrap();
+        let holder = sea_orm::TransactionTrait::begin(&a).await.unwrap();
+        holder.execute_unprepared("INSERT INTO t VALUES (1)").await.unwrap();
+        let err = ApiError::from(b.execute_unprepared("INSERT INTO t VALUES (2)").await.unwrap_err());
+        assert_eq!(err.code(), ErrorCode::Conflict, "{err}");
+        holder.rollback().await.unwrap();
+    }
 
     #[test]
     fn every_code_maps_back_from_its_status() {

@@ -9,9 +9,10 @@ use std::sync::Mutex;
 
 use tantivy::collector::TopDocs;
 use tantivy::directory::MmapDirectory;
-use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, TermQuery, TermSetQuery};
+use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery, TermSetQuery};
 use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, STORED, STRING};
 use tantivy::snippet::SnippetGenerator;
+use tantivy::tokenizer::TokenStream;
 use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 use uuid::Uuid;
 
@@ -190,15 +191,31 @@ impl FulltextIndex {
         TermQuery::new(Term::from_field_text(field, &id.to_string()), IndexRecordOption::Basic)
     }
 
+    /// The words of `text` as BM25 expects them: every token each field's analyzer makes of it
+    /// is a should-clause over that field. User text is never read as query syntax, so
+    /// `Revenue: growth`, `"unbalanced`, `a AND (b` or `-x^2` find what their words find.
+    fn words_query(&self, text: &str) -> Result<Option<Box<dyn Query>>, FulltextError> {
+        let f = self.fields;
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for field in [f.text, f.text_plain, f.context] {
+            let mut analyzer = self.index.tokenizer_for_field(field)?;
+            let mut tokens = analyzer.token_stream(text);
+            while let Some(token) = tokens.next() {
+                let term = Term::from_field_text(field, &token.text);
+                clauses.push((Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs))));
+            }
+        }
+        Ok((!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>))
+    }
+
     /// BM25 search within a scope (one tenant, its knowledge bases, optionally some
-    /// documents). The query is parsed leniently: any user text is a valid query.
+    /// documents) for the words of `query` (any text is valid; see [`Self::words_query`]).
     pub fn search(&self, scope: &SearchScope, query: &str, limit: usize) -> Result<Vec<LexicalHit>, FulltextError> {
         if scope.is_empty() || query.trim().is_empty() || limit == 0 {
             return Ok(Vec::new());
         }
         let f = self.fields;
-        let parser = QueryParser::for_index(&self.index, vec![f.text, f.text_plain, f.context]);
-        let (text_query, _errors) = parser.parse_query_lenient(query);
+        let Some(text_query) = self.words_query(query)? else { return Ok(Vec::new()) };
         let any_of = |field: Field, ids: &[Uuid]| -> Box<dyn Query> {
             Box::new(TermSetQuery::new(ids.iter().map(|id| Term::from_field_text(field, &id.to_string()))))
         };
@@ -285,6 +302,50 @@ mod tests {
             index.search(&SearchScope::kbs(t, &[kb]), odd, 5).unwrap();
         }
         assert!(index.search(&SearchScope::kbs(t, &[kb]), "   ", 5).unwrap().is_empty());
+    }
+
+    #[test]
+    fn punctuation_and_operators_are_words_not_syntax() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = FulltextIndex::open(dir.path()).unwrap();
+        let (t, kb) = (Uuid::now_v7(), Uuid::now_v7());
+        let texts = [
+            "Revenue growth was strong in the third quarter.",
+            "Growth of the team and its revenue targets.",
+            "Shipping and delivery times for parcels.",
+            "Il fatturato è cresciuto: مرحبا بالعالم 🚀 rocket launch.",
+        ];
+        index.add(&texts.iter().map(|t_| chunk(t, kb, Uuid::now_v7(), t_)).collect::<Vec<_>>()).unwrap();
+        let scope = SearchScope::kbs(t, &[kb]);
+        let ids = |q: &str| {
+            let mut hits: Vec<_> =
+                index.search(&scope, q, 10).unwrap().into_iter().map(|h| (h.chunk_id, h.score.to_bits())).collect();
+            hits.sort();
+            hits
+        };
+        let plain = ids("revenue growth");
+        assert_eq!(plain.len(), 2);
+        for hostile in [
+            "Revenue: growth",
+            "\"revenue growth",
+            "(revenue growth",
+            "revenue) growth]",
+            "+revenue -growth",
+            "revenue AND growth",
+            "revenue^2 growth~",
+            "revenue* growth\\",
+            "text:revenue growth",
+            "revenue OR growth",
+        ] {
+            let words: String = hostile.chars().map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect();
+            assert_eq!(ids(hostile), ids(&words), "{hostile}");
+            assert!(ids(hostile).len() >= 2, "{hostile}");
+        }
+        assert_eq!(ids("Revenue: growth"), plain);
+        assert_eq!(ids("مرحبا 🚀").len(), 1, "right-to-left words and emoji");
+        let long = "revenue growth ".repeat(700);
+        assert_eq!(index.search(&scope, &long, 10).unwrap().len(), 2, "10,000 characters");
+        assert!(index.search(&scope, "?!: ()", 10).unwrap().is_empty(), "no words, no hits");
     }
 
     #[test]

@@ -11,6 +11,7 @@ use crate::context::AppContext;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[schema(as = HealthStatus)]
 pub enum Status {
     Ok,
     Degraded,

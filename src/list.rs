@@ -12,6 +12,9 @@ use crate::error::{ApiError, ApiResult};
 
 pub const DEFAULT_LIMIT: u64 = 20;
 pub const MAX_LIMIT: u64 = 100;
+/// The last page any list serves. Keeps every offset (`(page - 1) * limit`) far inside the
+/// signed 64-bit range the databases bind, whatever the limit.
+pub const MAX_PAGE: u64 = 10_000_000;
 
 /// Paging and sorting parameters, validated. Other query parameters (filters) are left to the
 /// endpoint's own extractor.
@@ -19,7 +22,7 @@ pub const MAX_LIMIT: u64 = 100;
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Page number, from 1.
-    #[param(minimum = 1, default = 1)]
+    #[param(minimum = 1, maximum = 10_000_000, default = 1)]
     pub page: u64,
     /// Items per page, 1 to 100.
     #[param(minimum = 1, maximum = 100, default = 20)]
@@ -41,7 +44,7 @@ impl ListParams {
         let mut params = Self { page: 1, limit: DEFAULT_LIMIT, sort: None };
         for (key, value) in form_urlencoded(query) {
             match key.as_str() {
-                "page" => params.page = whole_number("page", &value, 1, u64::MAX / MAX_LIMIT)?,
+                "page" => params.page = whole_number("page", &value, 1, MAX_PAGE)?,
                 "limit" => params.limit = whole_number("limit", &value, 1, MAX_LIMIT)?,
                 "sort" => params.sort = Some(Sort::parse(&value)?),
                 _ => {}
@@ -64,8 +67,41 @@ impl ListParams {
     }
 
     pub fn offset(&self) -> u64 {
-        (self.page - 1) * self.limit
+        offset(self.page, self.limit)
     }
+}
+
+/// Validates a page and limit that an endpoint reads with its own query struct (the public
+/// ones): `page` from 1 to [`MAX_PAGE`], `limit` from 1 to `max_limit`; a 400 names the field.
+pub fn page_and_limit(
+    page: Option<u64>,
+    limit: Option<u64>,
+    default_limit: u64,
+    max_limit: u64,
+) -> ApiResult<(u64, u64)> {
+    let check = |field: &str, value: u64, max: u64| {
+        if (1..=max).contains(&value) {
+            Ok(value)
+        } else {
+            Err(ApiError::invalid_field(field, format!("must be a whole number from 1 to {max}, got `{value}`")))
+        }
+    };
+    Ok((check("page", page.unwrap_or(1), MAX_PAGE)?, check("limit", limit.unwrap_or(default_limit), max_limit)?))
+}
+
+/// A `YYYY-MM-DD` day from a query filter, years 1900 to 9999 (so a day after it, or a span of
+/// days, never leaves chrono's range); a 400 names the field.
+pub fn parse_day(field: &str, raw: &str) -> ApiResult<chrono::NaiveDate> {
+    use chrono::Datelike;
+    chrono::NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+        .ok()
+        .filter(|d| (1900..=9999).contains(&d.year()))
+        .ok_or_else(|| ApiError::invalid_field(field, format!("`{raw}` is not a date like 2026-05-01")))
+}
+
+/// Rows skipped before a page; saturates rather than overflow (bounded pages never reach it).
+pub fn offset(page: u64, limit: u64) -> u64 {
+    page.saturating_sub(1).saturating_mul(limit)
 }
 
 impl Sort {
@@ -211,6 +247,29 @@ mod tests {
             assert_eq!(err.public_parts().1["field"], json!(field), "{query}");
         }
         assert_eq!(ListParams::parse("limit=100&page=3").unwrap().offset(), 200);
+    }
+
+    #[test]
+    fn huge_pages_are_a_400_not_an_overflow() {
+        for query in ["page=184467440737095516&limit=100", "page=9223372036854775808", "page=18446744073709551616"] {
+            let err = ListParams::parse(query).unwrap_err();
+            assert_eq!(err.public_parts().1["field"], json!("page"), "{query}");
+        }
+        let last = ListParams::parse("page=10000000&limit=100").unwrap();
+        assert!(i64::try_from(last.offset()).is_ok());
+        assert!(page_and_limit(Some(9_223_372_036_854_775_808), None, 20, 100).is_err());
+        assert!(page_and_limit(Some(0), None, 20, 100).is_err());
+        assert!(page_and_limit(None, Some(101), 20, 100).is_err());
+        assert_eq!(page_and_limit(None, None, 20, 100).unwrap(), (1, 20));
+        assert_eq!(offset(u64::MAX, u64::MAX), u64::MAX);
+    }
+
+    #[test]
+    fn days_outside_four_digit_years_are_refused() {
+        assert!(parse_day("from", "2026-05-01").is_ok());
+        for bad in ["262143-12-31", "+262142-12-31", "-0001-01-01", "0000-01-01", "2026-13-01", "x"] {
+            assert_eq!(parse_day("to", bad).unwrap_err().public_parts().1["field"], json!("to"), "{bad}");
+        }
     }
 
     #[test]

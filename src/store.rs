@@ -4,7 +4,10 @@ use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
+};
 
 use crate::settings::{DatabaseBackend, Settings};
 
@@ -46,6 +49,25 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, StoreErr
                 .busy_timeout(Duration::from_secs(5))
         });
     Database::connect(options).await.map_err(|source| StoreError::Connect { backend: backend.name(), source })
+}
+
+/// A transaction for a read-modify-write of rows: read them inside it (with `lock_exclusive()`)
+/// and compute what depends on them (revision numbers, free slugs, counters) inside it too.
+/// On SQLite it takes the write lock when it begins (`BEGIN IMMEDIATE`, waiting up to the busy
+/// timeout): a deferred transaction that reads and then writes cannot wait for another writer
+/// and fails with "database is locked" at once. On PostgreSQL `lock_exclusive()` reads become
+/// `SELECT … FOR UPDATE`, so concurrent writers of one row take turns.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    match db.get_database_backend() {
+        sea_orm::DatabaseBackend::Sqlite => {
+            let options = TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..TransactionOptions::default()
+            };
+            db.begin_with_options(options).await
+        }
+        _ => db.begin().await,
+    }
 }
 
 /// Applies every pending migration; returns how many were applied now.

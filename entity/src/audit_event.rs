@@ -20,6 +20,9 @@ pub struct Model {
     pub ip: Option<String>,
     pub request_id: Option<String>,
     pub created_at: DateTimeUtc,
+    /// A superadmin's platform action (tenants, sign-ups, global prices): listed only in the
+    /// platform audit view; `tenant_id` is the tenant it was done to, if it still exists.
+    pub platform: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -16,6 +16,7 @@ mod m20261123_000008_idempotency;
 mod m20261123_000009_integrations;
 mod m20261123_000010_analysis;
 mod m20261206_000011_subscription_order;
+mod m20261207_000012_audit_platform;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000009_integrations::Migration),
             Box::new(m20261123_000010_analysis::Migration),
             Box::new(m20261206_000011_subscription_order::Migration),
+            Box::new(m20261207_000012_audit_platform::Migration),
         ]
     }
 }

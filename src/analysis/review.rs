@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
@@ -62,7 +62,6 @@ pub struct Review {
     /// `approve`, `correct` (with `value`) or `reject`.
     pub action: String,
     /// The right value, for `correct`: typed as the field (`"2024-03-15"`, `{"amount": "10.00", "currency": "EUR"}`).
-    #[schema(value_type = Option<Object>)]
     pub value: Option<Value>,
     pub comment: Option<String>,
 }
@@ -121,7 +120,7 @@ pub async fn review(ctx: &AppContext, principal: &Principal, id: Uuid, review: R
     active.reviewer = Set(principal.actor().id);
     active.reviewed_at = Set(Some(Utc::now()));
     active.comment = Set(comment.clone());
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let saved = active.update(&txn).await?;
     let details =
         json!({ "run": run.id, "field": result.field, "action": review.action, "value": value, "comment": comment });
@@ -155,7 +154,7 @@ pub async fn finish_if_complete(ctx: &AppContext, run_id: Uuid) -> ApiResult<boo
     if !complete {
         return Ok(false);
     }
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let updated = analysis_run::Entity::update_many()
         .col_expr(analysis_run::Column::Status, sea_orm::sea_query::Expr::value("completed"))
         .col_expr(analysis_run::Column::CompletedAt, sea_orm::sea_query::Expr::value(Utc::now()))

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::ToSchema;
@@ -54,7 +54,6 @@ pub struct ResultView {
     pub document_id: Uuid,
     pub field: String,
     /// Typed and normalised; null when nothing was found.
-    #[schema(value_type = Option<Object>)]
     pub value: Option<Value>,
     pub confidence: f64,
     pub source: Option<super::extract::Source>,
@@ -64,7 +63,6 @@ pub struct ResultView {
     /// `pending`, `approved`, `corrected` or `rejected`.
     pub status: String,
     /// The reviewer's value of a `corrected` result.
-    #[schema(value_type = Option<Object>)]
     pub reviewed_value: Option<Value>,
     pub reviewer: Option<String>,
     pub reviewed_at: Option<chrono::DateTime<Utc>>,
@@ -187,7 +185,7 @@ pub async fn create(ctx: &AppContext, principal: &Principal, new: NewRun) -> Api
     };
     let _held = meter::reserve_as(ctx, principal, run_id, Operation::Analysis, model, &estimate).await?;
     let now = Utc::now();
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let queued = jobs::enqueue(&txn, tenant_id, JobKind::AnalyzeRun, run_id).await?;
     let run = analysis_run::ActiveModel {
         id: Set(run_id),
@@ -360,7 +358,7 @@ async fn save_results(
     extracted: Vec<super::extract::Extracted>,
     extractor: &str,
 ) -> Result<(), Failure> {
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     analysis_result::Entity::delete_many()
         .filter(analysis_result::Column::RunId.eq(run.id))
         .filter(analysis_result::Column::DocumentId.eq(document_id))

@@ -2,7 +2,7 @@
 //! makes a new version; runs record the version they used, and old versions stay readable.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -150,11 +150,7 @@ pub fn check_fields(fields: &[Field]) -> ApiResult<()> {
 }
 
 fn check_name(name: &str) -> ApiResult<String> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(ApiError::invalid_field("name", "1 to 200 characters"));
-    }
-    Ok(name.to_owned())
+    crate::identity::accounts::parse_name("name", name)
 }
 
 async fn name_taken(ctx: &AppContext, tenant: Uuid, name: &str, except: Option<Uuid>) -> ApiResult<()> {
@@ -187,7 +183,7 @@ pub async fn create(ctx: &AppContext, principal: &Principal, payload: SchemaPayl
     check_fields(&payload.fields)?;
     name_taken(ctx, tenant_id, &name, None).await?;
     let now = Utc::now();
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let saved = analysis_schema::ActiveModel {
         id: Set(Uuid::now_v7()),
         tenant_id: Set(tenant_id),
@@ -256,7 +252,15 @@ pub async fn get(ctx: &AppContext, principal: &Principal, id: Uuid, version: Opt
 
 pub async fn update(ctx: &AppContext, principal: &Principal, id: Uuid, patch: SchemaPatch) -> ApiResult<SchemaView> {
     let tenant_id = principal.require(Permission::AnalysisRun)?.tenant_id;
-    let current = find(ctx, tenant_id, id).await?;
+    find(ctx, tenant_id, id).await?;
+    // Read again inside the write: the next version number comes from the row as it is now.
+    let txn = crate::store::begin_write(&ctx.db).await?;
+    let current = analysis_schema::Entity::find_by_id(id)
+        .filter(analysis_schema::Column::TenantId.eq(tenant_id))
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ApiError::not_found("analysis schema"))?;
     let mut active: analysis_schema::ActiveModel = current.clone().into();
     if let Some(name) = &patch.name {
         let name = check_name(name)?;
@@ -277,7 +281,6 @@ pub async fn update(ctx: &AppContext, principal: &Principal, id: Uuid, patch: Sc
         }
     }
     active.updated_at = Set(Utc::now());
-    let txn = ctx.db.begin().await?;
     let saved = active.update(&txn).await?;
     if new_version {
         version_row(&saved).insert(&txn).await?;
@@ -299,7 +302,7 @@ pub async fn delete(ctx: &AppContext, principal: &Principal, id: Uuid) -> ApiRes
         return Err(ApiError::new(ErrorCode::Conflict, format!("{runs} analysis runs use this schema"))
             .with_details(json!({ "runs": runs })));
     }
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     analysis_schema_version::Entity::delete_many()
         .filter(analysis_schema_version::Column::SchemaId.eq(id))
         .exec(&txn)

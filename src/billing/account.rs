@@ -160,12 +160,7 @@ pub struct BillingSettings {
 }
 
 fn day(field: &str, raw: &Option<String>) -> ApiResult<Option<NaiveDate>> {
-    raw.as_deref()
-        .map(|s| {
-            NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-                .map_err(|_| ApiError::invalid_field(field, format!("`{s}` is not a date like 2026-05-01")))
-        })
-        .transpose()
+    raw.as_deref().map(|s| crate::list::parse_day(field, s)).transpose()
 }
 
 fn start_of(d: NaiveDate) -> DateTime<Utc> {
@@ -341,7 +336,7 @@ pub async fn grant(
     if reason.is_empty() || reason.chars().count() > 500 {
         return Err(ApiError::invalid_field("reason", "say why, in 1 to 500 characters"));
     }
-    let actor = principal.actor();
+    let actor = principal.platform_actor(Some(tenant_id));
     let (_turn, txn) = crate::billing::begin(ctx).await?;
     ledger::open(&txn, tenant_id, ctx.settings.starter_credits).await?;
     let row = ledger::apply(

@@ -2,7 +2,7 @@
 //! settings that a chat turn or an OpenAI-style call can name instead of repeating them.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -164,7 +164,7 @@ pub async fn create(ctx: &AppContext, principal: &Principal, payload: AssistantP
         ..Default::default()
     };
     write(&mut model, payload, kbs);
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let saved = model.insert(&txn).await?;
     audit::record(
         &txn,
@@ -202,7 +202,7 @@ pub async fn update(
     let kbs = validate(ctx, scope, &payload).await?;
     let mut model: assistant::ActiveModel = existing.into();
     write(&mut model, payload, kbs);
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let saved = model.update(&txn).await?;
     audit::record(&txn, &principal.actor(), "assistant.updated", Target::new("assistant", id), serde_json::Value::Null)
         .await?;
@@ -213,7 +213,7 @@ pub async fn update(
 pub async fn delete(ctx: &AppContext, principal: &Principal, id: Uuid) -> ApiResult<()> {
     let tenant_id = principal.require(Permission::KbWrite)?.tenant_id;
     find(ctx, tenant_id, id).await?;
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     assistant::Entity::delete_by_id(id).exec(&txn).await?;
     audit::record(&txn, &principal.actor(), "assistant.deleted", Target::new("assistant", id), serde_json::Value::Null)
         .await?;
@@ -233,7 +233,7 @@ pub async fn duplicate(ctx: &AppContext, principal: &Principal, id: Uuid) -> Api
         updated_at: Set(now),
         ..assistant::ActiveModel::from(source)
     };
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let saved = copy.insert(&txn).await?;
     audit::record(
         &txn,

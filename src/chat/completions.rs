@@ -43,7 +43,6 @@ pub struct StreamOptions {
 pub struct IncomingMessage {
     pub role: String,
     /// A string, or a list of content parts of which the text parts are used.
-    #[schema(value_type = Object)]
     pub content: Value,
 }
 
@@ -215,7 +214,7 @@ pub async fn prepare_completion(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct EmbeddingRequest {
     /// A string or a list of strings.
-    #[schema(value_type = Object)]
+    #[schema(value_type = OneOrMany)]
     pub input: Value,
     pub model: Option<String>,
     pub encoding_format: Option<String>,

@@ -2,7 +2,7 @@
 //! tenant sees it, and another tenant's ids are 404 like missing ones.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -189,7 +189,7 @@ pub async fn create(
     check_title(title.as_deref())?;
     let (user_id, api_key_id) = owner(principal);
     let now = Utc::now();
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let model = conversation::ActiveModel {
         id: Set(Uuid::now_v7()),
         tenant_id: Set(tenant_id),
@@ -276,7 +276,7 @@ pub async fn update(
         active.model = Set(Some(model));
     }
     active.updated_at = Set(Utc::now());
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let saved = active.update(&txn).await?;
     audit::record(
         &txn,
@@ -304,7 +304,7 @@ pub async fn list(ctx: &AppContext, principal: &Principal, params: &ListParams) 
 
 pub async fn delete(ctx: &AppContext, principal: &Principal, id: Uuid) -> ApiResult<()> {
     let conversation = find(ctx, principal, id).await?;
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     message::Entity::delete_many().filter(message::Column::ConversationId.eq(conversation.id)).exec(&txn).await?;
     conversation::Entity::delete_by_id(conversation.id).exec(&txn).await?;
     audit::record(
@@ -382,7 +382,7 @@ pub async fn branch(
         return Err(ApiError::not_found("message"));
     };
     let now = Utc::now();
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let copy = conversation::ActiveModel {
         id: Set(Uuid::now_v7()),
         title: Set(format!("{} (branch)", source.title)),
@@ -428,7 +428,7 @@ pub async fn retitle(ctx: &AppContext, principal: &Principal, id: Uuid) -> ApiRe
     let mut active: conversation::ActiveModel = conversation.into();
     active.title = Set(title.clone());
     active.updated_at = Set(Utc::now());
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let saved = active.update(&txn).await?;
     let target = Target::new("conversation", saved.id);
     audit::record(&txn, &principal.actor(), "conversation.retitle", target, serde_json::json!({ "title": title }))

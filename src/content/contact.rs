@@ -3,7 +3,7 @@
 //! looks the same, nothing is stored.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
@@ -123,7 +123,7 @@ pub async fn submit(ctx: &AppContext, site_id: Uuid, ip: Option<&str>, form: Con
     {
         return Err(ApiError::invalid_field("fields", "at most 30 plain values of up to 2000 characters"));
     }
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let saved = contact_submission::ActiveModel {
         id: Set(Uuid::now_v7()),
         tenant_id: Set(site.tenant_id),
@@ -198,7 +198,7 @@ pub async fn update(
     active.handled_at = Set(handled.then(Utc::now));
     active.handled_by =
         Set(handled.then(|| format!("{}:{}", actor.kind.as_str(), actor.id.clone().unwrap_or_default())));
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let saved = active.update(&txn).await?;
     audit::record(
         &txn,

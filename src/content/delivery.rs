@@ -36,8 +36,11 @@ pub struct DeliveryParams {
     pub tag: Option<String>,
     /// `publishedAt` (default `-publishedAt`), `title`, `updatedAt`, with `-` for descending.
     pub sort: Option<String>,
+    /// From 1 (default) to 10,000,000.
+    #[param(minimum = 1, maximum = 10_000_000)]
     pub page: Option<u64>,
     /// 1–100, default 20.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     /// How deep references are resolved, 0–3 (default 1).
     pub depth: Option<u8>,
@@ -107,11 +110,7 @@ fn in_locale(site: &site::Model, locale: &str) -> Condition {
 pub async fn list(ctx: &AppContext, site_id: Uuid, params: &DeliveryParams) -> ApiResult<PublicEntries> {
     let site = public_site(ctx, site_id).await?;
     let locale = public_locale(&site, params.locale.as_deref())?;
-    let limit = params.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid_field("limit", "must be 1 to 100"));
-    }
-    let page = std::cmp::max(params.page.unwrap_or(1), 1);
+    let (page, limit) = crate::list::page_and_limit(params.page, params.limit, 20, 100)?;
     let depth = depth(params)?;
     let mut select = entry::Entity::find().filter(in_locale(&site, &locale));
     if let Some(kind) = &params.kind {
@@ -138,7 +137,7 @@ pub async fn list(ctx: &AppContext, site_id: Uuid, params: &DeliveryParams) -> A
     let rows = select
         .order_by(column, order.clone())
         .order_by(entry::Column::Id, order)
-        .offset((page - 1) * limit)
+        .offset(crate::list::offset(page, limit))
         .limit(limit)
         .all(&ctx.db)
         .await?;

@@ -2,7 +2,7 @@
 //! by id. An element in use cannot be deleted; changing one changes every page that shows it.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::ToSchema;
@@ -129,7 +129,7 @@ pub async fn create(
     let scope = principal.require(Permission::ContentWrite)?;
     visible(ctx, scope, site_id).await?;
     let now = Utc::now();
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let created = element::ActiveModel {
         id: Set(Uuid::now_v7()),
         tenant_id: Set(scope.tenant_id),
@@ -174,7 +174,7 @@ pub async fn update(
         active.data = Set(parse_data(data)?);
     }
     active.updated_at = Set(Utc::now());
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let saved = active.update(&txn).await?;
     audit::record(&txn, &principal.actor(), "element.update", Target::new("element", id), Value::Null).await?;
     txn.commit().await?;
@@ -192,7 +192,7 @@ pub async fn usage(ctx: &AppContext, principal: &Principal, site_id: Uuid, id: U
 pub async fn delete(ctx: &AppContext, principal: &Principal, site_id: Uuid, id: Uuid) -> ApiResult<()> {
     let scope = principal.require(Permission::ContentWrite)?;
     let current = find(ctx, scope, site_id, id).await?;
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let users = entries::referrers(&txn, scope.tenant_id, id).await?;
     if !users.is_empty() {
         return Err(entries::in_use("this element", &users));

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
@@ -24,6 +24,7 @@ use crate::list::{fetch_page, ListParams, Page, Sort};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[schema(as = EntryStatus)]
 pub enum Status {
     Draft,
     Scheduled,
@@ -164,11 +165,7 @@ pub fn join_tags(tags: &[String]) -> ApiResult<String> {
 }
 
 pub fn parse_title(raw: &str) -> ApiResult<String> {
-    let title = raw.trim();
-    if title.is_empty() || title.chars().count() > 300 {
-        return Err(ApiError::invalid_field("title", "must be 1 to 300 characters"));
-    }
-    Ok(title.to_owned())
+    crate::identity::accounts::parse_line("title", raw, 300)
 }
 
 /// Who may write what: editors any entry, authors only their own drafts.
@@ -213,6 +210,17 @@ pub async fn find(
         .await?
         .ok_or_else(|| ApiError::not_found("entry"))?;
     Ok((site, found))
+}
+
+/// `found` read again inside a write transaction and locked for it, so that a change computed
+/// from it (the next revision number, merged fields) cannot be lost to a concurrent one.
+pub async fn lock<C: sea_orm::ConnectionTrait>(conn: &C, found: &entry::Model) -> ApiResult<entry::Model> {
+    entry::Entity::find_by_id(found.id)
+        .filter(entry::Column::TenantId.eq(found.tenant_id))
+        .lock_exclusive()
+        .one(conn)
+        .await?
+        .ok_or_else(|| ApiError::not_found("entry"))
 }
 
 /// A locale the site offers.
@@ -303,7 +311,7 @@ pub async fn create(
     let status = payload.status.unwrap_or(Status::Draft);
     let publish_at = crate::content::publishing::check_status(principal, status, payload.publish_at)?;
     let defs = types::defs(&content_type);
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let checked =
         save::check(&txn, scope.tenant_id, site_id, content_type.id, &locale, None, &defs, &payload.data).await?;
     let now = Utc::now();
@@ -391,7 +399,9 @@ pub async fn update(
     patch: EntryPatch,
 ) -> ApiResult<EntryView> {
     let (scope, access) = write_access(principal)?;
-    let (_, current) = find(ctx, scope, site_id, id).await?;
+    let (_, found) = find(ctx, scope, site_id, id).await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
+    let current = lock(&txn, &found).await?;
     check_editable(access, &current)?;
     let mut active: entry::ActiveModel = current.clone().into();
     if let Some(title) = &patch.title {
@@ -428,7 +438,6 @@ pub async fn update(
             data.insert(key, value);
         }
     }
-    let txn = ctx.db.begin().await?;
     let (saved, siblings) = save_change(&txn, principal, &current, active, Value::Object(data), None).await?;
     audit::record(
         &txn,
@@ -483,7 +492,7 @@ pub async fn delete(ctx: &AppContext, principal: &Principal, site_id: Uuid, id: 
     let (scope, access) = write_access(principal)?;
     let (_, current) = find(ctx, scope, site_id, id).await?;
     check_editable(access, &current)?;
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let users: Vec<entry::Model> =
         referrers(&txn, scope.tenant_id, id).await?.into_iter().filter(|e| e.id != id).collect();
     if !users.is_empty() {

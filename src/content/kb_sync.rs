@@ -3,7 +3,7 @@
 //! `entry`, source name = entry id); unpublishing or deleting the entry removes it.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use entity::{chunk, content_type, document, entry, site};
@@ -42,7 +42,7 @@ async fn sync(ctx: &AppContext, e: &entry::Model) -> anyhow::Result<()> {
     }
     let engines = ctx.engines()?;
     if let Some(doc) = existing {
-        let txn = ctx.db.begin().await?;
+        let txn = crate::store::begin_write(&ctx.db).await?;
         chunk::Entity::delete_many().filter(chunk::Column::DocumentId.eq(doc.id)).exec(&txn).await?;
         document::Entity::delete_by_id(doc.id).exec(&txn).await?;
         txn.commit().await?;
@@ -53,7 +53,7 @@ async fn sync(ctx: &AppContext, e: &entry::Model) -> anyhow::Result<()> {
     let (Some(markdown), Some(sha256), Some(live)) = (markdown, sha256, current) else { return Ok(()) };
     engines.blobs.put(markdown.as_bytes()).await?;
     let now = Utc::now();
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let doc = document::ActiveModel {
         id: Set(Uuid::now_v7()),
         tenant_id: Set(live.tenant_id),

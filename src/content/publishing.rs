@@ -1,7 +1,7 @@
 //! Publishing: publish now or at a time (a job publishes it then), unpublish, duplicate.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
@@ -63,7 +63,9 @@ pub async fn publish(
     request: PublishRequest,
 ) -> ApiResult<EntryView> {
     let scope = principal.require(Permission::ContentPublish)?;
-    let (_, current) = entries::find(ctx, scope, site_id, id).await?;
+    let (_, found) = entries::find(ctx, scope, site_id, id).await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
+    let current = entries::lock(&txn, &found).await?;
     let now = Utc::now();
     let mut active: entry::ActiveModel = current.clone().into();
     let note = match request.publish_at.filter(|at| *at > now) {
@@ -79,7 +81,6 @@ pub async fn publish(
             "published".to_owned()
         }
     };
-    let txn = ctx.db.begin().await?;
     let (saved, siblings) =
         entries::save_change(&txn, principal, &current, active, current.data.clone(), Some(note)).await?;
     schedule(&txn, &saved).await?;
@@ -116,14 +117,15 @@ async fn published_event<C: ConnectionTrait>(conn: &C, e: &entry::Model) -> ApiR
 
 pub async fn unpublish(ctx: &AppContext, principal: &Principal, site_id: Uuid, id: Uuid) -> ApiResult<EntryView> {
     let scope = principal.require(Permission::ContentPublish)?;
-    let (_, current) = entries::find(ctx, scope, site_id, id).await?;
+    let (_, found) = entries::find(ctx, scope, site_id, id).await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
+    let current = entries::lock(&txn, &found).await?;
     if current.status != Status::Published.as_str() && current.status != Status::Scheduled.as_str() {
         return Err(ApiError::new(ErrorCode::Conflict, format!("the entry is {}, not published", current.status)));
     }
     let mut active: entry::ActiveModel = current.clone().into();
     active.status = Set(Status::Draft.as_str().to_owned());
     active.publish_at = Set(None);
-    let txn = ctx.db.begin().await?;
     let (saved, _) =
         entries::save_change(&txn, principal, &current, active, current.data.clone(), Some("unpublished".to_owned()))
             .await?;
@@ -145,14 +147,17 @@ pub async fn unpublish(ctx: &AppContext, principal: &Principal, site_id: Uuid, i
 /// A draft copy with a free slug (`slug-copy`, `slug-copy-2`, …) in a new translation group.
 pub async fn duplicate(ctx: &AppContext, principal: &Principal, site_id: Uuid, id: Uuid) -> ApiResult<EntryView> {
     let (scope, _) = entries::write_access(principal)?;
-    let (_, source) = entries::find(ctx, scope, site_id, id).await?;
+    let (_, found) = entries::find(ctx, scope, site_id, id).await?;
+    // The free slug is looked for inside the transaction: two copies at once get two slugs.
+    let txn = crate::store::begin_write(&ctx.db).await?;
+    let source = entries::lock(&txn, &found).await?;
     let base: String = format!("{}-copy", source.slug).chars().take(56).collect();
     let taken: Vec<String> = entry::Entity::find()
         .filter(entry::Column::SiteId.eq(site_id))
         .filter(entry::Column::ContentTypeId.eq(source.content_type_id))
         .filter(entry::Column::Locale.eq(source.locale.as_str()))
         .filter(entry::Column::Slug.starts_with(base.as_str()))
-        .all(&ctx.db)
+        .all(&txn)
         .await?
         .into_iter()
         .map(|e| e.slug)
@@ -163,7 +168,6 @@ pub async fn duplicate(ctx: &AppContext, principal: &Principal, site_id: Uuid, i
         .unwrap_or(base);
     let title: String = format!("{} (copy)", source.title).chars().take(300).collect();
     let now = Utc::now();
-    let txn = ctx.db.begin().await?;
     let copy = entry::ActiveModel {
         id: Set(Uuid::now_v7()),
         translation_group: Set(Uuid::now_v7()),
@@ -197,12 +201,14 @@ pub async fn duplicate(ctx: &AppContext, principal: &Principal, site_id: Uuid, i
 pub async fn run_job(ctx: &AppContext, job: &entity::job::Model) -> Result<(), Failure> {
     let fail = |e: sea_orm::DbErr| Failure { message: e.to_string(), permanent: false, cancelled: false };
     let Some(id) = job.target_id else { return Ok(()) };
-    let Some(current) = entry::Entity::find_by_id(id).one(&ctx.db).await.map_err(fail)? else { return Ok(()) };
+    let txn = crate::store::begin_write(&ctx.db).await.map_err(fail)?;
+    let Some(current) = entry::Entity::find_by_id(id).lock_exclusive().one(&txn).await.map_err(fail)? else {
+        return Ok(());
+    };
     let due = current.publish_at.is_some_and(|at| at <= Utc::now());
     if current.status != Status::Scheduled.as_str() || !due {
         return Ok(());
     }
-    let txn = ctx.db.begin().await.map_err(fail)?;
     let mut active: entry::ActiveModel = current.clone().into();
     active.status = Set(Status::Published.as_str().to_owned());
     active.publish_at = Set(None);

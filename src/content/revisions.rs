@@ -2,7 +2,7 @@
 //! current entry, restore one (which is itself a new save).
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::Serialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
@@ -155,7 +155,7 @@ pub async fn restore(
     active.title = Set(revision.title.clone());
     active.slug = Set(revision.slug.clone());
     active.tags = Set(revision.tags.clone());
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let note = Some(format!("restored from revision {number}"));
     let (saved, siblings) =
         entries::save_change(&txn, principal, &current, active, revision.data.clone(), note).await?;

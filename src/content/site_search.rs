@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -259,7 +259,7 @@ pub async fn click(ctx: &AppContext, site_id: Uuid, click: &SearchClick) -> ApiR
 pub async fn reindex(ctx: &AppContext, principal: &Principal, site_id: Uuid) -> ApiResult<JobView> {
     let scope = principal.require(Permission::SitesManage)?;
     visible(ctx, scope, site_id).await?;
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let job = jobs::enqueue(&txn, scope.tenant_id, JobKind::ReindexSite, site_id).await?;
     audit::record(&txn, &principal.actor(), "site.reindex", Target::new("site", site_id), serde_json::Value::Null)
         .await?;

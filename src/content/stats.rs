@@ -100,10 +100,7 @@ pub struct SearchAnalytics {
     pub days: Vec<SearchDay>,
 }
 
-fn parse_day(field: &str, raw: &str) -> ApiResult<NaiveDate> {
-    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
-        .map_err(|_| ApiError::invalid_field(field, format!("`{raw}` is not a date like 2026-05-01")))
-}
+use crate::list::parse_day;
 
 /// The period as inclusive days, at most 366 of them.
 pub fn days(period: &Period) -> ApiResult<(NaiveDate, NaiveDate)> {

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::Utc;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
@@ -146,7 +146,7 @@ pub async fn create(
             };
         }
     }
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let checked =
         save::check(&txn, scope.tenant_id, site_id, source.content_type_id, &locale, None, &defs, &data).await?;
     let now = Utc::now();

@@ -5,9 +5,7 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::ToSchema;
@@ -180,7 +178,7 @@ pub async fn create(ctx: &AppContext, principal: &Principal, payload: TypePayloa
     fields::check_defs(&payload.fields)?;
     ensure_builtins(&ctx.db, scope.tenant_id).await?;
     let now = Utc::now();
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let created = content_type::ActiveModel {
         id: Set(Uuid::now_v7()),
         tenant_id: Set(scope.tenant_id),
@@ -273,7 +271,7 @@ pub async fn update(ctx: &AppContext, principal: &Principal, id: Uuid, patch: Ty
     if let Some(description) = &patch.description {
         active.description = Set(description.trim().to_owned());
     }
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let mut touched = Vec::new();
     if let Some(new_fields) = &patch.fields {
         fields::check_defs(new_fields)?;
@@ -312,7 +310,7 @@ pub async fn delete(ctx: &AppContext, principal: &Principal, id: Uuid) -> ApiRes
     if current.builtin {
         return Err(ApiError::new(ErrorCode::Conflict, "built-in content types cannot be deleted"));
     }
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let entries = entry::Entity::find().filter(entry::Column::ContentTypeId.eq(id)).count(&txn).await?;
     if entries > 0 {
         return Err(ApiError::new(ErrorCode::Conflict, format!("{entries} entries still use this content type"))

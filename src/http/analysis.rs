@@ -122,7 +122,7 @@ pub struct UploadRun {
 /// Fresh files (multipart `file` parts) go through the ingestion pipeline, then one run covers
 /// them all: 202 with the run; it starts once the files are ingested.
 #[utoipa::path(post, path = "/v1/analysis/runs/upload", tag = "analysis", security(("bearer" = [])), params(UploadRun),
-    request_body(content = String, content_type = "multipart/form-data"),
+    request_body(content = crate::http::uploads::FileUpload, content_type = "multipart/form-data"),
     responses((status = 202, body = RunView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody)))]
 pub async fn upload_and_run(
     ctx: Data<AppContext>,

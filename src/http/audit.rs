@@ -6,13 +6,14 @@ use actix_web::HttpResponse;
 use crate::audit_log::{self, AuditEventView, AuditFilter};
 use crate::context::AppContext;
 use crate::error::{ApiResult, ErrorBody};
-use crate::http::principal::Require;
+use crate::http::principal::{Authenticated, Require};
 use crate::identity::permissions::require::AuditRead;
 use crate::list::{ListParams, Page};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/v1/audit-events").route(web::get().to(list_audit_events)))
-        .service(web::resource("/v1/audit-events.csv").route(web::get().to(export_audit_events)));
+        .service(web::resource("/v1/audit-events.csv").route(web::get().to(export_audit_events)))
+        .service(web::resource("/v1/platform/audit-events").route(web::get().to(list_platform_audit_events)));
 }
 
 /// Every state change in the tenant, newest first; filter by `actor`, `action` (`entry.*`),
@@ -26,6 +27,19 @@ pub async fn list_audit_events(
     params: ListParams,
 ) -> ApiResult<web::Json<Page<AuditEventView>>> {
     Ok(web::Json(audit_log::list(&ctx, &who, &filter, &params).await?))
+}
+
+/// Platform actions (tenants created, changed, suspended or deleted, sign-ups decided, global
+/// prices and credit grants) and events of no tenant, across tenants; superadmins only.
+#[utoipa::path(get, path = "/v1/platform/audit-events", tag = "audit", security(("bearer" = [])), params(ListParams, AuditFilter),
+    responses((status = 200, body = Page<AuditEventView>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_platform_audit_events(
+    ctx: Data<AppContext>,
+    Authenticated(who): Authenticated,
+    filter: Query<AuditFilter>,
+    params: ListParams,
+) -> ApiResult<web::Json<Page<AuditEventView>>> {
+    Ok(web::Json(audit_log::list_platform(&ctx, &who, &filter, &params).await?))
 }
 
 /// The same events as CSV, oldest first.

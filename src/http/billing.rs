@@ -162,7 +162,7 @@ pub async fn put_cost_settings(
     prices::save(&ctx, None, payload.prices, payload.allowances).await?;
     crate::audit::record(
         &ctx.db,
-        &who.actor(),
+        &who.platform_actor(None),
         "billing.cost_settings",
         crate::audit::Target { kind: "cost_settings", id: None },
         serde_json::Value::Null,

@@ -176,7 +176,8 @@ pub async fn finish(
 /// default) the answer is `text/event-stream` of `start`, `indexing`, `token`, `citation`,
 /// `done` and `error` events; otherwise one JSON message.
 #[utoipa::path(post, path = "/v1/chat", tag = "chat", security(("bearer" = [])), request_body = ChatRequest,
-    responses((status = 200, description = "Server-sent events (stream) or the stored answer", body = MessageView),
+    responses((status = 200, description = "Server-sent events (`stream`, the default) or the stored answer",
+            content((String = "text/event-stream"), (MessageView = "application/json"))),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 502, body = ErrorBody)))]
 pub async fn chat(
     ctx: Data<AppContext>,

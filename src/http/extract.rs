@@ -73,6 +73,9 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::invalid("request body is empty; expected a JSON document"));
     }
+    if let Some(field) = nul_field(body) {
+        return Err(ApiError::invalid_field(&field, "must not contain the NUL character (\\u0000)"));
+    }
     let deserializer = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let path = error.path().to_string();
@@ -90,6 +93,41 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             }
         }
     })
+}
+
+/// The field of a JSON body holding U+0000, which no text field means and PostgreSQL cannot
+/// store (in text or jsonb): found up front so that it is a 400 naming the field on every
+/// database. Raw NUL bytes are not valid JSON, so only the `\u0000` escape needs looking for.
+fn nul_field(body: &[u8]) -> Option<String> {
+    let escaped_nul = body
+        .windows(6)
+        .enumerate()
+        .any(|(i, w)| w == b"\\u0000" && body[..i].iter().rev().take_while(|b| **b == b'\\').count() % 2 == 0);
+    if !escaped_nul {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    fn walk(value: &serde_json::Value, at: &str) -> Option<String> {
+        let join = |key: &str| if at.is_empty() { key.to_owned() } else { format!("{at}.{key}") };
+        match value {
+            serde_json::Value::String(text) if text.contains('\0') => {
+                Some(if at.is_empty() { "body".to_owned() } else { at.to_owned() })
+            }
+            serde_json::Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, item)| walk(item, &format!("{}[{i}]", if at.is_empty() { "body" } else { at }))),
+            serde_json::Value::Object(map) => map.iter().find_map(|(key, item)| {
+                if key.contains('\0') {
+                    Some(join(&key.replace('\0', "\\u0000")))
+                } else {
+                    walk(item, &join(key))
+                }
+            }),
+            _ => None,
+        }
+    }
+    walk(&value, "")
 }
 
 /// Query-string parameters with the same field-naming errors.
@@ -110,6 +148,14 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
         });
         std::future::ready(result)
     }
+}
+
+/// The first query parameter whose name or value holds U+0000 (see [`nul_field`]); the
+/// request-context middleware refuses such a request whatever the route.
+pub fn query_nul_key(query: &str) -> Option<String> {
+    form_urlencoded_parse(query)
+        .find(|(key, value)| key.contains('\0') || value.contains('\0'))
+        .map(|(key, _)| key.replace('\0', "%00"))
 }
 
 fn form_urlencoded_parse(query: &str) -> form_urlencoded::Parse<'_> {
@@ -165,6 +211,16 @@ mod tests {
         let d = details(r#"{"name": "x", "inner": {"count": "seven"}}"#);
         assert_eq!(d["field"], "inner.count");
         assert!(d["reason"].as_str().unwrap().starts_with("invalid type: string \"seven\""), "{d}");
+    }
+
+    #[test]
+    fn nul_characters_are_refused_with_the_field_named() {
+        assert_eq!(details(r#"{"name": "a\u0000b"}"#)["field"], "name");
+        assert_eq!(details(r#"{"name": "x", "tags": ["ok", "\u0000"]}"#)["field"], "tags[1]");
+        // An escaped backslash followed by `u0000` is ordinary text.
+        assert!(parse_json::<Payload>(br#"{"name": "a\\u0000"}"#).is_ok());
+        assert_eq!(query_nul_key("a=1&q=x%00y").as_deref(), Some("q"));
+        assert_eq!(query_nul_key("q=x%2500"), None);
     }
 
     #[test]

@@ -147,7 +147,8 @@ pub struct RejectedFile {
 /// One file answers 202 with its document and job (or its error); several answer 202 with a
 /// result per file, so one bad file does not stop the others.
 #[utoipa::path(post, path = "/v1/knowledge-bases/{id}/documents", tag = "knowledge", security(("bearer" = [])), params(AddParams),
-    request_body(content = TextDocumentPayload, description = "JSON text, or multipart/form-data files"),
+    request_body(description = "JSON text or a URL, or multipart/form-data files",
+        content((TextDocumentPayload = "application/json"), (crate::http::uploads::FileUpload = "multipart/form-data"))),
     responses((status = 202, body = AcceptedDocument), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "Same bytes already in the knowledge base", body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 415, description = "Unsupported file type", body = ErrorBody), (status = 422, description = "Empty file", body = ErrorBody)))]
 pub async fn add_documents(
@@ -246,7 +247,7 @@ pub async fn list_chunks(
 
 /// The original file.
 #[utoipa::path(get, path = "/v1/knowledge-bases/{id}/documents/{doc}/content", tag = "knowledge", security(("bearer" = [])),
-    responses((status = 200, description = "The original bytes", content_type = "application/octet-stream"), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "The original bytes, with the uploaded file's type (text/plain, application/pdf, …)", content_type = "*/*"), (status = 404, body = ErrorBody)))]
 pub async fn get_content(
     ctx: Data<AppContext>,
     Require(who, _): Require<KbRead>,

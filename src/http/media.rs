@@ -59,7 +59,7 @@ pub async fn list_media(
 /// One or more files as `multipart/form-data`, streamed with a size limit
 /// (`LECTERN_MAX_MEDIA_BYTES`). Types are sniffed from the bytes; identical bytes are stored once.
 #[utoipa::path(post, path = "/v1/sites/{site}/media", tag = "media", security(("bearer" = [])), params(UploadTarget),
-    request_body(content_type = "multipart/form-data", description = "file fields"),
+    request_body(content = crate::http::uploads::FileUpload, content_type = "multipart/form-data", description = "file fields"),
     responses((status = 201, body = Vec<MediaView>), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)))]
 pub async fn upload_media(
     ctx: Data<AppContext>,
@@ -99,7 +99,7 @@ pub async fn update_media(
 
 /// New bytes for the same id (one file, multipart).
 #[utoipa::path(put, path = "/v1/sites/{site}/media/{id}/file", tag = "media", security(("bearer" = [])),
-    request_body(content_type = "multipart/form-data", description = "one file field"),
+    request_body(content = crate::http::uploads::FileUpload, content_type = "multipart/form-data", description = "one file field"),
     responses((status = 200, body = MediaView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody)))]
 pub async fn replace_media(
     ctx: Data<AppContext>,

@@ -73,7 +73,7 @@ use crate::webhooks::events as ev;
         site_admin::update_contact,
         public::public_list_entries, public::public_get_entry, public::public_get_media, public::public_search,
         public::public_suggest, public::public_search_click, public::public_contact_form, public::public_page_view,
-        audit::list_audit_events, audit::export_audit_events,
+        audit::list_audit_events, audit::export_audit_events, audit::list_platform_audit_events,
         billing::get_balance, billing::list_transactions, billing::export_transactions, billing::get_usage,
         billing::list_plans, billing::start_checkout, billing::open_portal, billing::stripe_webhook, billing::get_cost_settings,
         billing::put_cost_settings, billing::grant_credits, billing::get_billing_settings, billing::put_billing_settings,
@@ -89,7 +89,7 @@ use crate::webhooks::events as ev;
         ev::Envelope, ev::DocumentIngestedV1, ev::DocumentFailedV1, ev::JobCompletedV1, ev::EntryPublishedV1,
         ev::EntryUnpublishedV1, ev::CreditsLowV1, ev::ContactSubmittedV1, ev::ConversationCreatedV1,
         ev::AnalysisCompletedV1, ev::WebhookDisabledV1, ev::WebhookTestV1)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &StandardResponses),
     tags(
         (name = "health", description = "Liveness and readiness probes"),
         (name = "meta", description = "What this server is and how it reports errors"),
@@ -128,5 +128,68 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// The statuses every operation of a kind can answer with, whatever its handler documents: the
+/// extractors, middleware and limits in front of every handler produce them. Added where an
+/// operation does not document them itself, each with the error body.
+struct StandardResponses;
+
+impl StandardResponses {
+    fn statuses(path: &str, method: &str, op: &utoipa::openapi::path::Operation) -> Vec<(&'static str, &'static str)> {
+        let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+        let has_body = op.request_body.is_some();
+        let has_path_params = path.contains('{');
+        let mutating = matches!(method, "post" | "put" | "patch" | "delete");
+        let mut statuses = vec![("400", "Invalid parameters or body; `details` names the field")];
+        if secured {
+            statuses.push(("401", "Missing, expired or invalid credentials"));
+            statuses.push(("403", "The credentials lack the permission this needs, or the tenant is suspended"));
+        }
+        if secured || has_path_params {
+            statuses.push(("404", "Not found, or it belongs to another tenant"));
+        }
+        if mutating {
+            statuses
+                .push(("409", "Conflicts with the current state, a concurrent change, or a reused Idempotency-Key"));
+        }
+        if has_body {
+            statuses.push(("413", "The body is over the configured limit"));
+            statuses.push(("415", "The Content-Type is not one this operation takes"));
+        }
+        if path.starts_with("/v1/") || path.starts_with("/public/") {
+            statuses.push(("429", "Rate limit exceeded; retry after `Retry-After` seconds"));
+        }
+        statuses.push(("503", "Starting up, shutting down, or a dependency is down; retry later"));
+        statuses
+    }
+}
+
+impl Modify for StandardResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let error = || ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let operations = [
+                ("get", item.get.as_mut()),
+                ("put", item.put.as_mut()),
+                ("post", item.post.as_mut()),
+                ("delete", item.delete.as_mut()),
+                ("patch", item.patch.as_mut()),
+            ];
+            for (method, op) in operations {
+                let Some(op) = op else { continue };
+                for (status, description) in Self::statuses(path, method, op) {
+                    op.responses.responses.entry(status.to_owned()).or_insert_with(|| {
+                        ResponseBuilder::new()
+                            .description(description)
+                            .content("application/json", error())
+                            .build()
+                            .into()
+                    });
+                }
+            }
+        }
     }
 }

@@ -101,12 +101,10 @@ where
         let service = Rc::clone(&self.service);
         let started = Instant::now();
 
+        // No parameter means U+0000 and PostgreSQL cannot store it: one check for every route.
+        let nul_parameter = crate::http::extract::query_nul_key(req.query_string());
+
         async move {
-            // Both the call and the future it returns may panic.
-            let outcome = match std::panic::catch_unwind(AssertUnwindSafe(|| service.call(req))) {
-                Ok(future) => AssertUnwindSafe(future).catch_unwind().await,
-                Err(panic) => Err(panic),
-            };
             let finish = |mut response: HttpResponse| {
                 if response.status().is_client_error() || response.status().is_server_error() {
                     response = render_error(response, &method, &path, &request_id);
@@ -120,6 +118,17 @@ where
                     tracing::info!(status, latency_ms = format_args!("{ms:.2}"), "request finished");
                 }
                 response
+            };
+            if let Some(key) = nul_parameter {
+                let refused =
+                    ApiError::invalid_field(&key, "must not contain the NUL character (%00)").error_response();
+                let (req, response) = req.into_response(refused).into_parts();
+                return Ok(ServiceResponse::new(req, finish(response)));
+            }
+            // Both the call and the future it returns may panic.
+            let outcome = match std::panic::catch_unwind(AssertUnwindSafe(|| service.call(req))) {
+                Ok(future) => AssertUnwindSafe(future).catch_unwind().await,
+                Err(panic) => Err(panic),
             };
             match outcome {
                 Ok(Ok(response)) => {

@@ -15,6 +15,15 @@ use crate::knowledge::documents::{too_large, Upload};
 /// make the server hold in memory.
 const MAX_FILES_PER_REQUEST: usize = 100;
 
+/// The OpenAPI shape of a multipart upload: `file` parts (repeat the part for several files).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct FileUpload {
+    /// The file's bytes; its name comes from the part's filename.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
 /// `{"text": …, "title": …}` (pasted text; Markdown is recognised) or `{"url": …}` (a web page).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -35,12 +35,22 @@ pub fn parse_email(field: &str, raw: &str) -> ApiResult<String> {
     }
 }
 
+/// A display name: 1 to 200 characters, none of them a control character (a tab, a newline or
+/// an invisible code would break lists, CSV exports and logs).
 pub fn parse_name(field: &str, raw: &str) -> ApiResult<String> {
-    let name = raw.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(ApiError::invalid_field(field, "must be 1 to 200 characters"));
+    parse_line(field, raw, 200)
+}
+
+/// One line of text, trimmed: 1 to `max` characters and no control characters.
+pub fn parse_line(field: &str, raw: &str, max: usize) -> ApiResult<String> {
+    let text = raw.trim();
+    if text.is_empty() || text.chars().count() > max {
+        return Err(ApiError::invalid_field(field, format!("must be 1 to {max} characters")));
     }
-    Ok(name.to_owned())
+    if text.chars().any(char::is_control) {
+        return Err(ApiError::invalid_field(field, "must not contain control characters (tabs, line breaks, NUL)"));
+    }
+    Ok(text.to_owned())
 }
 
 /// Inserts a user with a hashed password (policy checked first).
@@ -170,6 +180,7 @@ pub async fn setup(ctx: &AppContext, payload: SetupPayload, actor_ip: Option<Str
         tenant_id: Some(tenant.id),
         ip: actor_ip,
         request_id: None,
+        platform: false,
     };
     audit::record(
         &txn,

@@ -1,7 +1,7 @@
 //! API keys: `lk_live_…` / `lk_test_…`, shown once, stored as sha256, scoped to permissions.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -128,7 +128,7 @@ pub async fn create(ctx: &AppContext, principal: &Principal, payload: ApiKeyPayl
     };
     let secret = format!("{prefix}{}", random_token(32));
     let owner = if payload.service_account { None } else { principal.user_id };
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let key = api_key::ActiveModel {
         id: Set(Uuid::now_v7()),
         tenant_id: Set(tenant_id),
@@ -186,7 +186,7 @@ pub async fn update(ctx: &AppContext, principal: &Principal, id: Uuid, patch: Ap
     if patch.scopes.is_some() {
         active.scopes = Set(serde_json::json!(checked_scopes(principal, patch.scopes)?));
     }
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let key = active.update(&txn).await?;
     audit::record(&txn, &principal.actor(), "api_key.update", Target::new("api_key", id), serde_json::Value::Null)
         .await?;
@@ -200,7 +200,7 @@ pub async fn revoke(ctx: &AppContext, principal: &Principal, id: Uuid) -> ApiRes
     let key = find(ctx, tenant_id, id).await?;
     let mut active: api_key::ActiveModel = key.into();
     active.revoked_at = Set(Some(Utc::now()));
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     active.update(&txn).await?;
     audit::record(&txn, &principal.actor(), "api_key.revoke", Target::new("api_key", id), serde_json::Value::Null)
         .await?;

@@ -3,7 +3,7 @@
 //! membership and their groups (see `principal::resolve_tenant`).
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -115,7 +115,7 @@ pub async fn create(ctx: &AppContext, principal: &Principal, payload: GroupPaylo
     check_grantable(principal, payload.role)?;
     check_sites(ctx, tenant_id, &payload.site_ids).await?;
     let now = Utc::now();
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let g = group::ActiveModel {
         id: Set(Uuid::now_v7()),
         tenant_id: Set(tenant_id),
@@ -157,7 +157,7 @@ pub async fn update(ctx: &AppContext, principal: &Principal, id: Uuid, patch: Gr
         active.site_ids = Set(limit.as_ref().map(|ids| serde_json::json!(ids)));
     }
     active.updated_at = Set(Utc::now());
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let g = active.update(&txn).await.map_err(|e| conflict_on_unique(e, "a group with this name already exists"))?;
     audit::record(
         &txn,
@@ -175,7 +175,7 @@ pub async fn delete(ctx: &AppContext, principal: &Principal, id: Uuid) -> ApiRes
     let tenant_id = principal.require(Permission::MembersManage)?.tenant_id;
     let g = find(ctx, tenant_id, id).await?;
     check_grantable(principal, g.role.parse().unwrap_or(Role::Owner))?;
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     group_member::Entity::delete_many().filter(group_member::Column::GroupId.eq(id)).exec(&txn).await?;
     group::Entity::delete_by_id(id).exec(&txn).await?;
     audit::record(
@@ -201,7 +201,7 @@ pub async fn add_member(
     let g = find(ctx, tenant_id, id).await?;
     check_grantable(principal, g.role.parse().unwrap_or(Role::Owner))?;
     find_membership(ctx, tenant_id, payload.user_id).await?;
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     group_member::ActiveModel {
         group_id: Set(id),
         user_id: Set(payload.user_id),
@@ -227,7 +227,7 @@ pub async fn remove_member(ctx: &AppContext, principal: &Principal, id: Uuid, us
     let tenant_id = principal.require(Permission::MembersManage)?.tenant_id;
     let g = find(ctx, tenant_id, id).await?;
     check_grantable(principal, g.role.parse().unwrap_or(Role::Owner))?;
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let removed = group_member::Entity::delete_many()
         .filter(group_member::Column::GroupId.eq(id))
         .filter(group_member::Column::UserId.eq(user_id))

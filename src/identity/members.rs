@@ -1,9 +1,7 @@
 //! Members of a tenant (roles, site limits, removal) and invitations to join.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -147,7 +145,7 @@ pub async fn update(
         active.site_ids = Set(limit.as_ref().map(|ids| serde_json::json!(ids)));
     }
     active.updated_at = Set(Utc::now());
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let member = active.update(&txn).await?;
     audit::record(
         &txn,
@@ -180,7 +178,7 @@ pub async fn remove(ctx: &AppContext, principal: &Principal, user_id: Uuid) -> A
         return Err(ApiError::new(ErrorCode::Conflict, "a tenant needs at least one owner"));
     }
     let now = Utc::now();
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let mut active: membership::ActiveModel = member.into();
     active.deleted_at = Set(Some(now));
     active.update(&txn).await?;
@@ -257,7 +255,7 @@ pub async fn invite(ctx: &AppContext, principal: &Principal, payload: InvitePayl
     }
     let token = random_token(32);
     let now = Utc::now();
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let row = invite::ActiveModel {
         id: Set(Uuid::now_v7()),
         tenant_id: Set(tenant_id),
@@ -317,7 +315,7 @@ pub async fn revoke_invite(ctx: &AppContext, principal: &Principal, id: Uuid) ->
         .one(&ctx.db)
         .await?
         .ok_or_else(|| ApiError::not_found("invite"))?;
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let mut active: invite::ActiveModel = row.into();
     active.revoked_at = Set(Some(Utc::now()));
     active.update(&txn).await?;
@@ -380,7 +378,7 @@ pub async fn accept_invite(
 ) -> ApiResult<TokensView> {
     let row = pending_invite(ctx, token).await?;
     let existing = user::Entity::find().filter(user::Column::Email.eq(&row.email)).one(&ctx.db).await?;
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let user = match existing {
         Some(user) => {
             if caller.and_then(|p| p.user_id) != Some(user.id) {
@@ -411,6 +409,7 @@ pub async fn accept_invite(
         tenant_id: Some(row.tenant_id),
         ip: None,
         request_id: None,
+        platform: false,
     };
     audit::record(
         &txn,

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 macro_rules! permissions {
     ($($variant:ident => $name:literal: $doc:literal),+ $(,)?) => {
         /// What a principal may do inside a tenant.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         pub enum Permission {
             $(#[doc = $doc] #[serde(rename = $name)] $variant),+
         }
@@ -22,6 +22,20 @@ macro_rules! permissions {
                 match self { $(Permission::$variant => $name),+ }
             }
         }
+
+        // Written by hand: the derive cannot read a serde rename that a macro passes in, and
+        // named the variants (`TenantRead`) where the wire has `tenant.read`.
+        impl utoipa::PartialSchema for Permission {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .description(Some("What a principal may do inside a tenant."))
+                    .enum_values(Some([$($name),+]))
+                    .into()
+            }
+        }
+
+        impl ToSchema for Permission {}
 
         impl FromStr for Permission {
             type Err = String;
@@ -191,6 +205,13 @@ mod tests {
             assert_eq!(r.as_str().parse::<Role>().unwrap(), r);
         }
         assert!("root".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn the_openapi_schema_names_permissions_as_the_wire_does() {
+        let schema = serde_json::to_value(<Permission as utoipa::PartialSchema>::schema()).unwrap();
+        let wire: Vec<serde_json::Value> = Permission::ALL.iter().map(|p| serde_json::to_value(p).unwrap()).collect();
+        assert_eq!(schema["enum"], serde_json::Value::Array(wire));
     }
 
     #[test]

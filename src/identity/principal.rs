@@ -103,7 +103,15 @@ impl Principal {
             tenant_id: self.tenant.as_ref().map(|t| t.tenant_id),
             ip: self.ip.clone(),
             request_id: self.request_id.clone(),
+            platform: false,
         }
+    }
+
+    /// The audit log's view of a superadmin's platform action on `target` (the tenant it was
+    /// done to, or None): it is filed there and in the platform view, never in the log of the
+    /// tenant the superadmin happens to act in or belong to.
+    pub fn platform_actor(&self, target: Option<Uuid>) -> Actor {
+        Actor { tenant_id: target, platform: true, ..self.actor() }
     }
 }
 

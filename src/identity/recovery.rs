@@ -95,7 +95,14 @@ pub async fn confirm(
         .filter(password_reset::Column::UsedAt.is_null())
         .exec(&txn)
         .await?;
-    let actor = Actor { kind: ActorKind::User, id: Some(user.id.to_string()), tenant_id: None, ip, request_id };
+    let actor = Actor {
+        kind: ActorKind::User,
+        id: Some(user.id.to_string()),
+        tenant_id: None,
+        ip,
+        request_id,
+        platform: false,
+    };
     store_password(&txn, &user, hash, &actor).await?;
     txn.commit().await?;
     Ok(())

@@ -75,6 +75,7 @@ pub async fn login(ctx: &AppContext, payload: LoginPayload, ip: &str) -> ApiResu
         tenant_id: None,
         ip: Some(ip.to_owned()),
         request_id: None,
+        platform: false,
     };
     audit::record(
         &txn,
@@ -135,6 +136,7 @@ pub async fn refresh(ctx: &AppContext, payload: RefreshPayload) -> ApiResult<Tok
             tenant_id: None,
             ip: None,
             request_id: None,
+            platform: false,
         };
         audit::record(
             &txn,

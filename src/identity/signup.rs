@@ -3,7 +3,6 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -70,7 +69,7 @@ pub async fn signup(ctx: &AppContext, payload: SignupPayload) -> ApiResult<Signu
     }
     let hash = hash_password(payload.password).await?;
     if ctx.settings.signup_mode == SignupMode::Approval {
-        let txn = ctx.db.begin().await?;
+        let txn = crate::store::begin_write(&ctx.db).await?;
         let entry = waitlist_entry::ActiveModel {
             id: Set(Uuid::now_v7()),
             email: Set(email.clone()),
@@ -94,8 +93,8 @@ pub async fn signup(ctx: &AppContext, payload: SignupPayload) -> ApiResult<Signu
         txn.commit().await?;
         return Ok(SignupOutcome::Pending { waitlist_id: entry.id });
     }
-    let txn = ctx.db.begin().await?;
-    let user = activate(&txn, &email, &name, hash, &tenant_name).await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
+    let (user, _) = activate(&txn, &email, &name, hash, &tenant_name).await?;
     let tokens = start_session(ctx, &txn, user.id, Uuid::now_v7()).await?;
     txn.commit().await?;
     Ok(SignupOutcome::Active { tokens })
@@ -108,18 +107,18 @@ async fn activate<C: ConnectionTrait>(
     name: &str,
     hash: String,
     tenant_name: &str,
-) -> ApiResult<user::Model> {
+) -> ApiResult<(user::Model, Uuid)> {
     let user = insert_user(conn, email, name, Some(hash), None, false).await?;
-    create_own_tenant(conn, &user, tenant_name).await?;
-    Ok(user)
+    let tenant_id = create_own_tenant(conn, &user, tenant_name).await?;
+    Ok((user, tenant_id))
 }
 
 /// A tenant of their own for a self-registered user, named after them.
 pub async fn own_tenant<C: ConnectionTrait>(conn: &C, user: &user::Model) -> ApiResult<()> {
-    create_own_tenant(conn, user, &format!("{}'s workspace", user.name)).await
+    create_own_tenant(conn, user, &format!("{}'s workspace", user.name)).await.map(|_| ())
 }
 
-async fn create_own_tenant<C: ConnectionTrait>(conn: &C, user: &user::Model, tenant_name: &str) -> ApiResult<()> {
+async fn create_own_tenant<C: ConnectionTrait>(conn: &C, user: &user::Model, tenant_name: &str) -> ApiResult<Uuid> {
     // A suffix from the user id keeps slugs unique when two people share a name.
     let slug = format!("{}-{}", crate::identity::tenants::slugify(tenant_name), &user.id.simple().to_string()[24..]);
     let tenant = create_tenant_row(conn, &TenantPayload { name: tenant_name.to_owned(), slug: Some(slug) }).await?;
@@ -130,6 +129,7 @@ async fn create_own_tenant<C: ConnectionTrait>(conn: &C, user: &user::Model, ten
         tenant_id: Some(tenant.id),
         ip: None,
         request_id: None,
+        platform: false,
     };
     audit::record(
         conn,
@@ -139,7 +139,7 @@ async fn create_own_tenant<C: ConnectionTrait>(conn: &C, user: &user::Model, ten
         serde_json::json!({ "tenantId": tenant.id }),
     )
     .await?;
-    Ok(())
+    Ok(tenant.id)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -182,15 +182,17 @@ pub async fn list_waitlist(
 /// Approves (creating the account and its tenant) or rejects a pending sign-up.
 pub async fn decide(ctx: &AppContext, principal: &Principal, id: Uuid, approve: bool) -> ApiResult<WaitlistView> {
     principal.require_superadmin()?;
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let entry =
         waitlist_entry::Entity::find_by_id(id).one(&txn).await?.ok_or_else(|| ApiError::not_found("waitlist entry"))?;
     if entry.status != "pending" {
         return Err(ApiError::new(ErrorCode::Conflict, format!("this sign-up was already {}", entry.status)));
     }
-    if approve {
-        activate(&txn, &entry.email, &entry.name, entry.password_hash.clone(), &entry.tenant_name).await?;
-    }
+    let created = if approve {
+        Some(activate(&txn, &entry.email, &entry.name, entry.password_hash.clone(), &entry.tenant_name).await?.1)
+    } else {
+        None
+    };
     let mut active: waitlist_entry::ActiveModel = entry.into();
     active.status = Set(if approve { "approved" } else { "rejected" }.to_owned());
     active.decided_at = Set(Some(Utc::now()));
@@ -200,7 +202,7 @@ pub async fn decide(ctx: &AppContext, principal: &Principal, id: Uuid, approve: 
     let action = if approve { "signup.approve" } else { "signup.reject" };
     audit::record(
         &txn,
-        &principal.actor(),
+        &principal.platform_actor(created),
         action,
         Target::new("waitlist", id),
         serde_json::json!({ "email": entry.email }),

@@ -1,7 +1,7 @@
 //! Sites of a tenant: name, slug, domains, default locale and locales.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -229,7 +229,7 @@ pub async fn create(ctx: &AppContext, principal: &Principal, payload: SitePayloa
     let origins = parse_origins(&payload.allowed_origins)?;
     let knowledge_base_id = check_kb(ctx, scope.tenant_id, payload.knowledge_base_id).await?;
     let now = Utc::now();
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let site = site::ActiveModel {
         id: Set(Uuid::now_v7()),
         tenant_id: Set(scope.tenant_id),
@@ -286,7 +286,7 @@ pub async fn update(ctx: &AppContext, principal: &Principal, id: Uuid, patch: Si
         active.knowledge_base_id = Set(check_kb(ctx, scope.tenant_id, kb).await?);
     }
     active.updated_at = Set(Utc::now());
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let site = active
         .update(&txn)
         .await
@@ -300,7 +300,7 @@ pub async fn update(ctx: &AppContext, principal: &Principal, id: Uuid, patch: Si
 pub async fn delete(ctx: &AppContext, principal: &Principal, id: Uuid) -> ApiResult<()> {
     let scope = principal.require(Permission::SitesManage)?;
     let site = visible(ctx, scope, id).await?;
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     site::Entity::delete_by_id(site.id).exec(&txn).await?;
     audit::record(
         &txn,

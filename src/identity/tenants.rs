@@ -1,9 +1,7 @@
 //! Tenants: the platform superadmin creates, suspends and deletes them; owners rename theirs.
 
 use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -116,11 +114,11 @@ pub async fn create_tenant_row<C: ConnectionTrait>(conn: &C, payload: &TenantPay
 
 pub async fn create(ctx: &AppContext, principal: &Principal, payload: TenantPayload) -> ApiResult<TenantView> {
     principal.require_superadmin()?;
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let tenant = create_tenant_row(&txn, &payload).await?;
     audit::record(
         &txn,
-        &principal.actor(),
+        &principal.platform_actor(Some(tenant.id)),
         "tenant.create",
         Target::new("tenant", tenant.id),
         serde_json::json!({ "slug": tenant.slug }),
@@ -204,12 +202,15 @@ pub async fn update(ctx: &AppContext, principal: &Principal, id: Uuid, patch: Te
         active.slug = Set(parse_slug("slug", slug)?);
     }
     active.updated_at = Set(Utc::now());
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let tenant =
         active.update(&txn).await.map_err(|e| conflict_on_unique(e, "a tenant with this slug already exists"))?;
+    // An owner renames their own tenant; a superadmin acting from elsewhere acts on the platform.
+    let acting_inside = principal.tenant.as_ref().is_some_and(|t| t.tenant_id == id && t.role.is_some());
+    let actor = if acting_inside { principal.actor() } else { principal.platform_actor(Some(id)) };
     audit::record(
         &txn,
-        &principal.actor(),
+        &actor,
         "tenant.update",
         Target::new("tenant", id),
         serde_json::json!({ "name": tenant.name, "slug": tenant.slug }),
@@ -231,10 +232,17 @@ pub async fn set_active(
     let mut active: tenant::ActiveModel = tenant.into();
     active.status = Set(if active_status { "active" } else { "suspended" }.to_owned());
     active.updated_at = Set(Utc::now());
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let tenant = active.update(&txn).await?;
     let action = if active_status { "tenant.resume" } else { "tenant.suspend" };
-    audit::record(&txn, &principal.actor(), action, Target::new("tenant", id), serde_json::Value::Null).await?;
+    audit::record(
+        &txn,
+        &principal.platform_actor(Some(id)),
+        action,
+        Target::new("tenant", id),
+        serde_json::Value::Null,
+    )
+    .await?;
     txn.commit().await?;
     Ok(tenant.into())
 }
@@ -243,7 +251,7 @@ pub async fn set_active(
 pub async fn delete(ctx: &AppContext, principal: &Principal, id: Uuid) -> ApiResult<()> {
     principal.require_superadmin()?;
     visible(ctx, principal, id).await?;
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let sites = site::Entity::find().filter(site::Column::TenantId.eq(id)).count(&txn).await?;
     let keys = api_key::Entity::find().filter(api_key::Column::TenantId.eq(id)).count(&txn).await?;
     if sites + keys > 0 {
@@ -260,8 +268,15 @@ pub async fn delete(ctx: &AppContext, principal: &Principal, id: Uuid) -> ApiRes
         .exec(&txn)
         .await?;
     tenant::Entity::delete_by_id(id).exec(&txn).await?;
-    audit::record(&txn, &principal.actor(), "tenant.delete", Target::new("tenant", id), serde_json::Value::Null)
-        .await?;
+    // The tenant is gone: the row lives on in the platform view only.
+    audit::record(
+        &txn,
+        &principal.platform_actor(None),
+        "tenant.delete",
+        Target::new("tenant", id),
+        serde_json::Value::Null,
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }

@@ -3,9 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, Select, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, Select, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -225,7 +223,7 @@ pub async fn create(ctx: &AppContext, principal: &Principal, payload: KbPayload)
     let overlap = payload.chunk_overlap_tokens.unwrap_or(32);
     check_chunking(max, overlap)?;
     let now = Utc::now();
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let kb = knowledge_base::ActiveModel {
         id: Set(Uuid::now_v7()),
         tenant_id: Set(tenant_id),
@@ -290,7 +288,7 @@ pub async fn update(ctx: &AppContext, principal: &Principal, id: Uuid, patch: Kb
         active.visibility = Set(visibility_str(v).to_owned());
     }
     active.updated_at = Set(Utc::now());
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let kb = active.update(&txn).await?;
     audit::record(&txn, &principal.actor(), "kb.update", Target::new("knowledge_base", id), serde_json::Value::Null)
         .await?;
@@ -303,7 +301,7 @@ pub async fn delete(ctx: &AppContext, principal: &Principal, id: Uuid) -> ApiRes
     let tenant_id = principal.require(Permission::KbWrite)?.tenant_id;
     let kb = find(ctx, tenant_id, id).await?;
     let engines = ctx.engines()?;
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     entity::chunk::Entity::delete_many().filter(entity::chunk::Column::KbId.eq(id)).exec(&txn).await?;
     document::Entity::delete_many().filter(document::Column::KbId.eq(id)).exec(&txn).await?;
     knowledge_base::Entity::delete_by_id(id).exec(&txn).await?;

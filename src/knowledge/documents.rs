@@ -3,7 +3,7 @@
 //! transaction; the work happens in the background (see `pipeline`).
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -203,7 +203,7 @@ pub async fn add(
         .or_else(|| upload.name.clone())
         .unwrap_or_else(|| "Untitled".to_owned());
     let now = Utc::now();
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let doc = document::ActiveModel {
         id: Set(document_id),
         tenant_id: Set(tenant_id),
@@ -383,7 +383,7 @@ pub async fn update(
         active.metadata = Set(metadata);
     }
     active.updated_at = Set(Utc::now());
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let doc = active.update(&txn).await?;
     audit::record(&txn, &principal.actor(), "document.update", Target::new("document", id), serde_json::Value::Null)
         .await?;
@@ -401,7 +401,7 @@ pub async fn delete(ctx: &AppContext, principal: &Principal, kb_id: Uuid, id: Uu
     let tenant_id = principal.require(Permission::KbWrite)?.tenant_id;
     let doc = find(ctx, tenant_id, kb_id, id).await?;
     let engines = ctx.engines()?;
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     chunk::Entity::delete_many().filter(chunk::Column::DocumentId.eq(id)).exec(&txn).await?;
     document::Entity::delete_by_id(id).exec(&txn).await?;
     audit::record(
@@ -421,7 +421,7 @@ pub async fn delete(ctx: &AppContext, principal: &Principal, kb_id: Uuid, id: Uu
 pub async fn reindex(ctx: &AppContext, principal: &Principal, kb_id: Uuid, id: Uuid) -> ApiResult<JobView> {
     let tenant_id = principal.require(Permission::KbWrite)?.tenant_id;
     find(ctx, tenant_id, kb_id, id).await?;
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let job = jobs::enqueue(&txn, tenant_id, JobKind::IngestDocument, id).await?;
     audit::record(&txn, &principal.actor(), "document.reindex", Target::new("document", id), serde_json::Value::Null)
         .await?;
@@ -440,7 +440,7 @@ pub async fn reindex_kb(ctx: &AppContext, principal: &Principal, kb_id: Uuid) ->
         .filter(document::Column::KbId.eq(kb_id))
         .all(&ctx.db)
         .await?;
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let job = jobs::enqueue(&txn, tenant_id, JobKind::ReindexKb, kb_id).await?;
     for doc in &docs {
         jobs::enqueue(&txn, tenant_id, JobKind::IngestDocument, doc.id).await?;

@@ -2,7 +2,7 @@
 //! folder moves anywhere but into itself or below itself; only an empty folder is deleted.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -129,7 +129,7 @@ pub async fn create(
     if let Some(parent) = payload.parent_id {
         find(ctx, scope, site_id, parent).await?;
     }
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     sibling_named(&txn, site_id, payload.parent_id, &name, None).await?;
     let now = Utc::now();
     let folder = media_folder::ActiveModel {
@@ -182,7 +182,7 @@ pub async fn update(
             return Err(ApiError::invalid_field("parentId", "folders nest at most 100 deep"));
         }
     }
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     sibling_named(&txn, site_id, parent, &name, Some(id)).await?;
     let mut active: media_folder::ActiveModel = current.into();
     active.name = Set(name);
@@ -204,7 +204,7 @@ pub async fn update(
 pub async fn delete(ctx: &AppContext, principal: &Principal, site_id: Uuid, id: Uuid) -> ApiResult<()> {
     let scope = principal.require(Permission::MediaWrite)?;
     let current = find(ctx, scope, site_id, id).await?;
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let files = media::Entity::find().filter(media::Column::FolderId.eq(id)).count(&txn).await?;
     let folders = media_folder::Entity::find().filter(media_folder::Column::ParentId.eq(id)).count(&txn).await?;
     if files + folders > 0 {

@@ -5,9 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use utoipa::{IntoParams, ToSchema};
@@ -200,7 +198,7 @@ pub async fn upload(
         stored.push((name, store(ctx, upload).await?, upload.bytes.len()));
     }
     let now = Utc::now();
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let mut created = Vec::with_capacity(stored.len());
     for (name, (sha256, mime, dims), size) in stored {
         let (width, height) = pixels(dims);
@@ -311,7 +309,7 @@ pub async fn update(
         active.folder_id = Set(folder);
     }
     active.updated_at = Set(Utc::now());
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let saved = active.update(&txn).await?;
     audit::record(&txn, &principal.actor(), "media.update", Target::new("media", id), Value::Null).await?;
     txn.commit().await?;
@@ -346,7 +344,7 @@ pub async fn replace(
     active.width = Set(width);
     active.height = Set(height);
     active.updated_at = Set(Utc::now());
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let saved = active.update(&txn).await?;
     audit::record(&txn, &principal.actor(), "media.replace", Target::new("media", id), json!({ "previous": old_sha }))
         .await?;
@@ -364,7 +362,7 @@ pub async fn usage(ctx: &AppContext, principal: &Principal, site_id: Uuid, id: U
 pub async fn delete(ctx: &AppContext, principal: &Principal, site_id: Uuid, id: Uuid) -> ApiResult<()> {
     let scope = principal.require(Permission::MediaWrite)?;
     let current = find(ctx, scope, site_id, id).await?;
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let users = entries::referrers(&txn, scope.tenant_id, id).await?;
     if !users.is_empty() {
         return Err(entries::in_use("this file", &users));

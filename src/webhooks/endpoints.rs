@@ -4,7 +4,7 @@
 use chrono::Utc;
 use rand::RngCore;
 use reqwest::Url;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -138,7 +138,7 @@ pub async fn create(ctx: &AppContext, principal: &Principal, new: NewEndpoint) -
     let url = check_url(ctx, &new.url).await?;
     let now = Utc::now();
     let secret = new_secret();
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let model = webhook_endpoint::ActiveModel {
         id: Set(Uuid::now_v7()),
         tenant_id: Set(tenant_id),
@@ -208,7 +208,7 @@ pub async fn update(
         }
     }
     active.updated_at = Set(Utc::now());
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let saved = active.update(&txn).await?;
     let details = json!({ "url": patch.url, "events": patch.events, "active": patch.active });
     audit::record(&txn, &principal.actor(), "webhook.update", Target::new("webhook", id), details).await?;
@@ -223,7 +223,7 @@ pub async fn rotate_secret(ctx: &AppContext, principal: &Principal, id: Uuid) ->
     let mut active: webhook_endpoint::ActiveModel = current.into();
     active.secret = Set(secret.clone());
     active.updated_at = Set(Utc::now());
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     let saved = active.update(&txn).await?;
     audit::record(&txn, &principal.actor(), "webhook.rotate_secret", Target::new("webhook", id), json!({})).await?;
     txn.commit().await?;
@@ -233,7 +233,7 @@ pub async fn rotate_secret(ctx: &AppContext, principal: &Principal, id: Uuid) ->
 pub async fn delete(ctx: &AppContext, principal: &Principal, id: Uuid) -> ApiResult<()> {
     let tenant_id = principal.require(Permission::WebhooksManage)?.tenant_id;
     let current = find(ctx, tenant_id, id).await?;
-    let txn = ctx.db.begin().await?;
+    let txn = crate::store::begin_write(&ctx.db).await?;
     webhook_delivery::Entity::delete_many().filter(webhook_delivery::Column::EndpointId.eq(id)).exec(&txn).await?;
     webhook_endpoint::Entity::delete_by_id(id).exec(&txn).await?;
     let details = json!({ "url": current.url });

@@ -506,3 +506,132 @@ async fn an_api_key_only_reaches_its_own_tenant() {
     assert_eq!(app.call(Method::GET, &format!("/v1/tenants/{}", b.id), secret, None, None).await.status(), 404);
     assert_eq!(app.call(Method::GET, "/v1/sites", secret, None, None).await.status(), 200);
 }
+
+/// Every value of B's that must never show up in A's lists, exports or logs.
+fn secrets_of(b: &Tenant, f: &Foreign) -> Vec<String> {
+    let mut all = vec![
+        b.id.clone(),
+        "tenant-b-renamed".to_owned(),
+        "Tenant B".to_owned(),
+        "owner-b@example.com".to_owned(),
+        "b-editor@example.com".to_owned(),
+        "pending@example.com".to_owned(),
+        "secret plans".to_owned(),
+    ];
+    all.extend(
+        [
+            &f.site,
+            &f.api_key,
+            &f.member,
+            &f.invite,
+            &f.group,
+            &f.kb,
+            &f.document,
+            &f.job,
+            &f.conversation,
+            &f.assistant,
+            &f.content_type,
+            &f.entry,
+            &f.element,
+            &f.media,
+            &f.folder,
+            &f.webhook,
+            &f.schema,
+            &f.run,
+        ]
+        .into_iter()
+        .cloned(),
+    );
+    all
+}
+
+/// The home tenant of a superadmin is an ordinary tenant: after the superadmin's platform actions
+/// on tenant B and B's own activity, the home tenant's other owner reads every list and export
+/// the API offers (found in the OpenAPI document) and sees nothing of B. The platform view is
+/// the superadmin's alone, and B's own log shows what was done to B.
+#[tokio::test]
+async fn lists_exports_and_audit_logs_never_show_another_tenants_data() {
+    let app = spawn_app_env(&[("LECTERN_ALLOW_PRIVATE_URLS", "true")]).await;
+    let (superadmin, home) = app.bootstrap().await;
+    let reader = app.add_member(&home, "home-owner@example.com", "owner").await;
+    let home_site = app.create("/v1/sites", &reader, &home.id, json!({"name": "Home site"})).await;
+
+    // Platform actions by a superadmin who is also a member (the owner) of the reading tenant.
+    let b = app.tenant_with_owner(&superadmin, "Tenant B", "owner-b@example.com").await;
+    for (method, path, body) in [
+        (Method::PATCH, format!("/v1/tenants/{}", b.id), Some(json!({"slug": "tenant-b-renamed"}))),
+        (Method::POST, format!("/v1/tenants/{}/suspend", b.id), None),
+        (Method::POST, format!("/v1/tenants/{}/resume", b.id), None),
+        (
+            Method::POST,
+            format!("/v1/admin/tenants/{}/credits", b.id),
+            Some(json!({"amount": "5", "reason": "welcome"})),
+        ),
+    ] {
+        // Acting from the home tenant (header) and from nowhere.
+        for tenant in [Some(home.id.as_str()), None] {
+            let response = app.call(method.clone(), &path, &superadmin, tenant, body.clone()).await;
+            assert!(response.status().is_success(), "{method} {path}: {}", response.status());
+        }
+    }
+    let prices = json(app.call(Method::GET, "/v1/admin/cost-settings", &superadmin, Some(&home.id), None).await).await;
+    let put = app.call(Method::PUT, "/v1/admin/cost-settings", &superadmin, Some(&home.id), Some(prices)).await;
+    assert_eq!(put.status(), 200);
+    let foreign = tenant_b_with_things(&app, &b).await;
+    let secrets = secrets_of(&b, &foreign);
+
+    let spec = json(app.get("/openapi.json").await).await;
+    let mut paths: Vec<String> = Vec::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        if item.get("get").is_none() || path.contains("/ws") || path.contains("/events") {
+            continue;
+        }
+        let own = path.replace("{site}", &home_site).replace("{id}", &home_site);
+        if own.contains('{') {
+            continue;
+        }
+        paths.push(own);
+    }
+    assert!(paths.iter().any(|p| p == "/v1/audit-events.csv") && paths.len() > 30, "{paths:?}");
+    let mut read = 0;
+    for path in &paths {
+        for query in ["", "?limit=100", "?action=tenant.*"] {
+            let response = app.call(Method::GET, &format!("{path}{query}"), &reader, Some(&home.id), None).await;
+            let status = response.status();
+            let text = response.text().await.unwrap();
+            assert!(status.as_u16() < 500, "GET {path}{query}: {status} {text}");
+            read += usize::from(status.is_success());
+            for secret in &secrets {
+                assert!(!text.contains(secret.as_str()), "GET {path}{query} shows B's `{secret}`: {text}");
+            }
+        }
+    }
+    assert!(read > 60, "most lists answered ({read})");
+
+    // The platform's own log: the superadmin's, with the actions on B in it.
+    let platform = app.call(Method::GET, "/v1/platform/audit-events?action=tenant.*", &reader, Some(&home.id), None);
+    assert_eq!(platform.await.status(), 403);
+    let platform =
+        json(app.call(Method::GET, "/v1/platform/audit-events?limit=100", &superadmin, None, None).await).await;
+    let actions: Vec<&str> =
+        platform["data"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    for action in ["tenant.create", "tenant.update", "tenant.suspend", "tenant.resume", "billing.cost_settings"] {
+        assert!(actions.contains(&action), "{action} in {actions:?}");
+    }
+    // B's log shows what was done to B, marked as the platform's doing.
+    let b_log =
+        json(app.call(Method::GET, "/v1/audit-events?action=tenant.*&limit=100", &b.owner, Some(&b.id), None).await)
+            .await;
+    let b_actions: Vec<(&str, bool)> = b_log["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["action"].as_str().unwrap(), e["platform"].as_bool().unwrap()))
+        .collect();
+    assert!(
+        b_actions.contains(&("tenant.suspend", true)) && b_actions.contains(&("tenant.update", true)),
+        "{b_actions:?}"
+    );
+    let home_log = json(app.call(Method::GET, "/v1/audit-events?limit=100", &reader, Some(&home.id), None).await).await;
+    assert!(home_log["data"].as_array().unwrap().iter().all(|e| e["tenantId"] == home.id.as_str()), "{home_log}");
+}

@@ -256,8 +256,14 @@ pub async fn callback(
     let user = link_or_create(ctx, provider, identity).await?;
     let txn = ctx.db.begin().await?;
     let tokens = start_session(ctx, &txn, user.id, Uuid::now_v7()).await?;
-    let actor =
-        Actor { kind: ActorKind::User, id: Some(user.id.to_string()), tenant_id: None, ip: None, request_id: None };
+    let actor = Actor {
+        kind: ActorKind::User,
+        id: Some(user.id.to_string()),
+        tenant_id: None,
+        ip: None,
+        request_id: None,
+        platform: false,
+    };
     audit::record(
         &txn,
         &actor,
@@ -328,8 +334,14 @@ async fn link_or_create(
     }
     .insert(&txn)
     .await?;
-    let actor =
-        Actor { kind: ActorKind::User, id: Some(user.id.to_string()), tenant_id: None, ip: None, request_id: None };
+    let actor = Actor {
+        kind: ActorKind::User,
+        id: Some(user.id.to_string()),
+        tenant_id: None,
+        ip: None,
+        request_id: None,
+        platform: false,
+    };
     audit::record(
         &txn,
         &actor,
