@@ -203,6 +203,25 @@ impl ApiError {
     }
 }
 
+/// The error body of the OpenAI-compatible routes: OpenAI's own shape, which its SDKs parse.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OpenAiErrorBody {
+    pub error: OpenAiError,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OpenAiError {
+    pub message: String,
+    /// `invalid_request_error`, `authentication_error`, `permission_error`, `not_found_error`,
+    /// `rate_limit_error`, `insufficient_quota` or `server_error`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The offending field, when there is one.
+    pub param: Option<String>,
+    /// The lower-cased stable code, e.g. `not_found`.
+    pub code: String,
+}
+
 /// Database errors that a client's timing or input caused are never a 500: a unique violation
 /// is a 409 naming the field, a row that vanished under a reference is a 409, and a write that
 /// lost a race for a lock (SQLite busy after its timeout, PostgreSQL serialization failure or

@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::error::{ErrorBody, ErrorCode};
+use crate::error::{ErrorBody, ErrorCode, OpenAiErrorBody};
 use crate::health::{ComponentHealth, HealthReport, Status};
 use crate::http::{
     analysis, api_keys, audit, auth, billing, chat, content_types, elements, entries, groups, health, knowledge, media,
@@ -85,7 +85,7 @@ use crate::webhooks::events as ev;
         analysis::delete_schema, analysis::create_run, analysis::upload_and_run, analysis::list_runs, analysis::get_run, analysis::export_json,
         analysis::export_csv, analysis::review_queue, analysis::review_result,
     ),
-    components(schemas(ErrorBody, ErrorCode, HealthReport, ComponentHealth, Status, Pagination, Permission, Role,
+    components(schemas(ErrorBody, OpenAiErrorBody, ErrorCode, HealthReport, ComponentHealth, Status, Pagination, Permission, Role,
         ev::Envelope, ev::DocumentIngestedV1, ev::DocumentFailedV1, ev::JobCompletedV1, ev::EntryPublishedV1,
         ev::EntryUnpublishedV1, ev::CreditsLowV1, ev::ContactSubmittedV1, ev::ConversationCreatedV1,
         ev::AnalysisCompletedV1, ev::WebhookDisabledV1, ev::WebhookTestV1)),
@@ -166,11 +166,34 @@ impl StandardResponses {
     }
 }
 
+/// One server-sent event as a stream carries it: the `event` name and its `data` (a JSON
+/// document as text).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct ServerSentEvent {
+    event: Option<String>,
+    data: String,
+    id: Option<String>,
+    retry: Option<u64>,
+}
+
 impl Modify for StandardResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
-        let error = || ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        use utoipa::PartialSchema;
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .schemas
+            .insert("ServerSentEvent".to_owned(), ServerSentEvent::schema());
         for (path, item) in openapi.paths.paths.iter_mut() {
+            // The OpenAI-compatible routes answer errors in OpenAI's shape.
+            let error_schema = if crate::http::openai::OPENAI_PATHS.contains(&path.as_str()) {
+                "OpenAiErrorBody"
+            } else {
+                "ErrorBody"
+            };
+            let error = || ContentBuilder::new().schema(Some(Ref::from_schema_name(error_schema))).build();
             let operations = [
                 ("get", item.get.as_mut()),
                 ("put", item.put.as_mut()),
@@ -188,6 +211,15 @@ impl Modify for StandardResponses {
                             .build()
                             .into()
                     });
+                }
+                for (status, response) in op.responses.responses.iter_mut() {
+                    let RefOr::T(response) = response else { continue };
+                    if status.starts_with(['4', '5']) && response.content.contains_key("application/json") {
+                        response.content.insert("application/json".to_owned(), error());
+                    }
+                    if let Some(stream) = response.content.get_mut("text/event-stream") {
+                        stream.schema = Some(Ref::from_schema_name("ServerSentEvent").into());
+                    }
                 }
             }
         }

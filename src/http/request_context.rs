@@ -190,12 +190,14 @@ fn openai_error(rendered: &RenderedError) -> Vec<u8> {
         code if code.status().is_server_error() => "server_error",
         _ => "invalid_request_error",
     };
-    let body = serde_json::json!({"error": {
-        "message": rendered.message,
-        "type": kind,
-        "param": rendered.details.get("field"),
-        "code": rendered.code.as_str().to_ascii_lowercase(),
-    }});
+    let body = crate::error::OpenAiErrorBody {
+        error: crate::error::OpenAiError {
+            message: rendered.message.clone(),
+            kind: kind.to_owned(),
+            param: rendered.details.get("field").and_then(|f| f.as_str()).map(str::to_owned),
+            code: rendered.code.as_str().to_ascii_lowercase(),
+        },
+    };
     serde_json::to_vec(&body).unwrap_or_default()
 }
 
