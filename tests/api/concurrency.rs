@@ -11,6 +11,9 @@ use crate::identity_helpers::Tenant;
 
 const WRITERS: usize = 16;
 
+/// The body of the i-th writer.
+type Body = Box<dyn Fn(usize) -> Value>;
+
 /// Sends every call at once; returns each status with its body.
 async fn burst(app: &TestApp, t: &Tenant, calls: Vec<(Method, String, Option<Value>)>) -> Vec<(u16, Value)> {
     join_all(calls.into_iter().map(|(method, path, body)| async move {
@@ -142,7 +145,7 @@ async fn parallel_writers_of_every_kind_of_row_settle_on_one_write() {
         .to_owned();
 
     let name = |i: usize| format!("name {i}");
-    let rows: Vec<(Method, String, &str, Box<dyn Fn(usize) -> Value>)> = vec![
+    let rows: Vec<(Method, String, &str, Body)> = vec![
         (Method::PATCH, format!("/v1/sites/{site}"), "name", Box::new(move |i| json!({"name": name(i)}))),
         (
             Method::PATCH,
