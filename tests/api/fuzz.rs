@@ -33,6 +33,8 @@ async fn schemathesis_finds_no_server_error_and_no_answer_the_spec_does_not_decl
             .args(["--report", "junit", "--report-dir"])
             .arg(&report)
             .env("NO_COLOR", "1")
+            // Its crash cache stays with the throwaway server, not in the checkout.
+            .current_dir(report.parent().unwrap())
             .output()
     })
     .await
