@@ -10,7 +10,7 @@
 use std::time::{Duration, Instant};
 
 use lectern::app::{AppOptions, Application};
-use lectern::settings::{Overrides, Settings};
+use lectern::platform::settings::{Overrides, Settings};
 use serde_json::{json, Value};
 
 const CONNECTIONS: usize = 32;

@@ -8,12 +8,12 @@
 
 use std::time::{Duration, Instant};
 
-use lectern::chunk::{chunk, ChunkConfig};
-use lectern::embed::{Embedder, LocalEmbedder, ModelFiles};
-use lectern::fulltext::{ChunkText, FulltextIndex};
-use lectern::parse::{detect, parse, Limits};
-use lectern::settings::{Overrides, Settings};
-use lectern::vectors::{EdgeStore, VectorPoint, VectorStore};
+use lectern::engines::chunk::{chunk, ChunkConfig};
+use lectern::engines::embed::{Embedder, LocalEmbedder, ModelFiles};
+use lectern::engines::fulltext::{ChunkText, FulltextIndex};
+use lectern::engines::parse::{detect, parse, Limits};
+use lectern::engines::vectors::{EdgeStore, VectorPoint, VectorStore};
+use lectern::platform::settings::{Overrides, Settings};
 use uuid::Uuid;
 
 fn corpus() -> Vec<(String, Vec<u8>)> {

@@ -16,8 +16,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use lectern::app::{AppOptions, Application};
-use lectern::content::site_index::IndexedEntry;
-use lectern::settings::{Overrides, Settings};
+use lectern::platform::settings::{Overrides, Settings};
+use lectern::services::content::site_index::IndexedEntry;
 use serde_json::{json, Value};
 use uuid::Uuid;
 

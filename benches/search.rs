@@ -14,12 +14,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use lectern::context::AppContext;
-use lectern::engines::Engines;
-use lectern::fulltext::ChunkText;
-use lectern::search::{self, Mode, SearchRequest};
-use lectern::settings::{Overrides, Settings};
-use lectern::vectors::VectorPoint;
+use lectern::app::context::AppContext;
+use lectern::app::engines::Engines;
+use lectern::engines::fulltext::ChunkText;
+use lectern::engines::vectors::VectorPoint;
+use lectern::platform::settings::{Overrides, Settings};
+use lectern::services::search::{self, Mode, SearchRequest};
 use migration::MigratorTrait;
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use uuid::Uuid;
@@ -67,12 +67,12 @@ async fn context(dir: &std::path::Path, extra: &[(&str, &str)]) -> Arc<AppContex
         vars.insert((*k).into(), (*v).into());
     }
     let settings = Settings::from_vars(&vars, &Overrides::default()).unwrap();
-    let db = lectern::store::connect(&settings).await.unwrap();
+    let db = lectern::engines::store::connect(&settings).await.unwrap();
     migration::Migrator::up(&db, None).await.unwrap();
-    let jwt = lectern::identity::keys::load_jwt_keys(&settings).unwrap();
-    let mailer = lectern::context::mailer_from(&settings).unwrap();
+    let jwt = lectern::services::identity::keys::load_jwt_keys(&settings).unwrap();
+    let mailer = lectern::app::context::mailer_from(&settings).unwrap();
     let engines = Engines::open(&settings).await.unwrap();
-    let ctx = AppContext::new(Arc::new(settings), db, jwt, mailer);
+    let ctx = AppContext::new(Arc::new(settings), db, jwt, mailer).unwrap();
     let _ = ctx.engines.set(engines);
     Arc::new(ctx)
 }

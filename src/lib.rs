@@ -1,47 +1,26 @@
 //! Lectern: a self-hostable, multi-tenant content and RAG platform.
 //!
-//! Layers (see ARCHITECTURE.md): [`http`] routes and middleware → services → engines
-//! ([`store`], later fulltext, vectors, embedder, llm). [`app`] wires them into a server.
+//! The crate reads as its layers, each calling only the ones below it:
+//!
+//! - [`http`]: routes (one module per URL area), middleware and extractors, the OpenAPI
+//!   document. The only place that knows actix.
+//! - [`services`]: the domains (identity, content, media, knowledge, search, chat, analysis,
+//!   billing, webhooks, audit). Rules and transactions live here.
+//! - [`engines`]: storage and models behind small APIs that know no domain: the SQL store,
+//!   tantivy, vectors (qdrant-edge or a Qdrant server), blobs, the embedder, LLM clients,
+//!   parsers, the chunker, mail, guarded outbound HTTP.
+//! - [`platform`]: settings, background jobs, maintenance, rate limits, paging, PATCH semantics,
+//!   search scopes, health, telemetry.
+//! - [`cli`]: the command line and its tools (admin, import, eval).
+//! - [`app`]: wires everything into a server; [`error`] is the one code table all layers share.
 
-pub mod admin;
-pub mod analysis;
 pub mod app;
-pub mod audit;
-pub mod audit_log;
-pub mod billing;
-pub mod blobs;
-pub mod chat;
-pub mod chunk;
 pub mod cli;
-pub mod content;
-pub mod context;
-pub mod embed;
 pub mod engines;
 pub mod error;
-pub mod eval;
-pub mod fulltext;
-pub mod health;
 pub mod http;
-pub mod identity;
-pub mod import;
-pub mod jobs;
-pub mod knowledge;
-pub mod list;
-pub mod llm;
-pub mod mail;
-pub mod maintenance;
-pub mod media;
-pub mod parse;
-pub mod patch;
-pub mod rate_limits;
-pub mod retry;
-pub mod scope;
-pub mod search;
-pub mod settings;
-pub mod store;
-pub mod telemetry;
-pub mod vectors;
-pub mod webhooks;
+pub mod platform;
+pub mod services;
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 

@@ -2,11 +2,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use lectern::app::Application;
+use lectern::cli::eval::EvalOptions;
 use lectern::cli::{Cli, Command};
-use lectern::eval::EvalOptions;
-use lectern::search::Mode;
-use lectern::settings::Settings;
-use lectern::{store, telemetry};
+use lectern::platform::settings::Settings;
+use lectern::services::search::Mode;
+use lectern::{engines::store, platform::telemetry};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -16,7 +16,7 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     if let Command::Import { paths, kb, url, api_key } = command {
-        return import(lectern::import::ImportArgs { paths, kb, url, api_key });
+        return import(lectern::cli::import::ImportArgs { paths, kb, url, api_key });
     }
     if let Command::Eval { dataset, mode, split, queries, json } = command {
         let modes = if mode.is_empty() { Mode::ALL.to_vec() } else { mode.into_iter().map(Mode::from).collect() };
@@ -69,17 +69,17 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 }
 
 async fn administer(settings: Settings, command: lectern::cli::AdminCommand) -> anyhow::Result<()> {
-    let jwt = lectern::identity::keys::load_jwt_keys(&settings)?;
+    let jwt = lectern::services::identity::keys::load_jwt_keys(&settings)?;
     let db = store::connect(&settings).await?;
-    let mailer = lectern::context::mailer_from(&settings)?;
-    let ctx = lectern::context::AppContext::new(std::sync::Arc::new(settings), db, jwt, mailer);
-    let result = lectern::admin::run(&ctx, command).await;
+    let mailer = lectern::app::context::mailer_from(&settings)?;
+    let ctx = lectern::app::context::AppContext::new(std::sync::Arc::new(settings), db, jwt, mailer)?;
+    let result = lectern::cli::admin::run(&ctx, command).await;
     ctx.db.close_by_ref().await.ok();
     result
 }
 
 /// A client command: no settings, no database, just the API.
-fn import(args: lectern::import::ImportArgs) -> ExitCode {
+fn import(args: lectern::cli::import::ImportArgs) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -87,7 +87,7 @@ fn import(args: lectern::import::ImportArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(lectern::import::run(args)) {
+    match runtime.block_on(lectern::cli::import::run(args)) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(error) => {
@@ -98,19 +98,19 @@ fn import(args: lectern::import::ImportArgs) -> ExitCode {
 }
 
 async fn reindex(settings: Settings, kb: Option<uuid::Uuid>) -> anyhow::Result<()> {
-    let jwt = lectern::identity::keys::load_jwt_keys(&settings)?;
+    let jwt = lectern::services::identity::keys::load_jwt_keys(&settings)?;
     let db = store::connect(&settings).await?;
     store::migrate(&db).await?;
-    let engines = lectern::engines::Engines::open(&settings)
+    let engines = lectern::app::engines::Engines::open(&settings)
         .await
         .map_err(|e| anyhow::anyhow!("{e:#}; if the server is running, stop it first (the indexes are locked)"))?;
-    let mailer = lectern::context::mailer_from(&settings)?;
-    let ctx = lectern::context::AppContext::new(std::sync::Arc::new(settings), db, jwt, mailer);
-    let written = lectern::knowledge::repair::rebuild(&ctx, &engines, kb, |done, total| {
+    let mailer = lectern::app::context::mailer_from(&settings)?;
+    let ctx = lectern::app::context::AppContext::new(std::sync::Arc::new(settings), db, jwt, mailer)?;
+    let written = lectern::services::knowledge::repair::rebuild(&ctx, &engines, kb, |done, total| {
         eprintln!("reindexed {done}/{total} documents")
     })
     .await?;
-    let totals = lectern::knowledge::repair::totals(&ctx, &engines).await?;
+    let totals = lectern::services::knowledge::repair::totals(&ctx, &engines).await?;
     println!(
         "rebuilt {written} chunks; the database holds {}, the full-text index {}, the vector store {}",
         totals.rows, totals.fulltext, totals.vectors
@@ -130,8 +130,8 @@ async fn migrate(settings: Settings) -> anyhow::Result<()> {
 /// Runs its own throwaway server; logs only errors unless RUST_LOG says otherwise.
 fn eval(options: EvalOptions, json: bool) -> ExitCode {
     let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "error".to_owned());
-    telemetry::init(lectern::settings::LogFormat::Pretty, &filter);
-    match lectern::eval::run(&options) {
+    telemetry::init(lectern::platform::settings::LogFormat::Pretty, &filter);
+    match lectern::cli::eval::run(&options) {
         Ok(report) if json => match serde_json::to_string(&report) {
             Ok(line) => {
                 println!("{line}");
@@ -143,7 +143,7 @@ fn eval(options: EvalOptions, json: bool) -> ExitCode {
             }
         },
         Ok(report) => {
-            print!("{}", lectern::eval::render(&report));
+            print!("{}", lectern::cli::eval::render(&report));
             ExitCode::SUCCESS
         }
         Err(error) => {

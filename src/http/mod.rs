@@ -1,42 +1,14 @@
-//! The HTTP layer: one module per URL area, each exporting `routes`; middleware; extractors;
-//! the OpenAPI document. Handlers extract, call one service function, and map to a view.
+//! The HTTP layer: [`routes`] (one module per URL area, each exporting `routes`), [`middleware`],
+//! [`extract`] (extractors that fail in the project's error shape), the [`openapi`] document.
+//! Handlers extract, call one service function, and map to a view.
 
-pub mod analysis;
-pub mod api_keys;
-pub mod audit;
-pub mod auth;
-pub mod billing;
-pub mod chat;
-pub mod content_types;
-pub mod cors;
-pub mod dashboard;
-pub mod elements;
-pub mod entries;
+pub mod error;
 pub mod extract;
-pub mod forwarded;
-pub mod groups;
-pub mod health;
-pub mod idempotency;
-pub mod knowledge;
-pub mod media;
-pub mod members;
-pub mod meta;
-pub mod metrics;
-pub mod oauth;
-pub mod openai;
+pub mod middleware;
 pub mod openapi;
-pub mod principal;
-pub mod public;
-pub mod rate_limit;
-pub mod request_context;
-pub mod search;
-pub mod site_admin;
-pub mod sites;
-pub mod tenants;
-pub mod uploads;
-pub mod waitlist;
-pub mod webhooks;
-pub mod ws;
+pub mod routes;
+
+use routes::*;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -47,7 +19,7 @@ use serde_json::json;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::context::AppContext;
+use crate::app::context::AppContext;
 use crate::error::{ApiError, ErrorCode};
 
 /// Extra routes mounted behind the full middleware stack (used by the integration tests to
@@ -76,6 +48,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, extra: Option<ExtraRoutes>) {
         .configure(groups::routes)
         .configure(waitlist::routes)
         .configure(knowledge::routes)
+        .configure(jobs::routes)
         .configure(search::routes)
         .configure(chat::routes)
         .configure(openai::routes)

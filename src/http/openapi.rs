@@ -5,14 +5,14 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{ErrorBody, ErrorCode, OpenAiErrorBody};
-use crate::health::{ComponentHealth, HealthReport, Status};
-use crate::http::{
-    analysis, api_keys, audit, auth, billing, chat, content_types, elements, entries, groups, health, knowledge, media,
-    members, meta, oauth, openai, public, search, site_admin, sites, tenants, waitlist, webhooks, ws,
+use crate::http::routes::{
+    analysis, api_keys, audit, auth, billing, chat, content_types, elements, entries, groups, health, jobs, knowledge,
+    media, members, meta, oauth, openai, public, search, site_admin, sites, tenants, waitlist, webhooks, ws,
 };
-use crate::identity::permissions::{Permission, Role};
-use crate::list::Pagination;
-use crate::webhooks::events as ev;
+use crate::platform::health::{ComponentHealth, HealthReport, Status};
+use crate::platform::paging::Pagination;
+use crate::services::identity::permissions::{Permission, Role};
+use crate::services::webhooks::events as ev;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -51,7 +51,7 @@ use crate::webhooks::events as ev;
         knowledge::list_kbs, knowledge::create_kb, knowledge::get_kb, knowledge::update_kb, knowledge::delete_kb,
         knowledge::list_documents, knowledge::add_documents, knowledge::get_document, knowledge::update_document,
         knowledge::delete_document, knowledge::list_chunks, knowledge::get_content, knowledge::reindex_document, knowledge::reindex_kb,
-        knowledge::list_jobs, knowledge::get_job, knowledge::cancel_job, knowledge::job_events,
+        jobs::list_jobs, jobs::get_job, jobs::cancel_job, jobs::job_events,
         search::search_kb, search::search_all, search::query_kb,
         chat::list_conversations, chat::create_conversation, chat::get_conversation, chat::delete_conversation,
         chat::list_messages, chat::update_conversation, chat::retitle, chat::branch, chat::chat, chat::cancel, chat::feedback,
@@ -188,7 +188,7 @@ impl Modify for StandardResponses {
             .insert("ServerSentEvent".to_owned(), ServerSentEvent::schema());
         for (path, item) in openapi.paths.paths.iter_mut() {
             // The OpenAI-compatible routes answer errors in OpenAI's shape.
-            let error_schema = if crate::http::openai::OPENAI_PATHS.contains(&path.as_str()) {
+            let error_schema = if crate::http::routes::openai::OPENAI_PATHS.contains(&path.as_str()) {
                 "OpenAiErrorBody"
             } else {
                 "ErrorBody"

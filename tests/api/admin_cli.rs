@@ -5,7 +5,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::json;
 
-use crate::helpers::{spawn_app_with, test_settings};
+use crate::support::app::{spawn_app_with, test_settings};
 
 fn admin(data_dir: &std::path::Path, database_url: &str, args: &[&str], stdin: &str) -> std::process::Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_lectern"))

@@ -5,9 +5,9 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::fake_llm::{FakeLlm, KEY};
-use crate::helpers::{json, spawn_app, spawn_app_env, TestApp};
-use crate::identity_helpers::Tenant;
+use crate::support::app::{json, spawn_app, spawn_app_env, TestApp};
+use crate::support::fake_llm::{FakeLlm, KEY};
+use crate::support::identity::Tenant;
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!("{}/tests/fixtures/analysis/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
@@ -222,7 +222,7 @@ async fn the_model_extractor_retries_bad_json_and_drops_a_value_it_cannot_quote(
 async fn auto_approval_completes_a_run_and_sends_analysis_completed() {
     let app = spawn_app_env(&[("LECTERN_ALLOW_PRIVATE_URLS", "true"), ("LECTERN_WEBHOOK_RETRY_BASE_MS", "100")]).await;
     let (_, t) = app.bootstrap().await;
-    let receiver = crate::webhook_receiver::Receiver::start(&[], 200).await;
+    let receiver = crate::support::webhook_receiver::Receiver::start(&[], 200).await;
     app.create("/v1/webhooks", &t.owner, &t.id, json!({"url": receiver.url, "events": ["analysis.completed"]})).await;
     let schema = app
         .create(

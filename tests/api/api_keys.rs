@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{json, spawn_app};
+use crate::support::app::{json, spawn_app};
 
 #[tokio::test]
 async fn a_key_is_limited_to_its_scopes_and_scopes_never_exceed_the_creator() {

@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{json, spawn_app};
+use crate::support::app::{json, spawn_app};
 
 #[tokio::test]
 async fn state_changes_are_listed_filtered_and_exported_for_admins_only() {

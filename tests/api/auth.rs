@@ -3,8 +3,8 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{json, spawn_app};
-use crate::identity_helpers::{ADMIN_EMAIL, PASSWORD};
+use crate::support::app::{json, spawn_app};
+use crate::support::identity::{ADMIN_EMAIL, PASSWORD};
 
 #[tokio::test]
 async fn setup_runs_once_and_setup_status_reports_it() {

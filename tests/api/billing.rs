@@ -4,8 +4,8 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::fake_stripe::{event, sign, FakeStripe, WEBHOOK_SECRET};
-use crate::helpers::{json, spawn_app, spawn_app_env, TestApp};
+use crate::support::app::{json, spawn_app, spawn_app_env, TestApp};
+use crate::support::fake_stripe::{event, sign, FakeStripe, WEBHOOK_SECRET};
 
 async fn get(app: &TestApp, token: &str, path: &str) -> Value {
     let response = app.call(Method::GET, path, token, None, None).await;
@@ -441,7 +441,7 @@ async fn prices_overrides_allowances_overdraft_and_the_low_balance_event() {
 
 #[tokio::test]
 async fn stored_documents_are_charged_once_a_day_at_the_storage_price() {
-    use lectern::billing::storage;
+    use lectern::services::billing::storage;
 
     let app = spawn_app().await;
     let (superadmin, tenant) = app.bootstrap().await;

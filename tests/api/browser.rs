@@ -8,10 +8,10 @@ use std::process::Stdio;
 
 use serde_json::Value;
 
-use crate::fake_llm::{FakeLlm, KEY};
-use crate::fake_oauth::{FakeProvider, Identity, CLIENT_ID, CLIENT_SECRET};
-use crate::fake_stripe::FakeStripe;
-use crate::helpers::{backend, spawn_app_env};
+use crate::support::app::{backend, spawn_app_env};
+use crate::support::fake_llm::{FakeLlm, KEY};
+use crate::support::fake_oauth::{FakeProvider, Identity, CLIENT_ID, CLIENT_SECRET};
+use crate::support::fake_stripe::FakeStripe;
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -4,9 +4,9 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::fake_llm::{FakeLlm, ANSWER, KEY};
-use crate::helpers::{json, spawn_app, spawn_app_env, TestApp};
 use crate::search::seeded;
+use crate::support::app::{json, spawn_app, spawn_app_env, TestApp};
+use crate::support::fake_llm::{FakeLlm, ANSWER, KEY};
 
 /// The events of a server-sent event stream: (event name, data).
 pub fn parse_events(body: &str) -> Vec<(String, Value)> {

@@ -4,7 +4,8 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::helpers::fresh_database_url;
+use crate::support::app::fresh_database_url;
+use crate::support::eventually;
 
 fn lectern() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_lectern"));
@@ -101,12 +102,10 @@ async fn serve_answers_logs_json_with_request_ids_and_stops_cleanly_on_sigterm()
     };
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
-    for _ in 0..100 {
-        if client.get(format!("{base}/health/ready")).send().await.is_ok_and(|r| r.status() == 200) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually("the server to be ready", Duration::from_secs(10), || async {
+        client.get(format!("{base}/health/ready")).send().await.is_ok_and(|r| r.status() == 200).then_some(())
+    })
+    .await;
     let info = client.get(format!("{base}/v1/info")).header("X-Request-ID", "trace-me-1").send().await.unwrap();
     assert_eq!(info.status(), 200);
 

@@ -6,8 +6,8 @@ use futures_util::future::join_all;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{json, spawn_app, spawn_app_env, TestApp};
-use crate::identity_helpers::Tenant;
+use crate::support::app::{json, spawn_app, spawn_app_env, TestApp};
+use crate::support::identity::Tenant;
 
 const WRITERS: usize = 16;
 

@@ -6,7 +6,8 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{json, spawn_app, TestApp};
+use crate::support::app::{json, spawn_app, TestApp};
+use crate::support::eventually;
 
 pub struct Site {
     pub id: String,
@@ -512,15 +513,12 @@ async fn a_site_can_mirror_its_published_entries_into_a_knowledge_base() {
         let app = &app;
         let site = &site;
         async move {
-            for _ in 0..600 {
+            eventually(&format!("{expected} ready documents"), Duration::from_secs(60), || async {
                 let (_, listed) = site.call(app, Method::GET, &path, None).await;
                 let ready = listed["data"].as_array().unwrap().iter().all(|d| d["status"] == "ready");
-                if listed["pagination"]["total"] == expected && ready {
-                    return listed;
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            panic!("the knowledge base never held {expected} ready documents");
+                (listed["pagination"]["total"] == expected && ready).then_some(listed)
+            })
+            .await
         }
     };
     let listed = documents(1).await;

@@ -9,7 +9,8 @@ use std::time::Duration;
 use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
 
-use crate::helpers::fresh_database_url;
+use crate::support::app::fresh_database_url;
+use crate::support::eventually;
 
 struct Server {
     child: Child,
@@ -49,13 +50,10 @@ fn start(dir: &Path, database_url: &str) -> Server {
 }
 
 async fn ready(client: &reqwest::Client, base: &str) {
-    for _ in 0..200 {
-        if client.get(format!("{base}/health/ready")).send().await.is_ok_and(|r| r.status() == 200) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("server not ready");
+    eventually("the server to be ready", Duration::from_secs(10), || async {
+        client.get(format!("{base}/health/ready")).send().await.is_ok_and(|r| r.status() == 200).then_some(())
+    })
+    .await;
 }
 
 async fn get(client: &reqwest::Client, url: String, token: &str) -> Value {
@@ -188,10 +186,10 @@ async fn a_killed_server_finishes_every_document_on_restart_without_duplicates_o
     Command::new("kill").args(["-TERM", &second.child.id().to_string()]).status().unwrap();
     second.child.wait().unwrap();
     // Both derived indexes hold exactly the chunk rows: nothing orphaned, nothing missing.
-    let fulltext = lectern::fulltext::FulltextIndex::open(&dir.path().join("search")).unwrap();
+    let fulltext = lectern::engines::fulltext::FulltextIndex::open(&dir.path().join("search")).unwrap();
     assert_eq!(fulltext.count(None).unwrap(), total_chunks, "tantivy");
-    let vectors = lectern::vectors::EdgeStore::open(&dir.path().join("vectors/chunks"), 384).unwrap();
-    use lectern::vectors::VectorStore;
+    let vectors = lectern::engines::vectors::EdgeStore::open(&dir.path().join("vectors/chunks"), 384).unwrap();
+    use lectern::engines::vectors::VectorStore;
     assert_eq!(vectors.count(None).await.unwrap(), total_chunks, "qdrant-edge");
 }
 
@@ -235,12 +233,10 @@ async fn lost_indexes_are_rebuilt_by_the_cli_and_repaired_at_startup() {
         .await
         .unwrap();
     let job = added["job"]["id"].as_str().unwrap().to_owned();
-    for _ in 0..600 {
-        if get(&client, format!("{}/v1/jobs/{job}", server.base), &token).await["status"] == "succeeded" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually("the ingestion job to succeed", Duration::from_secs(60), || async {
+        (get(&client, format!("{}/v1/jobs/{job}", server.base), &token).await["status"] == "succeeded").then_some(())
+    })
+    .await;
     let chunks =
         get(&client, format!("{}/v1/knowledge-bases/{kb}", server.base), &token).await["chunks"].as_u64().unwrap();
     assert!(chunks > 5);
@@ -267,22 +263,17 @@ async fn lost_indexes_are_rebuilt_by_the_cli_and_repaired_at_startup() {
     std::fs::remove_dir_all(dir.path().join("search")).unwrap();
     let server = start(dir.path(), &database_url);
     ready(&client, &server.base).await;
-    let mut repaired = false;
-    for _ in 0..600 {
+    eventually("a repair job to run", Duration::from_secs(60), || async {
         let running = get(&client, format!("{}/v1/jobs?status=running", server.base), &token).await;
         let queued = get(&client, format!("{}/v1/jobs?status=queued", server.base), &token).await;
         let succeeded = get(&client, format!("{}/v1/jobs?status=succeeded", server.base), &token).await;
-        if running["pagination"]["total"] == 0
+        (running["pagination"]["total"] == 0
             && queued["pagination"]["total"] == 0
-            && succeeded["pagination"]["total"] == 2
-        {
-            repaired = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(repaired, "a repair job ran");
+            && succeeded["pagination"]["total"] == 2)
+            .then_some(())
+    })
+    .await;
     stop(server);
-    let fulltext = lectern::fulltext::FulltextIndex::open(&dir.path().join("search")).unwrap();
+    let fulltext = lectern::engines::fulltext::FulltextIndex::open(&dir.path().join("search")).unwrap();
     assert_eq!(fulltext.count(None).unwrap(), chunks);
 }

@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use crate::helpers::{json, spawn_app};
+use crate::support::app::{json, spawn_app};
 
 #[tokio::test]
 async fn openapi_json_is_a_valid_openapi_3_1_document() {

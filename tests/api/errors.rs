@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{json, spawn_app};
+use crate::support::app::{json, spawn_app};
 
 /// The body without its request id (checked in request_id.rs), for exact comparison.
 async fn body_without_id(response: reqwest::Response) -> Value {
@@ -197,7 +197,7 @@ async fn the_error_code_table_is_published() {
 
 #[tokio::test]
 async fn cors_for_the_api_follows_the_setting() {
-    let app = crate::helpers::spawn_app_env(&[("LECTERN_CORS_ORIGINS", "https://admin.example.com")]).await;
+    let app = crate::support::app::spawn_app_env(&[("LECTERN_CORS_ORIGINS", "https://admin.example.com")]).await;
     let get = |origin: &'static str| app.client.get(app.url("/v1/roles")).header("Origin", origin).send();
     let allowed = get("https://admin.example.com").await.unwrap();
     assert_eq!(allowed.headers()["access-control-allow-origin"], "https://admin.example.com");
@@ -217,7 +217,7 @@ async fn cors_for_the_api_follows_the_setting() {
     assert!(headers.contains("authorization") && headers.contains("idempotency-key"), "{headers}");
     assert_eq!(preflight("https://evil.example.net").await.unwrap().status(), 403);
 
-    let closed = crate::helpers::spawn_app().await;
+    let closed = crate::support::app::spawn_app().await;
     let plain =
         closed.client.get(closed.url("/v1/roles")).header("Origin", "https://admin.example.com").send().await.unwrap();
     assert!(plain.headers().get("access-control-allow-origin").is_none(), "no origins by default");

@@ -5,7 +5,7 @@
 
 use std::process::Command;
 
-use crate::helpers::spawn_app_env;
+use crate::support::app::spawn_app_env;
 
 #[tokio::test]
 async fn schemathesis_finds_no_server_error_and_no_answer_the_spec_does_not_declare() {

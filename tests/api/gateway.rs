@@ -6,9 +6,9 @@ use std::process::Command;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::fake_llm::{FakeLlm, KEY};
-use crate::helpers::{json, spawn_app_env};
 use crate::search::seeded;
+use crate::support::app::{json, spawn_app_env};
+use crate::support::fake_llm::{FakeLlm, KEY};
 
 #[tokio::test]
 async fn the_official_openai_sdk_lists_models_chats_streams_embeds_and_gets_typed_errors() {
@@ -54,7 +54,7 @@ async fn the_official_openai_sdk_lists_models_chats_streams_embeds_and_gets_type
         .to_owned();
     let viewer = app
         .add_member(
-            &crate::identity_helpers::Tenant { id: tenant, owner: token.clone() },
+            &crate::support::identity::Tenant { id: tenant, owner: token.clone() },
             "viewer@example.com",
             "viewer",
         )

@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{json, spawn_app};
+use crate::support::app::{json, spawn_app};
 
 #[tokio::test]
 async fn a_group_role_adds_to_its_members_access_and_leaving_takes_it_away() {

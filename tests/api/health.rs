@@ -3,7 +3,7 @@
 use sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::json;
 
-use crate::helpers::{backend, json, spawn_app, spawn_held_app};
+use crate::support::app::{backend, json, spawn_app, spawn_held_app};
 
 #[tokio::test]
 async fn health_reports_version_uptime_and_every_component() {
@@ -29,7 +29,7 @@ async fn health_reports_version_uptime_and_every_component() {
 
 #[tokio::test]
 async fn a_missing_model_makes_health_degraded_and_names_the_fix() {
-    let app = crate::helpers::spawn_app_env(&[("LECTERN_MODELS_DIR", "/nonexistent/models")]).await;
+    let app = crate::support::app::spawn_app_env(&[("LECTERN_MODELS_DIR", "/nonexistent/models")]).await;
     let body = json(app.get("/health").await).await;
     assert_eq!(body["status"], "degraded");
     let message = body["components"]["embedder"]["message"].as_str().unwrap();

@@ -4,8 +4,8 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{json, spawn_app, spawn_app_with, test_settings, TestApp};
-use crate::identity_helpers::{ADMIN_EMAIL, PASSWORD};
+use crate::support::app::{json, spawn_app, spawn_app_with, test_settings, TestApp};
+use crate::support::identity::{ADMIN_EMAIL, PASSWORD};
 
 async fn post_with_key(
     app: &TestApp,

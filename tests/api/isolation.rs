@@ -5,8 +5,8 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{json, spawn_app, spawn_app_env, TestApp};
-use crate::identity_helpers::Tenant;
+use crate::support::app::{json, spawn_app, spawn_app_env, TestApp};
+use crate::support::identity::Tenant;
 
 /// What tenant B owns, for A to try.
 struct Foreign {

@@ -6,7 +6,8 @@ use reqwest::multipart::{Form, Part};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{json, spawn_app, spawn_app_env, TestApp};
+use crate::support::app::{json, spawn_app, spawn_app_env, TestApp};
+use crate::support::eventually;
 
 fn shared(rel: &str) -> Vec<u8> {
     std::fs::read(format!("{}/../shared/data/{rel}", env!("CARGO_MANIFEST_DIR"))).unwrap()
@@ -29,14 +30,11 @@ impl TestApp {
 
     /// Polls a job until it leaves queued/running (60 s at most) and returns it.
     pub async fn wait_for_job(&self, token: &str, job: &str) -> Value {
-        for _ in 0..600 {
+        eventually(&format!("job {job} to finish"), Duration::from_secs(60), || async {
             let view = json(self.call(Method::GET, &format!("/v1/jobs/{job}"), token, None, None).await).await;
-            if !["queued", "running"].contains(&view["status"].as_str().unwrap_or_default()) {
-                return view;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("job {job} did not finish");
+            (!["queued", "running"].contains(&view["status"].as_str().unwrap_or_default())).then_some(view)
+        })
+        .await
     }
 }
 
@@ -271,17 +269,12 @@ async fn deleting_and_reindexing_documents_and_knowledge_bases() {
     assert_eq!(whole.status(), 202);
     let whole = json(whole).await;
     assert_eq!((whole["kind"].as_str(), whole["total"].as_i64()), (Some("reindex_kb"), Some(1)), "{whole}");
-    let mut settled = false;
-    for _ in 0..300 {
+    eventually("the knowledge base's documents to be re-ingested", Duration::from_secs(30), || async {
         let queued = json(app.call(Method::GET, "/v1/jobs?status=queued", &token, None, None).await).await;
         let running = json(app.call(Method::GET, "/v1/jobs?status=running", &token, None, None).await).await;
-        if queued["pagination"]["total"] == 0 && running["pagination"]["total"] == 0 {
-            settled = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(settled, "the knowledge base's documents were re-ingested");
+        (queued["pagination"]["total"] == 0 && running["pagination"]["total"] == 0).then_some(())
+    })
+    .await;
     let summary = json(app.call(Method::GET, &format!("/v1/knowledge-bases/{kb}"), &token, None, None).await).await;
     assert_eq!((summary["status"]["ready"].as_u64(), summary["chunks"].clone()), (Some(1), chunks_before.clone()));
 

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{json, spawn_app};
+use crate::support::app::{json, spawn_app};
 
 #[tokio::test]
 async fn default_paging_is_page_1_of_20() {

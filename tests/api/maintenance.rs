@@ -9,8 +9,9 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, Database, DatabaseConnection, Entit
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::helpers::{json, spawn_app_env};
-use crate::identity_helpers::{ADMIN_EMAIL, PASSWORD};
+use crate::support::app::{json, spawn_app_env};
+use crate::support::eventually;
+use crate::support::identity::{ADMIN_EMAIL, PASSWORD};
 
 /// A finished or pending delivery of `endpoint`, its status set `age` ago.
 async fn delivery(db: &DatabaseConnection, tenant: Uuid, endpoint: Uuid, status: &str, age: Duration) {
@@ -78,13 +79,11 @@ async fn expired_and_finished_rows_are_swept_and_live_ones_stay() {
         delivery(&db, tenant_id, endpoint, status, Duration::days(days)).await;
     }
     // The outbox event is fanned out within moments.
-    for _ in 0..100 {
+    eventually("the outbox to be fanned out", std::time::Duration::from_secs(10), || async {
         let pending = outbox_event::Entity::find().filter(outbox_event::Column::DeliveredAt.is_null()).all(&db).await;
-        if pending.unwrap().is_empty() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+        pending.unwrap().is_empty().then_some(())
+    })
+    .await;
 
     // Time passes for some of them: the first login session, the reset link, the key, the event.
     let past = Utc::now() - Duration::days(2);
@@ -111,14 +110,14 @@ async fn expired_and_finished_rows_are_swept_and_live_ones_stay() {
         .await
         .unwrap();
 
-    let swept = lectern::maintenance::sweep(&db, Duration::days(30), Utc::now()).await.unwrap();
+    let swept = lectern::platform::maintenance::sweep(&db, Duration::days(30), Utc::now()).await.unwrap();
     assert_eq!(
         (swept.sessions, swept.password_resets, swept.idempotency_keys, swept.webhook_deliveries),
         (1, 1, 1, 2),
         "{swept:?}"
     );
     assert!(swept.outbox_events >= 1, "{swept:?}");
-    let again = lectern::maintenance::sweep(&db, Duration::days(30), Utc::now()).await.unwrap();
+    let again = lectern::platform::maintenance::sweep(&db, Duration::days(30), Utc::now()).await.unwrap();
     assert_eq!(again.total(), 0, "nothing is deleted twice");
 
     // What is live still works.

@@ -7,7 +7,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::content::{public, site, Site};
-use crate::helpers::{json, spawn_app, TestApp};
+use crate::support::app::{json, spawn_app, TestApp};
 
 fn png(w: u32, h: u32) -> Vec<u8> {
     let mut out = Vec::new();
@@ -206,7 +206,7 @@ async fn folders_alt_text_replace_and_usage() {
 
 #[tokio::test]
 async fn files_over_the_limit_are_refused() {
-    let app = crate::helpers::spawn_app_env(&[("LECTERN_MAX_MEDIA_BYTES", "2048")]).await;
+    let app = crate::support::app::spawn_app_env(&[("LECTERN_MAX_MEDIA_BYTES", "2048")]).await;
     let site = site(&app).await;
     let (status, refused) = upload(&app, &site, "", vec![("big.bin", vec![7u8; 4096])]).await;
     assert_eq!(status, 413, "{refused}");

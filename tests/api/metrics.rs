@@ -6,7 +6,7 @@ use std::process::Command;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{spawn_app, spawn_app_env};
+use crate::support::app::{spawn_app, spawn_app_env};
 
 /// Parses the exposition with the official Python client's parser; returns the family names.
 fn parse_with_prometheus_client(text: &str) -> Vec<String> {

@@ -4,9 +4,9 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::fake_oauth::{FakeProvider, Identity, CLIENT_ID, CLIENT_SECRET};
-use crate::helpers::{json, spawn_app_env, TestApp};
-use crate::identity_helpers::PASSWORD;
+use crate::support::app::{json, spawn_app_env, TestApp};
+use crate::support::fake_oauth::{FakeProvider, Identity, CLIENT_ID, CLIENT_SECRET};
+use crate::support::identity::PASSWORD;
 
 async fn app_with_providers(signup_mode: &str) -> (TestApp, FakeProvider) {
     let fake = FakeProvider::start().await;

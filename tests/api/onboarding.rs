@@ -5,8 +5,8 @@ use reqwest::Method;
 use sea_orm::{EntityTrait, QueryOrder};
 use serde_json::json;
 
-use crate::helpers::{json, spawn_app};
-use crate::identity_helpers::{ADMIN_EMAIL, PASSWORD};
+use crate::support::app::{json, spawn_app};
+use crate::support::identity::{ADMIN_EMAIL, PASSWORD};
 
 #[tokio::test]
 async fn a_new_admin_gets_from_setup_to_a_working_api_key() {

@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{json, spawn_app_env, TestApp};
+use crate::support::app::{json, spawn_app_env, TestApp};
 
 fn header(r: &reqwest::Response, name: &str) -> u64 {
     r.headers().get(name).unwrap_or_else(|| panic!("{name} missing")).to_str().unwrap().parse().unwrap()
@@ -104,7 +104,7 @@ async fn logins_are_limited_per_ip() {
 }
 
 /// Three failed logins, each as forwarded for `caller`; the statuses.
-async fn logins_forwarded_for(app: &crate::helpers::TestApp, callers: &[&str]) -> Vec<u16> {
+async fn logins_forwarded_for(app: &crate::support::app::TestApp, callers: &[&str]) -> Vec<u16> {
     let body = json!({"email": "nobody@example.com", "password": "wrong password here"});
     let mut statuses = Vec::new();
     for caller in callers {

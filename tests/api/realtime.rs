@@ -7,9 +7,9 @@ use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::chat::parse_events;
-use crate::fake_llm::{FakeLlm, KEY};
-use crate::helpers::{json, spawn_app_env, TestApp};
 use crate::search::seeded;
+use crate::support::app::{json, spawn_app_env, TestApp};
+use crate::support::fake_llm::{FakeLlm, KEY};
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 

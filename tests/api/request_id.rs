@@ -1,6 +1,6 @@
 //! `X-Request-ID`: taken from the client when valid, generated otherwise, echoed always.
 
-use crate::helpers::{json, spawn_app};
+use crate::support::app::{json, spawn_app};
 
 #[tokio::test]
 async fn a_valid_client_request_id_is_echoed_on_success_and_error() {

@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{json, spawn_app};
+use crate::support::app::{json, spawn_app};
 
 const ROLES: [&str; 5] = ["owner", "admin", "editor", "author", "viewer"];
 

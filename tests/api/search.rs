@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{json, spawn_app, TestApp};
+use crate::support::app::{json, spawn_app, TestApp};
 
 const DOCS: &[(&str, &str, &str)] = &[
     (

@@ -8,7 +8,8 @@ use std::time::Duration;
 use sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::{json, Value};
 
-use crate::helpers::fresh_database_url;
+use crate::support::app::fresh_database_url;
+use crate::support::eventually;
 
 #[tokio::test]
 async fn no_secret_reaches_a_response_or_the_debug_log() {
@@ -43,12 +44,10 @@ async fn no_secret_reaches_a_response_or_the_debug_log() {
     let port = port_rx.recv_timeout(Duration::from_secs(30)).expect("server listens");
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
-    for _ in 0..100 {
-        if client.get(format!("{base}/health/ready")).send().await.is_ok_and(|r| r.status() == 200) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually("the server to be ready", Duration::from_secs(10), || async {
+        client.get(format!("{base}/health/ready")).send().await.is_ok_and(|r| r.status() == 200).then_some(())
+    })
+    .await;
 
     let password = "correct horse battery staple";
     let mut bodies = Vec::new();

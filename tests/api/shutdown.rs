@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::helpers::spawn_app;
+use crate::support::app::spawn_app;
 
 #[tokio::test]
 async fn stopping_finishes_in_flight_requests_then_refuses_new_ones() {

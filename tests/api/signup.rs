@@ -3,8 +3,8 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{json, spawn_app, spawn_app_env};
-use crate::identity_helpers::{ADMIN_EMAIL, PASSWORD};
+use crate::support::app::{json, spawn_app, spawn_app_env};
+use crate::support::identity::{ADMIN_EMAIL, PASSWORD};
 
 fn signup_body(email: &str) -> String {
     json!({"email": email, "name": "Sam Signup", "password": PASSWORD}).to_string()

@@ -5,7 +5,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::content::{public, site, Site};
-use crate::helpers::{json, spawn_app, spawn_app_env, TestApp};
+use crate::support::app::{json, spawn_app, spawn_app_env, TestApp};
 
 async fn search(app: &TestApp, site: &Site, query: &str) -> Value {
     let response = public(app, site, &format!("/search?{query}")).await;

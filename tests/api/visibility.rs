@@ -5,8 +5,8 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{json, spawn_app, TestApp};
 use crate::search::seeded;
+use crate::support::app::{json, spawn_app, TestApp};
 
 async fn status(app: &TestApp, method: Method, path: &str, token: &str, body: Option<Value>) -> u16 {
     app.call(method, path, token, None, body).await.status().as_u16()

@@ -4,9 +4,9 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{json, spawn_app_env, TestApp};
-use crate::identity_helpers::Tenant;
-use crate::webhook_receiver::{verify_with_python, Receiver};
+use crate::support::app::{json, spawn_app_env, TestApp};
+use crate::support::identity::Tenant;
+use crate::support::webhook_receiver::{verify_with_python, Receiver};
 
 const FAST: &[(&str, &str)] = &[("LECTERN_ALLOW_PRIVATE_URLS", "true"), ("LECTERN_WEBHOOK_RETRY_BASE_MS", "100")];
 
@@ -24,13 +24,11 @@ async fn deliveries(app: &TestApp, t: &Tenant, hook: &str) -> Vec<Value> {
 }
 
 async fn wait_until(mut check: impl AsyncFnMut() -> bool) {
-    for _ in 0..400 {
-        if check().await {
-            return;
-        }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !check().await {
+        assert!(std::time::Instant::now() < deadline, "condition not reached in 20 s");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    panic!("condition not reached in 20 s");
 }
 
 #[tokio::test]
@@ -139,7 +137,7 @@ async fn an_endpoint_that_keeps_failing_is_switched_off_and_the_tenant_told() {
     assert_eq!(list[0]["status"], "failed");
     assert_eq!(list[0]["attempts"], 3);
     assert_eq!(list[0]["responseStatus"], 500);
-    let mail = app.mail.message_to(crate::identity_helpers::ADMIN_EMAIL).await;
+    let mail = app.mail.message_to(crate::support::identity::ADMIN_EMAIL).await;
     assert!(mail.data.contains(&broken.url), "{}", mail.data);
     let audit =
         json(app.call(Method::GET, "/v1/audit-events?action=webhook.disable", &t.owner, Some(&t.id), None).await).await;

@@ -1,0 +1,84 @@
+//! The search and storage engines the knowledge pipeline writes to, opened at startup:
+//! the tantivy index, the vector store (qdrant-edge or a Qdrant server), the blob store, and
+//! the embedding model (loaded on first use: it costs ~260 MB).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use tokio::sync::OnceCell;
+
+use crate::engines::blobs::BlobStore;
+use crate::engines::embed::{EmbedError, Embedder, LocalEmbedder, ModelFiles};
+use crate::engines::fulltext::FulltextIndex;
+use crate::engines::vectors::{EdgeStore, QdrantStore, VectorStore};
+use crate::platform::settings::Settings;
+
+pub struct Engines {
+    pub fulltext: Arc<FulltextIndex>,
+    /// Public search over sites' published entries.
+    pub site_index: Arc<crate::services::content::site_index::SiteIndex>,
+    pub vectors: Arc<dyn VectorStore>,
+    pub blobs: BlobStore,
+    /// Vectors were written since the store was last optimized.
+    pub vectors_dirty: std::sync::atomic::AtomicBool,
+    model_files: ModelFiles,
+    embedder: OnceCell<Arc<dyn Embedder>>,
+}
+
+/// The vector size of the configured model, from its config.json (`hidden_size`), so the
+/// vector store can be opened before the model is loaded.
+fn model_dimension(files: &ModelFiles) -> usize {
+    std::fs::read(files.dir.join("config.json"))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .and_then(|config| config.get("hidden_size").and_then(serde_json::Value::as_u64))
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(384)
+}
+
+impl Engines {
+    pub async fn open(settings: &Settings) -> anyhow::Result<Self> {
+        let model_files = ModelFiles::from_settings(settings);
+        let dimension = model_dimension(&model_files);
+        let search_dir = settings.search_dir();
+        let fulltext = tokio::task::spawn_blocking(move || FulltextIndex::open(&search_dir)).await??;
+        let sites_dir = settings.data_dir.join("site-search");
+        let site_index =
+            tokio::task::spawn_blocking(move || crate::services::content::site_index::SiteIndex::open(&sites_dir))
+                .await??;
+        let vectors: Arc<dyn VectorStore> = match &settings.qdrant_url {
+            Some(url) => {
+                let key = settings.qdrant_api_key.as_ref().map(|k| k.expose().clone());
+                Arc::new(QdrantStore::connect(url, key, "lectern_chunks", dimension).await?)
+            }
+            None => {
+                let dir = settings.vectors_dir().join("chunks");
+                Arc::new(tokio::task::spawn_blocking(move || EdgeStore::open(Path::new(&dir), dimension)).await??)
+            }
+        };
+        Ok(Self {
+            fulltext: Arc::new(fulltext),
+            site_index: Arc::new(site_index),
+            vectors,
+            blobs: BlobStore::new(&settings.blobs_dir()),
+            vectors_dirty: std::sync::atomic::AtomicBool::new(true),
+            model_files,
+            embedder: OnceCell::new(),
+        })
+    }
+
+    /// The embedding model, loaded once on first use. A load failure is not remembered: once
+    /// the operator installs the model, the next call succeeds.
+    pub async fn embedder(&self) -> Result<Arc<dyn Embedder>, EmbedError> {
+        self.embedder
+            .get_or_try_init(|| async {
+                let files = self.model_files.clone();
+                let loaded = tokio::task::spawn_blocking(move || LocalEmbedder::load(&files))
+                    .await
+                    .map_err(|e| EmbedError::Unavailable(e.to_string()))??;
+                Ok::<Arc<dyn Embedder>, EmbedError>(Arc::new(loaded))
+            })
+            .await
+            .cloned()
+    }
+}

@@ -1,0 +1,180 @@
+//! `lectern eval`: retrieval quality on a BEIR-format dataset, measured through the product
+//! itself. A throwaway server (SQLite, tantivy, qdrant-edge and the local model in a temporary
+//! directory) ingests the corpus through the real pipeline and answers every query through the
+//! real search endpoint; the report gives nDCG@10, Recall@100 and MRR@10 per mode with timings.
+
+pub mod beir;
+pub mod metrics;
+
+mod client;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::app::Application;
+use crate::platform::settings::{Overrides, Settings};
+use crate::services::search::Mode;
+
+pub struct EvalOptions {
+    pub dataset: PathBuf,
+    pub modes: Vec<Mode>,
+    /// The qrels file: `qrels/<split>.tsv`.
+    pub split: String,
+    /// Evaluate only the first N judged queries (quick runs).
+    pub max_queries: Option<usize>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ModeReport {
+    #[serde(rename = "ndcg@10")]
+    pub ndcg_10: f64,
+    #[serde(rename = "recall@100")]
+    pub recall_100: f64,
+    #[serde(rename = "mrr@10")]
+    pub mrr_10: f64,
+    #[serde(rename = "queryMsP50")]
+    pub query_ms_p50: f64,
+    #[serde(rename = "queryMsP99")]
+    pub query_ms_p99: f64,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Modes {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lexical: Option<ModeReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub semantic: Option<ModeReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hybrid: Option<ModeReport>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub dataset: String,
+    pub documents: usize,
+    /// Documents the pipeline could not ingest (counted as never found).
+    pub failed_documents: usize,
+    pub chunks: u64,
+    pub queries: usize,
+    pub ingest_seconds: f64,
+    pub modes: Modes,
+}
+
+/// Where the throwaway server keeps its data; removed when dropped.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs the evaluation on its own runtime, which is shut down (stopping the job workers) before
+/// the temporary directory is removed.
+pub fn run(options: &EvalOptions) -> anyhow::Result<Report> {
+    let dir = TempDir(std::env::temp_dir().join(format!("lectern-eval-{}", uuid::Uuid::now_v7().simple())));
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let result = runtime.block_on(serve_and_evaluate(options, &dir));
+    runtime.shutdown_timeout(std::time::Duration::from_secs(10));
+    drop(dir);
+    result
+}
+
+async fn serve_and_evaluate(options: &EvalOptions, dir: &TempDir) -> anyhow::Result<Report> {
+    let dataset = beir::load(&options.dataset, &options.split)?;
+    let mut settings = Settings::load(&Overrides {
+        addr: Some("127.0.0.1:0".to_owned()),
+        data_dir: Some(dir.0.clone()),
+        database_url: Some(format!("sqlite://{}?mode=rwc", dir.0.join("eval.db").display())),
+        log_format: None,
+    })?;
+    settings.qdrant_url = None; // a temporary KB never goes into a configured Qdrant cluster
+                                // Its own private server measures retrieval, not the limiter.
+    settings.rate_limits = crate::platform::rate_limits::Limits::unlimited();
+    let app = Application::build(settings).await?;
+    let (port, handle) = (app.port(), app.handle());
+    let server = tokio::spawn(app.run_until_stopped());
+    let result = evaluate(&dataset, options, &format!("http://127.0.0.1:{port}")).await;
+    handle.stop(true).await;
+    server.await??;
+    result
+}
+
+async fn evaluate(dataset: &beir::Dataset, options: &EvalOptions, base: &str) -> anyhow::Result<Report> {
+    let api = client::Api::connect(base).await?;
+    let started = Instant::now();
+    let ingested = api.ingest(dataset).await?;
+    let ingest_seconds = started.elapsed().as_secs_f64();
+    let queries: Vec<&beir::Query> = dataset.queries.iter().take(options.max_queries.unwrap_or(usize::MAX)).collect();
+    let mut modes = Modes::default();
+    for mode in &options.modes {
+        let (mut ndcg, mut recall, mut mrr, mut times) = (0.0, 0.0, 0.0, Vec::with_capacity(queries.len()));
+        for (n, query) in queries.iter().enumerate() {
+            let timer = Instant::now();
+            let ranked = api.search(&ingested, &query.text, *mode).await?;
+            times.push(timer.elapsed().as_secs_f64() * 1000.0);
+            let judged = dataset.qrels.get(&query.id).cloned().unwrap_or_default();
+            ndcg += metrics::ndcg_at(&ranked, &judged, 10);
+            recall += metrics::recall_at(&ranked, &judged, 100);
+            mrr += metrics::mrr_at(&ranked, &judged, 10);
+            if (n + 1) % 100 == 0 {
+                eprintln!("eval: {} {}/{} queries", mode.as_str(), n + 1, queries.len());
+            }
+        }
+        let count = queries.len().max(1) as f64;
+        let report = ModeReport {
+            ndcg_10: ndcg / count,
+            recall_100: recall / count,
+            mrr_10: mrr / count,
+            query_ms_p50: metrics::percentile(&times, 50.0),
+            query_ms_p99: metrics::percentile(&times, 99.0),
+        };
+        match mode {
+            Mode::Lexical => modes.lexical = Some(report),
+            Mode::Semantic => modes.semantic = Some(report),
+            Mode::Hybrid => modes.hybrid = Some(report),
+        }
+    }
+    Ok(Report {
+        dataset: dataset.name.clone(),
+        documents: dataset.corpus.len(),
+        failed_documents: ingested.failed,
+        chunks: ingested.chunks,
+        queries: queries.len(),
+        ingest_seconds,
+        modes,
+    })
+}
+
+/// The human-readable table.
+pub fn render(report: &Report) -> String {
+    let mut out = format!(
+        "{}: {} documents ({} chunks, {} failed) ingested in {:.1} s; {} queries\n\n{:<9} {:>8} {:>11} {:>8} {:>8} {:>8}\n",
+        report.dataset,
+        report.documents,
+        report.chunks,
+        report.failed_documents,
+        report.ingest_seconds,
+        report.queries,
+        "mode",
+        "nDCG@10",
+        "Recall@100",
+        "MRR@10",
+        "p50 ms",
+        "p99 ms"
+    );
+    for (name, mode) in
+        [("lexical", &report.modes.lexical), ("semantic", &report.modes.semantic), ("hybrid", &report.modes.hybrid)]
+    {
+        if let Some(m) = mode {
+            out.push_str(&format!(
+                "{name:<9} {:>8.4} {:>11.4} {:>8.4} {:>8.1} {:>8.1}\n",
+                m.ndcg_10, m.recall_100, m.mrr_10, m.query_ms_p50, m.query_ms_p99
+            ));
+        }
+    }
+    out
+}

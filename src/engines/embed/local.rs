@@ -1,0 +1,141 @@
+//! fastembed + ONNX Runtime on a dedicated worker thread.
+
+use std::sync::mpsc;
+use std::sync::OnceLock;
+
+use async_trait::async_trait;
+use fastembed::{
+    InitOptionsUserDefined, Pooling, QuantizationMode, TextEmbedding, TokenizerFiles, UserDefinedEmbeddingModel,
+};
+use tokio::sync::oneshot;
+
+use super::{EmbedError, Embedder, ModelFiles};
+use crate::engines::chunk::TokenCounter;
+
+/// Texts per ONNX call: peak memory grows with the batch (~1.25 GB at 16, ~3 GB at 64 on
+/// all-MiniLM-L6-v2) while throughput barely does.
+const BATCH: usize = 16;
+/// all-MiniLM-L6-v2 was trained on 256 tokens; fastembed would otherwise keep the tokenizer
+/// file's 128.
+const MAX_LENGTH: usize = 256;
+
+type Job = (Vec<String>, oneshot::Sender<Result<Vec<Vec<f32>>, EmbedError>>);
+
+pub struct LocalEmbedder {
+    name: String,
+    dimension: usize,
+    jobs: mpsc::Sender<Job>,
+    counter: TokenizerCounter,
+}
+
+/// Token counts from the model's own tokenizer, without truncation or special tokens.
+pub struct TokenizerCounter(tokenizers::Tokenizer);
+
+impl TokenCounter for TokenizerCounter {
+    fn count(&self, text: &str) -> usize {
+        self.0.encode(text, false).map(|e| e.len()).unwrap_or_else(|_| text.split_whitespace().count())
+    }
+}
+
+/// ONNX Runtime is loaded once per process (one environment); later loads reuse it or its error.
+static RUNTIME: OnceLock<Result<ort::environment::Environment, String>> = OnceLock::new();
+
+fn load_runtime(files: &ModelFiles) -> Result<ort::environment::Environment, EmbedError> {
+    RUNTIME
+        .get_or_init(|| {
+            ort::init_from(&files.runtime)
+                .map_err(|e| describe_load_error(&e, files))
+                .and_then(|builder| builder.with_name("lectern").build().map_err(|e| e.to_string()))
+        })
+        .clone()
+        .map_err(EmbedError::Unavailable)
+}
+
+fn describe_load_error(error: &ort::LoadDynamicError, files: &ModelFiles) -> String {
+    let reason = match error {
+        ort::LoadDynamicError::Dlopen { error, .. } => {
+            std::error::Error::source(error).map(|s| s.to_string()).unwrap_or_else(|| error.to_string())
+        }
+        other => other.to_string(),
+    };
+    format!(
+        "cannot load ONNX Runtime from {} ({reason}); it needs ONNX Runtime >= 1.24: run `{}`",
+        files.runtime.display(),
+        super::SETUP_COMMAND
+    )
+}
+
+impl LocalEmbedder {
+    /// Loads the model (blocking, 0.3–1 s): call it off the async runtime.
+    pub fn load(files: &ModelFiles) -> Result<Self, EmbedError> {
+        if let Some(message) = files.missing_message() {
+            return Err(EmbedError::Unavailable(message));
+        }
+        let environment = load_runtime(files)?;
+        let read = |name: &str| {
+            std::fs::read(files.dir.join(name))
+                .map_err(|e| EmbedError::Unavailable(format!("{}: {e}", files.dir.join(name).display())))
+        };
+        let tokenizer_files = TokenizerFiles {
+            tokenizer_file: read("tokenizer.json")?,
+            config_file: read("config.json")?,
+            special_tokens_map_file: read("special_tokens_map.json")?,
+            tokenizer_config_file: read("tokenizer_config.json")?,
+        };
+        let model = UserDefinedEmbeddingModel::new(read("model.onnx")?, tokenizer_files)
+            .with_pooling(Pooling::Mean)
+            .with_quantization(QuantizationMode::None);
+        let mut embedding = TextEmbedding::try_new_from_user_defined(
+            model,
+            InitOptionsUserDefined::new().with_max_length(MAX_LENGTH).with_environment(environment),
+        )
+        .map_err(|e| EmbedError::Unavailable(format!("cannot load the model in {}: {e}", files.dir.display())))?;
+        let mut tokenizer = embedding.tokenizer.clone();
+        tokenizer.with_padding(None);
+        tokenizer.with_truncation(None).map_err(|e| EmbedError::Unavailable(e.to_string()))?;
+        let dimension = embedding
+            .embed(["dimension probe"], None)
+            .map_err(|e| EmbedError::Unavailable(e.to_string()))?
+            .first()
+            .map_or(0, Vec::len);
+
+        let (jobs, inbox) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("embedder".to_owned())
+            .spawn(move || {
+                for (texts, reply) in inbox {
+                    let result = embedding.embed(&texts, Some(BATCH)).map_err(|e| EmbedError::Failed(e.to_string()));
+                    let _ = reply.send(result);
+                }
+            })
+            .map_err(|e| EmbedError::Unavailable(format!("cannot start the embedder thread: {e}")))?;
+        Ok(Self { name: files.name.clone(), dimension, jobs, counter: TokenizerCounter(tokenizer) })
+    }
+}
+
+#[async_trait]
+impl Embedder for LocalEmbedder {
+    fn model(&self) -> &str {
+        &self.name
+    }
+
+    fn dimension(&self) -> usize {
+        self.dimension
+    }
+
+    fn tokens(&self) -> &dyn TokenCounter {
+        &self.counter
+    }
+
+    async fn embed(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, EmbedError> {
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (reply, answer) = oneshot::channel();
+        let (count, started) = (texts.len(), std::time::Instant::now());
+        self.jobs.send((texts, reply)).map_err(|_| EmbedError::Failed("the embedder thread has stopped".to_owned()))?;
+        let vectors = answer.await.map_err(|_| EmbedError::Failed("the embedder thread has stopped".to_owned()))?;
+        crate::platform::telemetry::metrics::embed_batch(count, started.elapsed().as_secs_f64());
+        vectors
+    }
+}

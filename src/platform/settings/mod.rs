@@ -1,0 +1,501 @@
+//! Typed configuration: defaults in code < `.env` < process environment < command-line flags.
+//!
+//! Every key is documented in `.env.example`. Values are parsed and validated once, at startup;
+//! a bad value stops the process with a message naming the key and why. Secrets are wrapped in
+//! [`Secret`] so they never reach a log line or an error message.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A value that must never be printed (passwords, API keys, URLs that may carry credentials).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret<T>(T);
+
+impl<T> Secret<T> {
+    pub fn new(value: T) -> Self {
+        Self(value)
+    }
+
+    /// The only way to read the value; grep for it to audit where secrets flow.
+    pub fn expose(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Which relational backend `DATABASE_URL` selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseBackend {
+    Sqlite,
+    Postgres,
+}
+
+impl DatabaseBackend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `LECTERN_ADDR`: where the HTTP server listens.
+    pub addr: SocketAddr,
+    /// `LECTERN_DATA_DIR`: everything the server writes (database file, indexes, blobs, models).
+    pub data_dir: PathBuf,
+    /// `DATABASE_URL`: `sqlite://…` (default, inside the data dir) or `postgres://…`.
+    pub database_url: Secret<String>,
+    pub database_backend: DatabaseBackend,
+    /// `DATABASE_MAX_CONNECTIONS`: pool size.
+    pub database_max_connections: u32,
+    /// `LOG_FORMAT`: `pretty` or `json`.
+    pub log_format: LogFormat,
+    /// `RUST_LOG`: tracing filter directives.
+    pub log_filter: String,
+    /// `LECTERN_HTTP_WORKERS`: actix worker threads (0 = one per core).
+    pub http_workers: usize,
+    /// `LECTERN_MAX_JSON_BYTES`: largest accepted JSON request body.
+    pub max_json_bytes: usize,
+    /// `LECTERN_SHUTDOWN_TIMEOUT_SECS`: how long in-flight requests may finish after SIGTERM.
+    pub shutdown_timeout: Duration,
+    /// `QDRANT_URL`: a Qdrant server; unset = the in-process qdrant-edge store in the data dir.
+    pub qdrant_url: Option<String>,
+    /// `QDRANT_API_KEY`: API key for the Qdrant server, if it needs one.
+    pub qdrant_api_key: Option<Secret<String>>,
+    /// `LECTERN_MODELS_DIR`: model files and ONNX Runtime, shared by every data dir.
+    pub models_dir: PathBuf,
+    /// `EMBEDDING_MODEL`: the embedding model, a directory name under the models dir.
+    pub embedding_model: String,
+    /// `ORT_DYLIB_PATH`: the ONNX Runtime shared library (≥ 1.24); default: in the models dir.
+    pub ort_dylib_path: PathBuf,
+    /// `LLM_BASE_URL` (+ `LLM_API_KEY`, `LLM_MODELS`, `LLM_TIMEOUT_SECS`) and `LLM_PROVIDERS`:
+    /// OpenAI-compatible upstreams; none = the built-in extractive model.
+    pub llm_providers: Vec<crate::engines::llm::ProviderConfig>,
+    /// `LLM_DEFAULT_MODEL`: the model used when a request names none.
+    pub llm_default_model: Option<String>,
+    /// `LECTERN_WS_MAX_SESSIONS`: concurrent WebSocket sessions per node.
+    pub ws_max_sessions: usize,
+    /// `LECTERN_PUBLIC_CHAT_PER_MINUTE`: public assistant turns per visitor IP and minute.
+    pub public_chat_per_minute: u32,
+    /// `LECTERN_PUBLIC_CACHE_SECS`: how long public content responses are cached in-process and
+    /// by clients (`Cache-Control: max-age`).
+    pub public_cache_secs: u64,
+    /// `LECTERN_CONTACT_PER_HOUR`: contact form submissions per visitor IP and hour.
+    pub contact_per_hour: u32,
+    /// `LECTERN_MAX_MEDIA_BYTES`: largest media library file.
+    pub max_media_bytes: usize,
+    /// `LECTERN_IMAGE_SIZES`: the widths and heights image variants may be requested in.
+    pub image_sizes: Vec<u32>,
+    /// Stripe, when `STRIPE_SECRET_KEY` is set; without it credits are granted by hand.
+    pub stripe: Option<StripeSettings>,
+    /// `LECTERN_STARTER_CREDITS`: micro-credits every new tenant wallet starts with.
+    pub starter_credits: i64,
+    /// `LECTERN_CORS_ORIGINS`: browser origins allowed to call the API (`*` for any).
+    pub cors_origins: Vec<String>,
+    /// `LECTERN_TRUSTED_PROXIES`: reverse proxies whose `X-Forwarded-For` names the caller (for
+    /// rate limits, the audit log, contact forms); empty = the connection's address is the caller.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// `LECTERN_RATE_LIMITS`: requests per caller and class (`llm=120/min,search=off`).
+    pub rate_limits: crate::platform::rate_limits::Limits,
+    /// `LECTERN_PLAN_RATE_LIMITS`: overrides per billing plan (`pro: llm=600/min; team: …`).
+    pub plan_rate_limits: HashMap<String, crate::platform::rate_limits::Overrides>,
+    /// `LECTERN_WEBHOOK_TIMEOUT_SECS`: how long a webhook receiver may take to answer.
+    pub webhook_timeout: Duration,
+    /// `LECTERN_WEBHOOK_MAX_ATTEMPTS`: attempts per delivery before it fails (and its endpoint is
+    /// switched off); with the default backoff, 11 attempts span about 25 hours.
+    pub webhook_max_attempts: u32,
+    /// `LECTERN_WEBHOOK_RETENTION_DAYS`: how long finished deliveries (with their bodies and
+    /// responses) stay listed and replayable.
+    pub webhook_retention: chrono::Duration,
+    /// `LECTERN_WEBHOOK_RETRY_BASE_MS`: the first retry's delay; each next one is 3× longer
+    /// (capped at 8 h), with ±20 % jitter.
+    pub webhook_retry_base: Duration,
+    /// `LECTERN_METRICS_USER` / `LECTERN_METRICS_PASSWORD`: basic auth for `/metrics` (unset = open).
+    pub metrics_auth: Option<(String, Secret<String>)>,
+    /// `LECTERN_JWT_SECRET`: HS256 key for access tokens (≥ 32 chars). Unset = a random key kept
+    /// in `<data dir>/secrets/jwt.key`; set it when several nodes share one database.
+    pub jwt_secret: Option<Secret<String>>,
+    /// `LECTERN_ACCESS_TOKEN_TTL_SECS`: lifetime of an access token.
+    pub access_token_ttl: Duration,
+    /// `LECTERN_REFRESH_TOKEN_TTL_DAYS`: lifetime of a refresh token (a login session).
+    pub refresh_token_ttl: Duration,
+    /// `LECTERN_SIGNUP_MODE`: who may create an account: `off`, `invite`, `open` or `approval`.
+    pub signup_mode: SignupMode,
+    /// `LECTERN_PUBLIC_URL`: the URL people reach this server at (links in mails, OAuth callbacks).
+    pub public_url: String,
+    /// `SMTP_URL`: where mail goes (`smtps://user:pass@host`); unset = mail is only logged.
+    pub smtp_url: Option<Secret<String>>,
+    /// `MAIL_FROM`: the sender of outgoing mail.
+    pub mail_from: String,
+    /// `LECTERN_MAX_UPLOAD_BYTES`: largest document accepted (413 above).
+    pub max_upload_bytes: usize,
+    /// `LECTERN_MAX_PAGES`: most pages one document may have.
+    pub max_pages: u32,
+    /// `LECTERN_MAX_UNPACKED_BYTES`: most bytes any compressed part of a document may unpack
+    /// to (DOCX XML, PDF streams): the guard against archive bombs.
+    pub max_unpacked_bytes: u64,
+    /// `LECTERN_ALLOW_PRIVATE_URLS`: let URL ingestion fetch private and local addresses
+    /// (an intranet wiki); off by default against SSRF.
+    pub allow_private_urls: bool,
+    /// `LECTERN_WORKERS`: background job workers (parsing and embedding).
+    pub workers: usize,
+    /// `LECTERN_JOB_LEASE_SECS`: how long a worker holds a job without reporting progress;
+    /// after a crash, its jobs run again once this has passed.
+    pub job_lease: Duration,
+    /// Login providers: Google, GitHub and a generic OIDC issuer, each when its client id is set.
+    pub oauth_providers: Vec<OAuthProvider>,
+    /// `LECTERN_DASHBOARD_DIR`: serve the dashboard from this directory instead of the copy
+    /// compiled into the binary (to work on `static/` without rebuilding).
+    pub dashboard_dir: Option<PathBuf>,
+}
+
+/// An OAuth 2.0 / OpenID Connect login provider.
+#[derive(Debug, Clone)]
+pub struct OAuthProvider {
+    /// `google`, `github` or `oidc`: the path segment of its login URLs.
+    pub id: &'static str,
+    /// Shown on the login button.
+    pub name: String,
+    pub client_id: String,
+    pub client_secret: Secret<String>,
+    pub kind: OAuthKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OAuthKind {
+    /// OpenID Connect: endpoints from `<issuer>/.well-known/openid-configuration`, identity
+    /// from the signed ID token.
+    Oidc { issuer: String },
+    /// GitHub (or GitHub Enterprise Server): plain OAuth 2.0, identity from its REST API.
+    GitHub { web_url: String, api_url: String },
+}
+
+/// Who may create an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SignupMode {
+    /// Only administrators create users (CLI, setup).
+    Off,
+    /// Anyone holding a valid invitation.
+    Invite,
+    /// Anyone; a new account gets its own tenant.
+    Open,
+    /// Anyone may ask; a superadmin approves or rejects each sign-up from the waitlist.
+    Approval,
+}
+
+/// Values given on the command line; they win over everything else.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub addr: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub log_format: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("invalid setting {key}: {reason}")]
+pub struct SettingsError {
+    pub key: &'static str,
+    pub reason: String,
+}
+
+fn invalid(key: &'static str, reason: impl Into<String>) -> SettingsError {
+    SettingsError { key, reason: reason.into() }
+}
+
+impl Settings {
+    /// Loads `.env` (if present; never overriding the real environment), then reads the
+    /// environment and applies the flags.
+    pub fn load(overrides: &Overrides) -> Result<Self, SettingsError> {
+        if let Err(error) = dotenvy::dotenv() {
+            if !error.not_found() {
+                return Err(invalid(".env", error.to_string()));
+            }
+        }
+        Self::from_vars(&std::env::vars().collect(), overrides)
+    }
+
+    /// Builds settings from a map of variables: the pure part of [`Settings::load`].
+    pub fn from_vars(vars: &HashMap<String, String>, overrides: &Overrides) -> Result<Self, SettingsError> {
+        let var = |key: &str| vars.get(key).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+
+        let addr_text = overrides.addr.clone().or_else(|| var("LECTERN_ADDR"));
+        let addr = match addr_text {
+            None => SocketAddr::from(([127, 0, 0, 1], 8080)),
+            Some(text) => text.parse().map_err(|_| {
+                invalid("LECTERN_ADDR", format!("`{text}` is not a socket address like 127.0.0.1:8080"))
+            })?,
+        };
+
+        let data_dir = overrides
+            .data_dir
+            .clone()
+            .or_else(|| var("LECTERN_DATA_DIR").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("./data"));
+
+        let database_url = overrides
+            .database_url
+            .clone()
+            .or_else(|| var("DATABASE_URL"))
+            .unwrap_or_else(|| default_sqlite_url(&data_dir));
+        let database_backend = backend_of(&database_url)?;
+
+        let log_format = match overrides.log_format.clone().or_else(|| var("LOG_FORMAT")).as_deref() {
+            None | Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => return Err(invalid("LOG_FORMAT", format!("`{other}` is not one of: pretty, json"))),
+        };
+
+        let qdrant_url = var("QDRANT_URL");
+        if let Some(url) = &qdrant_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(invalid("QDRANT_URL", "must start with http:// or https:// (the gRPC port, usually 6334)"));
+            }
+        }
+        let jwt_secret = var("LECTERN_JWT_SECRET");
+        if jwt_secret.as_ref().is_some_and(|s| s.len() < 32) {
+            return Err(invalid("LECTERN_JWT_SECRET", "must be at least 32 characters"));
+        }
+        let signup_mode = match var("LECTERN_SIGNUP_MODE").as_deref() {
+            None | Some("invite") => SignupMode::Invite,
+            Some("off") => SignupMode::Off,
+            Some("open") => SignupMode::Open,
+            Some("approval") => SignupMode::Approval,
+            Some(other) => {
+                return Err(invalid(
+                    "LECTERN_SIGNUP_MODE",
+                    format!("`{other}` is not one of: off, invite, open, approval"),
+                ))
+            }
+        };
+        let public_url = var("LECTERN_PUBLIC_URL").unwrap_or_else(|| format!("http://{addr}"));
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(invalid("LECTERN_PUBLIC_URL", "must start with http:// or https://"));
+        }
+        let oauth_providers = oauth_providers(&var)?;
+        let models_dir = var("LECTERN_MODELS_DIR").map(PathBuf::from).unwrap_or_else(|| default_models_dir(vars));
+        let embedding_model = var("EMBEDDING_MODEL").unwrap_or_else(|| "all-minilm-l6-v2".to_owned());
+        if embedding_model.contains(['/', '\\']) || embedding_model.starts_with('.') {
+            return Err(invalid("EMBEDDING_MODEL", "must be a model directory name, e.g. all-minilm-l6-v2"));
+        }
+        let llm_providers = crate::engines::llm::config::providers(&var)?;
+
+        Ok(Self {
+            addr,
+            database_url: Secret::new(database_url),
+            database_backend,
+            database_max_connections: number(&var, "DATABASE_MAX_CONNECTIONS", 10, 1..=1000)?,
+            log_format,
+            log_filter: var("RUST_LOG").unwrap_or_else(|| "info,sqlx=warn,sea_orm=warn".to_owned()),
+            http_workers: number(&var, "LECTERN_HTTP_WORKERS", 0, 0..=1024)?,
+            max_json_bytes: number(&var, "LECTERN_MAX_JSON_BYTES", 1024 * 1024, 1024..=1024 * 1024 * 1024)?,
+            shutdown_timeout: Duration::from_secs(number(&var, "LECTERN_SHUTDOWN_TIMEOUT_SECS", 30, 0..=3600)?),
+            qdrant_url,
+            qdrant_api_key: var("QDRANT_API_KEY").map(Secret::new),
+            ort_dylib_path: var("ORT_DYLIB_PATH")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| models_dir.join("onnxruntime").join("libonnxruntime.so")),
+            models_dir,
+            embedding_model,
+            llm_providers,
+            llm_default_model: var("LLM_DEFAULT_MODEL"),
+            ws_max_sessions: number(&var, "LECTERN_WS_MAX_SESSIONS", 50, 1..=100_000)?,
+            public_chat_per_minute: number(&var, "LECTERN_PUBLIC_CHAT_PER_MINUTE", 20, 1..=100_000)?,
+            public_cache_secs: number(&var, "LECTERN_PUBLIC_CACHE_SECS", 60, 0..=86_400)?,
+            contact_per_hour: number(&var, "LECTERN_CONTACT_PER_HOUR", 10, 1..=100_000)?,
+            max_media_bytes: number(&var, "LECTERN_MAX_MEDIA_BYTES", 25 * 1024 * 1024, 1024..=4 * 1024 * 1024 * 1024)?,
+            image_sizes: image_sizes(var("LECTERN_IMAGE_SIZES"))?,
+            stripe: stripe_settings(&var)?,
+            cors_origins: cors_origins(var("LECTERN_CORS_ORIGINS"))?,
+            trusted_proxies: trusted_proxies(var("LECTERN_TRUSTED_PROXIES"))?,
+            rate_limits: rate_limits(var("LECTERN_RATE_LIMITS"))?,
+            plan_rate_limits: plan_rate_limits(var("LECTERN_PLAN_RATE_LIMITS"))?,
+            webhook_timeout: Duration::from_secs(number(&var, "LECTERN_WEBHOOK_TIMEOUT_SECS", 10, 1..=120)?),
+            webhook_max_attempts: number(&var, "LECTERN_WEBHOOK_MAX_ATTEMPTS", 11, 1..=50)?,
+            webhook_retention: chrono::Duration::days(number(&var, "LECTERN_WEBHOOK_RETENTION_DAYS", 30, 1..=3650)?),
+            webhook_retry_base: Duration::from_millis(number(
+                &var,
+                "LECTERN_WEBHOOK_RETRY_BASE_MS",
+                10_000,
+                10..=3_600_000,
+            )?),
+            metrics_auth: match (var("LECTERN_METRICS_USER"), var("LECTERN_METRICS_PASSWORD")) {
+                (Some(user), Some(password)) => Some((user, Secret::new(password))),
+                (None, None) => None,
+                _ => {
+                    return Err(invalid(
+                        "LECTERN_METRICS_USER",
+                        "set both LECTERN_METRICS_USER and LECTERN_METRICS_PASSWORD, or neither",
+                    ))
+                }
+            },
+            starter_credits: match var("LECTERN_STARTER_CREDITS") {
+                None => 100 * crate::services::billing::money::MICROS,
+                Some(text) => crate::services::billing::money::parse("LECTERN_STARTER_CREDITS", &text)
+                    .ok()
+                    .filter(|c| *c >= 0)
+                    .ok_or_else(|| {
+                        invalid("LECTERN_STARTER_CREDITS", format!("`{text}` is not an amount of credits"))
+                    })?,
+            },
+            jwt_secret: jwt_secret.map(Secret::new),
+            access_token_ttl: Duration::from_secs(number(&var, "LECTERN_ACCESS_TOKEN_TTL_SECS", 900, 10..=86_400)?),
+            refresh_token_ttl: Duration::from_secs(
+                86_400 * number(&var, "LECTERN_REFRESH_TOKEN_TTL_DAYS", 30, 1..=365)?,
+            ),
+            signup_mode,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            smtp_url: var("SMTP_URL").map(Secret::new),
+            mail_from: var("MAIL_FROM").unwrap_or_else(|| "Lectern <no-reply@localhost>".to_owned()),
+            oauth_providers,
+            max_upload_bytes: number(
+                &var,
+                "LECTERN_MAX_UPLOAD_BYTES",
+                50 * 1024 * 1024,
+                1024..=4 * 1024 * 1024 * 1024,
+            )?,
+            max_pages: number(&var, "LECTERN_MAX_PAGES", 2000, 1..=100_000)?,
+            dashboard_dir: var("LECTERN_DASHBOARD_DIR").map(PathBuf::from),
+            max_unpacked_bytes: number(
+                &var,
+                "LECTERN_MAX_UNPACKED_BYTES",
+                256 * 1024 * 1024,
+                1024 * 1024..=16 * 1024 * 1024 * 1024,
+            )?,
+            workers: number(&var, "LECTERN_WORKERS", 2, 1..=64)?,
+            allow_private_urls: match var("LECTERN_ALLOW_PRIVATE_URLS").as_deref() {
+                None | Some("false" | "0" | "no") => false,
+                Some("true" | "1" | "yes") => true,
+                Some(other) => {
+                    return Err(invalid("LECTERN_ALLOW_PRIVATE_URLS", format!("`{other}` is not true or false")))
+                }
+            },
+            job_lease: Duration::from_secs(number(&var, "LECTERN_JOB_LEASE_SECS", 60, 2..=3600)?),
+            data_dir,
+        })
+    }
+
+    /// The embedding model's files.
+    pub fn embedding_model_dir(&self) -> PathBuf {
+        self.models_dir.join(&self.embedding_model)
+    }
+
+    pub fn search_dir(&self) -> PathBuf {
+        self.data_dir.join("search")
+    }
+
+    pub fn vectors_dir(&self) -> PathBuf {
+        self.data_dir.join("vectors")
+    }
+
+    pub fn blobs_dir(&self) -> PathBuf {
+        self.data_dir.join("blobs")
+    }
+}
+
+/// Reads the providers whose client id is set; a client id without its secret (or an OIDC
+/// client without an issuer) is an error naming the missing key.
+fn oauth_providers(var: &impl Fn(&str) -> Option<String>) -> Result<Vec<OAuthProvider>, SettingsError> {
+    let url = |key: &'static str, default: &str| -> Result<String, SettingsError> {
+        let value = var(key).unwrap_or_else(|| default.to_owned());
+        if value.starts_with("http://") || value.starts_with("https://") {
+            Ok(value.trim_end_matches('/').to_owned())
+        } else {
+            Err(invalid(key, "must start with http:// or https://"))
+        }
+    };
+    let specs: [(&'static str, &'static str, &'static str, &'static str); 3] = [
+        ("google", "LECTERN_OAUTH_GOOGLE_CLIENT_ID", "LECTERN_OAUTH_GOOGLE_CLIENT_SECRET", "Google"),
+        ("github", "LECTERN_OAUTH_GITHUB_CLIENT_ID", "LECTERN_OAUTH_GITHUB_CLIENT_SECRET", "GitHub"),
+        ("oidc", "LECTERN_OIDC_CLIENT_ID", "LECTERN_OIDC_CLIENT_SECRET", "Single sign-on"),
+    ];
+    let mut providers = Vec::new();
+    for (id, id_key, secret_key, default_name) in specs {
+        let Some(client_id) = var(id_key) else { continue };
+        let client_secret =
+            var(secret_key).ok_or_else(|| invalid(secret_key, format!("is required when {id_key} is set")))?;
+        let (name, kind) = match id {
+            "google" => (default_name.to_owned(), OAuthKind::Oidc { issuer: "https://accounts.google.com".to_owned() }),
+            "github" => (
+                default_name.to_owned(),
+                OAuthKind::GitHub {
+                    web_url: url("LECTERN_OAUTH_GITHUB_URL", "https://github.com")?,
+                    api_url: url("LECTERN_OAUTH_GITHUB_API_URL", "https://api.github.com")?,
+                },
+            ),
+            _ => {
+                var("LECTERN_OIDC_ISSUER")
+                    .ok_or_else(|| invalid("LECTERN_OIDC_ISSUER", "is required when LECTERN_OIDC_CLIENT_ID is set"))?;
+                let issuer = url("LECTERN_OIDC_ISSUER", "")?;
+                (var("LECTERN_OIDC_NAME").unwrap_or_else(|| default_name.to_owned()), OAuthKind::Oidc { issuer })
+            }
+        };
+        providers.push(OAuthProvider { id, name, client_id, client_secret: Secret::new(client_secret), kind });
+    }
+    Ok(providers)
+}
+
+/// `~/.cache/lectern/models`, or `./models` where there is no home directory.
+fn default_models_dir(vars: &HashMap<String, String>) -> PathBuf {
+    match vars.get("HOME").filter(|h| !h.is_empty()) {
+        Some(home) => PathBuf::from(home).join(".cache").join("lectern").join("models"),
+        None => PathBuf::from("models"),
+    }
+}
+
+fn default_sqlite_url(data_dir: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", data_dir.join("lectern.db").display())
+}
+
+fn backend_of(url: &str) -> Result<DatabaseBackend, SettingsError> {
+    if url.starts_with("sqlite:") {
+        Ok(DatabaseBackend::Sqlite)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(DatabaseBackend::Postgres)
+    } else {
+        // The URL may hold a password: name the scheme only.
+        let scheme = url.split(':').next().unwrap_or_default();
+        Err(invalid("DATABASE_URL", format!("unsupported scheme `{scheme}`; use sqlite://… or postgres://…")))
+    }
+}
+
+fn number<T>(
+    var: &impl Fn(&str) -> Option<String>,
+    key: &'static str,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, SettingsError>
+where
+    T: std::str::FromStr + PartialOrd + fmt::Display + Copy,
+{
+    let Some(text) = var(key) else { return Ok(default) };
+    let value: T = text.parse().map_err(|_| invalid(key, format!("`{text}` is not a whole number")))?;
+    if !range.contains(&value) {
+        return Err(invalid(key, format!("{value} is outside {}..={}", range.start(), range.end())));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests;
+
+mod parsers;
+use parsers::{cors_origins, image_sizes, plan_rate_limits, rate_limits, stripe_settings, trusted_proxies};
+pub use parsers::{StripeProduct, StripeSettings};
