@@ -222,7 +222,7 @@ pub async fn run_job(ctx: &AppContext, job: &entity::job::Model) -> Result<(), J
         audit::record(&txn, &system, "entry.publish", Target::new("entry", id), json!({ "scheduled": true })).await?;
         published_event(&txn, &saved).await
     };
-    write.await.map_err(|e| JobError::transient(e))?;
+    write.await.map_err(JobError::transient)?;
     txn.commit().await.map_err(fail)?;
     hooks::entries_changed(ctx, &[saved]).await;
     Ok(())
