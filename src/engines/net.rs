@@ -10,8 +10,8 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use reqwest::Url;
 
+use crate::engines::upload::{too_large, Upload};
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::services::knowledge::documents::{too_large, Upload};
 
 const MAX_REDIRECTS: usize = 5;
 const TIMEOUT: Duration = Duration::from_secs(20);

@@ -1,5 +1,5 @@
 //! Services: the product's domains. Each area owns its rules and its transactions and is called
-//! by thin HTTP handlers; services use engines and platform parts, never `http` or actix.
+//! by thin HTTP handlers; services use engines and platform parts, never the HTTP layer.
 
 pub mod analysis;
 pub mod audit;

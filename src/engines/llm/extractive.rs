@@ -8,7 +8,7 @@ use futures_util::StreamExt;
 use unicode_segmentation::UnicodeSegmentation;
 
 use super::{estimate_tokens, Delta, DeltaStream, Generation};
-use crate::services::search::highlight;
+use crate::engines::highlight;
 
 pub const PREAMBLE: &str = "Extractive answer (quoted from your documents; no language model is configured):";
 pub const NOTHING_FOUND: &str =
@@ -119,7 +119,7 @@ pub fn answer(generation: &Generation) -> DeltaStream {
 mod tests {
     use super::*;
     use crate::engines::llm::ChatMessage;
-    use crate::services::search::prompt_context::ContextSource;
+    use crate::engines::llm::ContextSource;
 
     fn generation(question: &str, passages: &[&str]) -> Generation {
         Generation {
@@ -176,7 +176,7 @@ mod tests {
 mod squad {
     use super::*;
     use crate::engines::llm::ChatMessage;
-    use crate::services::search::prompt_context::ContextSource;
+    use crate::engines::llm::ContextSource;
 
     #[test]
     fn quoted_sentences_contain_the_answer_for_most_answerable_questions() {

@@ -6,7 +6,9 @@ pub mod config;
 pub mod extractive;
 pub mod openai;
 pub mod prompt;
+pub mod source;
 
+pub use source::ContextSource;
 use std::time::Duration;
 
 use futures_util::stream::BoxStream;
@@ -14,7 +16,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, ErrorCode};
-use crate::services::search::prompt_context::ContextSource;
 pub use config::ProviderConfig;
 
 pub const EXTRACTIVE: &str = "extractive";

@@ -56,7 +56,7 @@ pub fn messages(generation: &Generation, budget: usize) -> Vec<ChatMessage> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::services::search::prompt_context::ContextSource;
+    use crate::engines::llm::ContextSource;
 
     fn source(n: usize, text: &str) -> ContextSource {
         ContextSource {

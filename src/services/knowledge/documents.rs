@@ -12,6 +12,7 @@ use entity::{chunk, document};
 
 use crate::app::context::AppContext;
 use crate::engines::parse::{self, DocumentKind, ParseError};
+pub use crate::engines::upload::{too_large, Upload};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::platform::jobs::{self, JobKind, JobView};
 use crate::platform::paging::{fetch_page, ListParams, Page, Sort};
@@ -119,15 +120,6 @@ pub struct AcceptedDocument {
     pub job: JobView,
 }
 
-/// An incoming file.
-pub struct Upload {
-    pub name: Option<String>,
-    pub declared_type: Option<String>,
-    pub bytes: Vec<u8>,
-    /// The file went past the size limit while streaming; its bytes were not kept.
-    pub over_limit: bool,
-}
-
 /// Checks size and type before anything is stored: 413 and 415 answer at once.
 pub fn accept(limit: usize, upload: &Upload) -> ApiResult<DocumentKind> {
     if upload.over_limit || upload.bytes.len() > limit {
@@ -146,11 +138,6 @@ pub fn accept(limit: usize, upload: &Upload) -> ApiResult<DocumentKind> {
         }
         other => ApiError::new(ErrorCode::UnprocessableEntity, other.to_string()),
     })
-}
-
-pub fn too_large(limit: usize) -> ApiError {
-    ApiError::new(ErrorCode::PayloadTooLarge, format!("the file is over the limit of {limit} bytes"))
-        .with_details(serde_json::json!({ "limitBytes": limit }))
 }
 
 /// Stores an upload and queues its ingestion. The same bytes twice in one knowledge base are a

@@ -4,7 +4,7 @@
 
 pub mod filters;
 pub mod fusion;
-pub mod highlight;
+pub use crate::engines::highlight;
 pub mod prompt_context;
 
 use std::collections::HashMap;

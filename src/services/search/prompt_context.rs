@@ -4,27 +4,12 @@
 
 use serde::Serialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use super::SearchHit;
 
 pub const DEFAULT_MAX_TOKENS: usize = 2000;
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ContextSource {
-    /// The number the context and a model's answer cite it by: `[n]`.
-    pub n: usize,
-    pub chunk_id: Uuid,
-    pub document_id: Uuid,
-    pub document_title: String,
-    pub knowledge_base_id: Uuid,
-    pub pages: Vec<u32>,
-    pub snippet: String,
-    pub score: f32,
-    #[serde(skip)]
-    pub text: String,
-}
+pub use crate::engines::llm::ContextSource;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -98,6 +83,7 @@ pub fn build(hits: &[SearchHit], max_tokens: usize) -> ContextBlock {
 pub(crate) mod tests {
     use super::*;
     use crate::services::search::SourceScores;
+    use uuid::Uuid;
 
     pub(crate) fn hit(title: &str, text: &str, pages: Vec<u32>, tokens: usize) -> SearchHit {
         SearchHit {
