@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// A value that must never be printed (passwords, API keys, URLs that may carry credentials).
@@ -453,17 +453,6 @@ fn oauth_providers(var: &impl Fn(&str) -> Option<String>) -> Result<Vec<OAuthPro
 }
 
 /// `~/.cache/lectern/models`, or `./models` where there is no home directory.
-fn default_models_dir(vars: &HashMap<String, String>) -> PathBuf {
-    match vars.get("HOME").filter(|h| !h.is_empty()) {
-        Some(home) => PathBuf::from(home).join(".cache").join("lectern").join("models"),
-        None => PathBuf::from("models"),
-    }
-}
-
-fn default_sqlite_url(data_dir: &Path) -> String {
-    format!("sqlite://{}?mode=rwc", data_dir.join("lectern.db").display())
-}
-
 fn backend_of(url: &str) -> Result<DatabaseBackend, SettingsError> {
     if url.starts_with("sqlite:") {
         Ok(DatabaseBackend::Sqlite)
@@ -497,5 +486,8 @@ where
 mod tests;
 
 mod parsers;
-use parsers::{cors_origins, image_sizes, plan_rate_limits, rate_limits, stripe_settings, trusted_proxies};
+use parsers::{
+    cors_origins, default_models_dir, default_sqlite_url, image_sizes, plan_rate_limits, rate_limits, stripe_settings,
+    trusted_proxies,
+};
 pub use parsers::{StripeProduct, StripeSettings};

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::path::{Path, PathBuf};
 
 use super::{invalid, number, Secret, SettingsError};
 use crate::platform::rate_limits::{Limits, Overrides};
@@ -138,4 +139,16 @@ pub(super) fn plan_rate_limits(raw: Option<String>) -> Result<HashMap<String, Ov
         plans.insert(plan.trim().to_owned(), overrides);
     }
     Ok(plans)
+}
+
+/// `~/.cache/lectern/models`, shared by every data dir.
+pub(super) fn default_models_dir(vars: &HashMap<String, String>) -> PathBuf {
+    match vars.get("HOME").filter(|h| !h.is_empty()) {
+        Some(home) => PathBuf::from(home).join(".cache").join("lectern").join("models"),
+        None => PathBuf::from("models"),
+    }
+}
+
+pub(super) fn default_sqlite_url(data_dir: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", data_dir.join("lectern.db").display())
 }
