@@ -8,7 +8,7 @@ use std::sync::Arc;
 use tokio::sync::OnceCell;
 
 use crate::engines::blobs::BlobStore;
-use crate::engines::embed::{EmbedError, Embedder, LocalEmbedder, ModelFiles};
+use crate::engines::embed::{BatchLimits, EmbedError, Embedder, LocalEmbedder, ModelFiles};
 use crate::engines::fulltext::FulltextIndex;
 use crate::engines::vectors::{EdgeStore, QdrantStore, VectorStore};
 use crate::platform::settings::Settings;
@@ -22,6 +22,7 @@ pub struct Engines {
     /// Vectors were written since the store was last optimized.
     pub vectors_dirty: std::sync::atomic::AtomicBool,
     model_files: ModelFiles,
+    embed_limits: BatchLimits,
     embedder: OnceCell<Arc<dyn Embedder>>,
 }
 
@@ -63,6 +64,7 @@ impl Engines {
             blobs: BlobStore::new(&settings.blobs_dir()),
             vectors_dirty: std::sync::atomic::AtomicBool::new(true),
             model_files,
+            embed_limits: BatchLimits { max_texts: settings.embed_batch, token_budget: settings.embed_token_budget },
             embedder: OnceCell::new(),
         })
     }
@@ -72,8 +74,8 @@ impl Engines {
     pub async fn embedder(&self) -> Result<Arc<dyn Embedder>, EmbedError> {
         self.embedder
             .get_or_try_init(|| async {
-                let files = self.model_files.clone();
-                let loaded = tokio::task::spawn_blocking(move || LocalEmbedder::load(&files))
+                let (files, limits) = (self.model_files.clone(), self.embed_limits);
+                let loaded = tokio::task::spawn_blocking(move || LocalEmbedder::load_with(&files, limits))
                     .await
                     .map_err(|e| EmbedError::Unavailable(e.to_string()))??;
                 Ok::<Arc<dyn Embedder>, EmbedError>(Arc::new(loaded))

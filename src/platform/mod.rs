@@ -2,6 +2,7 @@
 //! periodic maintenance, rate limits, paging, PATCH semantics, search scopes, health, telemetry.
 
 pub mod health;
+pub mod ids;
 pub mod jobs;
 pub mod maintenance;
 pub mod paging;

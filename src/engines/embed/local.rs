@@ -9,15 +9,16 @@ use fastembed::{
 };
 use tokio::sync::oneshot;
 
+use super::batching::{self, BatchLimits};
 use super::{EmbedError, Embedder, ModelFiles};
 use crate::engines::chunk::TokenCounter;
 
-/// Texts per ONNX call: peak memory grows with the batch (~1.25 GB at 16, ~3 GB at 64 on
-/// all-MiniLM-L6-v2) while throughput barely does.
-const BATCH: usize = 16;
 /// all-MiniLM-L6-v2 was trained on 256 tokens; fastembed would otherwise keep the tokenizer
 /// file's 128.
 const MAX_LENGTH: usize = 256;
+/// Texts taken from waiting callers into one pass over the model, at most: enough to fill
+/// several calls with the shortest texts, few enough that no caller waits long behind others.
+const GATHER: usize = 512;
 
 type Job = (Vec<String>, oneshot::Sender<Result<Vec<Vec<f32>>, EmbedError>>);
 
@@ -68,6 +69,11 @@ fn describe_load_error(error: &ort::LoadDynamicError, files: &ModelFiles) -> Str
 impl LocalEmbedder {
     /// Loads the model (blocking, 0.3–1 s): call it off the async runtime.
     pub fn load(files: &ModelFiles) -> Result<Self, EmbedError> {
+        Self::load_with(files, BatchLimits::default())
+    }
+
+    /// [`Self::load`] with the given limits per ONNX call.
+    pub fn load_with(files: &ModelFiles, limits: BatchLimits) -> Result<Self, EmbedError> {
         if let Some(message) = files.missing_message() {
             return Err(EmbedError::Unavailable(message));
         }
@@ -100,16 +106,74 @@ impl LocalEmbedder {
             .map_or(0, Vec::len);
 
         let (jobs, inbox) = mpsc::channel::<Job>();
+        let lengths = TokenizerCounter(tokenizer.clone());
         std::thread::Builder::new()
             .name("embedder".to_owned())
             .spawn(move || {
-                for (texts, reply) in inbox {
-                    let result = embedding.embed(&texts, Some(BATCH)).map_err(|e| EmbedError::Failed(e.to_string()));
-                    let _ = reply.send(result);
+                let mut model = Model { embedding, lengths, limits };
+                while let Ok(first) = inbox.recv() {
+                    let mut gathered = vec![first];
+                    let mut count = gathered[0].0.len();
+                    while count < GATHER {
+                        let Ok(next) = inbox.try_recv() else { break };
+                        count += next.0.len();
+                        gathered.push(next);
+                    }
+                    model.answer(gathered);
                 }
             })
             .map_err(|e| EmbedError::Unavailable(format!("cannot start the embedder thread: {e}")))?;
         Ok(Self { name: files.name.clone(), dimension, jobs, counter: TokenizerCounter(tokenizer) })
+    }
+}
+
+/// The model on its thread: embeds what every caller sent meanwhile in shared, length-sorted calls.
+struct Model {
+    embedding: TextEmbedding,
+    lengths: TokenizerCounter,
+    limits: BatchLimits,
+}
+
+impl Model {
+    /// Embeds the gathered callers' texts together and sends each caller its own vectors.
+    fn answer(&mut self, gathered: Vec<Job>) {
+        let texts: Vec<&str> = gathered.iter().flat_map(|(texts, _)| texts.iter().map(String::as_str)).collect();
+        match self.embed(&texts) {
+            Ok(vectors) => {
+                let mut vectors = vectors.into_iter();
+                for (texts, reply) in gathered {
+                    let _ = reply.send(Ok(vectors.by_ref().take(texts.len()).collect()));
+                }
+            }
+            // One caller's text must not fail the others: each is tried on its own.
+            Err(_) if gathered.len() > 1 => {
+                for (texts, reply) in gathered {
+                    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+                    let _ = reply.send(self.embed(&refs));
+                }
+            }
+            Err(error) => {
+                for (_, reply) in gathered {
+                    let _ = reply.send(Err(error.clone()));
+                }
+            }
+        }
+    }
+
+    /// Vectors for `texts`, in their order, from calls planned by length.
+    fn embed(&mut self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        // Special tokens count too; longer texts are truncated to MAX_LENGTH by the model.
+        let lengths: Vec<usize> = texts.iter().map(|t| (self.lengths.count(t) + 2).min(MAX_LENGTH)).collect();
+        let mut vectors: Vec<Vec<f32>> = vec![Vec::new(); texts.len()];
+        for call in batching::plan(&lengths, self.limits) {
+            let batch: Vec<&str> = call.iter().map(|&i| texts[i]).collect();
+            let embedded =
+                self.embedding.embed(&batch, Some(batch.len())).map_err(|e| EmbedError::Failed(e.to_string()))?;
+            for (index, vector) in call.into_iter().zip(embedded) {
+                vectors[index] = vector;
+            }
+        }
+        Ok(vectors)
     }
 }
 

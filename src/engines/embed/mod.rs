@@ -5,12 +5,14 @@
 //! dynamically from a file we name, so a missing or too old library is a clear error instead of
 //! the panic fastembed's lazy loading would give.
 
+mod batching;
 mod local;
 
 use std::path::PathBuf;
 
 use async_trait::async_trait;
 
+pub use batching::BatchLimits;
 pub use local::LocalEmbedder;
 
 use crate::engines::chunk::TokenCounter;

@@ -11,6 +11,7 @@ use crate::error::{ApiResult, ErrorBody};
 use crate::http::extract::principal::Require;
 use crate::http::extract::uploads::{self, Incoming, TextDocumentPayload};
 use crate::http::extract::{Json, Query};
+use crate::platform::ids::{DocumentId, KnowledgeBaseId};
 use crate::platform::jobs::JobView;
 use crate::platform::paging::{ListParams, Page};
 use crate::services::identity::permissions::require::{KbRead, KbWrite};
@@ -74,7 +75,7 @@ pub async fn get_kb(
     Require(who, _): Require<KbRead>,
     id: Path<Uuid>,
 ) -> ApiResult<web::Json<KbView>> {
-    Ok(web::Json(bases::get(&ctx, &who, *id).await?))
+    Ok(web::Json(bases::get(&ctx, &who, kb(&id)).await?))
 }
 
 #[utoipa::path(patch, path = "/v1/knowledge-bases/{id}", tag = "knowledge", security(("bearer" = [])), request_body = KbPatch,
@@ -85,7 +86,7 @@ pub async fn update_kb(
     id: Path<Uuid>,
     Json(patch): Json<KbPatch>,
 ) -> ApiResult<web::Json<KbView>> {
-    Ok(web::Json(bases::update(&ctx, &who, *id, patch).await?))
+    Ok(web::Json(bases::update(&ctx, &who, kb(&id), patch).await?))
 }
 
 /// Deletes the knowledge base, its documents, chunks and index entries.
@@ -96,7 +97,7 @@ pub async fn delete_kb(
     Require(who, _): Require<KbWrite>,
     id: Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    bases::delete(&ctx, &who, *id).await?;
+    bases::delete(&ctx, &who, kb(&id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -110,7 +111,7 @@ pub async fn list_documents(
     Query(filter): Query<DocumentFilter>,
     params: ListParams,
 ) -> ApiResult<web::Json<Page<DocumentView>>> {
-    Ok(web::Json(documents::list(&ctx, &who, *id, filter, &params).await?))
+    Ok(web::Json(documents::list(&ctx, &who, kb(&id), filter, &params).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -172,13 +173,13 @@ pub async fn add_documents(
     if files.len() == 1 {
         if let Some(file) = files.pop() {
             return Ok(HttpResponse::Accepted()
-                .json(documents::add(&ctx, &who, *id, file, source, title, params.allow_duplicate).await?));
+                .json(documents::add(&ctx, &who, kb(&id), file, source, title, params.allow_duplicate).await?));
         }
     }
     let mut results = UploadResults { accepted: Vec::new(), rejected: Vec::new() };
     for file in files {
         let name = file.name.clone();
-        match documents::add(&ctx, &who, *id, file, source, None, params.allow_duplicate).await {
+        match documents::add(&ctx, &who, kb(&id), file, source, None, params.allow_duplicate).await {
             Ok(accepted) => results.accepted.push(accepted),
             Err(error) => {
                 let (message, _) = error.public_parts();
@@ -201,7 +202,8 @@ pub async fn get_document(
     Require(who, _): Require<KbRead>,
     path: Path<(Uuid, Uuid)>,
 ) -> ApiResult<web::Json<DocumentView>> {
-    Ok(web::Json(documents::get(&ctx, &who, path.0, path.1).await?))
+    let (kb, doc) = kb_doc(&path);
+    Ok(web::Json(documents::get(&ctx, &who, kb, doc).await?))
 }
 
 #[utoipa::path(patch, path = "/v1/knowledge-bases/{id}/documents/{doc}", tag = "knowledge", security(("bearer" = [])), request_body = DocumentPatch,
@@ -212,7 +214,8 @@ pub async fn update_document(
     path: Path<(Uuid, Uuid)>,
     Json(patch): Json<DocumentPatch>,
 ) -> ApiResult<web::Json<DocumentView>> {
-    Ok(web::Json(documents::update(&ctx, &who, path.0, path.1, patch).await?))
+    let (kb, doc) = kb_doc(&path);
+    Ok(web::Json(documents::update(&ctx, &who, kb, doc, patch).await?))
 }
 
 /// Deletes the document from the database and both indexes.
@@ -223,7 +226,8 @@ pub async fn delete_document(
     Require(who, _): Require<KbWrite>,
     path: Path<(Uuid, Uuid)>,
 ) -> ApiResult<HttpResponse> {
-    documents::delete(&ctx, &who, path.0, path.1).await?;
+    let (kb, doc) = kb_doc(&path);
+    documents::delete(&ctx, &who, kb, doc).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -236,7 +240,8 @@ pub async fn list_chunks(
     path: Path<(Uuid, Uuid)>,
     params: ListParams,
 ) -> ApiResult<web::Json<Page<ChunkView>>> {
-    Ok(web::Json(documents::chunks(&ctx, &who, path.0, path.1, &params).await?))
+    let (kb, doc) = kb_doc(&path);
+    Ok(web::Json(documents::chunks(&ctx, &who, kb, doc, &params).await?))
 }
 
 /// The original file.
@@ -247,7 +252,8 @@ pub async fn get_content(
     Require(who, _): Require<KbRead>,
     path: Path<(Uuid, Uuid)>,
 ) -> ApiResult<HttpResponse> {
-    let (bytes, mime, name) = documents::content(&ctx, &who, path.0, path.1).await?;
+    let (kb, doc) = kb_doc(&path);
+    let (bytes, mime, name) = documents::content(&ctx, &who, kb, doc).await?;
     let safe_name: String = name.chars().filter(|c| !c.is_control() && *c != '"' && *c != '\\').collect();
     Ok(HttpResponse::Ok()
         .content_type(mime)
@@ -263,7 +269,8 @@ pub async fn reindex_document(
     Require(who, _): Require<KbWrite>,
     path: Path<(Uuid, Uuid)>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Accepted().json(documents::reindex(&ctx, &who, path.0, path.1).await?))
+    let (kb, doc) = kb_doc(&path);
+    Ok(HttpResponse::Accepted().json(documents::reindex(&ctx, &who, kb, doc).await?))
 }
 
 /// Re-ingests every document of the knowledge base (queued as jobs).
@@ -274,5 +281,15 @@ pub async fn reindex_kb(
     Require(who, _): Require<KbWrite>,
     id: Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Accepted().json(documents::reindex_kb(&ctx, &who, *id).await?))
+    Ok(HttpResponse::Accepted().json(documents::reindex_kb(&ctx, &who, kb(&id)).await?))
+}
+
+/// `{id}`: the path names a knowledge base.
+fn kb(id: &Path<Uuid>) -> KnowledgeBaseId {
+    KnowledgeBaseId::new(**id)
+}
+
+/// `{id}/documents/{doc}`: a knowledge base, then one of its documents.
+fn kb_doc(path: &Path<(Uuid, Uuid)>) -> (KnowledgeBaseId, DocumentId) {
+    (KnowledgeBaseId::new(path.0), DocumentId::new(path.1))
 }

@@ -13,7 +13,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use entity::job;
+use entity::job::{self, JobStatus};
 
 use super::JobKind;
 
@@ -45,7 +45,7 @@ pub async fn enqueue_at<C: ConnectionTrait>(
         tenant_id: Set(tenant_id),
         kind: Set(kind.as_str().to_owned()),
         target_id: Set(Some(target_id)),
-        status: Set("queued".to_owned()),
+        status: Set(JobStatus::Queued),
         attempts: Set(0),
         max_attempts: Set(3),
         run_after: Set(run_after),
@@ -102,14 +102,14 @@ pub async fn progress<C: ConnectionTrait>(
         .col_expr(job::Column::LockedUntil, Expr::value(now + lease))
         .col_expr(job::Column::UpdatedAt, Expr::value(now))
         .filter(job::Column::Id.eq(id))
-        .filter(job::Column::Status.eq("running"))
+        .filter(job::Column::Status.eq(JobStatus::Running))
         .exec(conn)
         .await?;
     Ok(updated.rows_affected == 1)
 }
 
 pub async fn succeed<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<(), DbErr> {
-    finish(conn, id, "succeeded", None).await
+    finish(conn, id, JobStatus::Succeeded, None).await
 }
 
 /// A failed attempt: retried later with backoff while attempts remain and the error is
@@ -118,7 +118,7 @@ pub async fn fail<C: ConnectionTrait>(conn: &C, job: &job::Model, error: &str, p
     if !permanent && job.attempts < job.max_attempts {
         let now = Utc::now();
         job::Entity::update_many()
-            .col_expr(job::Column::Status, Expr::value("queued"))
+            .col_expr(job::Column::Status, Expr::value(JobStatus::Queued))
             .col_expr(job::Column::RunAfter, Expr::value(now + next_attempt_delay(job.attempts)))
             .col_expr(job::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
             .col_expr(job::Column::Error, Expr::value(error))
@@ -128,20 +128,23 @@ pub async fn fail<C: ConnectionTrait>(conn: &C, job: &job::Model, error: &str, p
             .await?;
         return Ok(());
     }
-    finish(conn, job.id, "failed", Some(error)).await
+    finish(conn, job.id, JobStatus::Failed, Some(error)).await
 }
 
-async fn finish<C: ConnectionTrait>(conn: &C, id: Uuid, status: &str, error: Option<&str>) -> Result<(), DbErr> {
+async fn finish<C: ConnectionTrait>(conn: &C, id: Uuid, status: JobStatus, error: Option<&str>) -> Result<(), DbErr> {
     let now = Utc::now();
     job::Entity::update_many()
         .col_expr(job::Column::Status, Expr::value(status))
-        .col_expr(job::Column::Stage, Expr::value(if status == "succeeded" { "done" } else { status }))
+        .col_expr(
+            job::Column::Stage,
+            Expr::value(if status == JobStatus::Succeeded { "done" } else { status.as_str() }),
+        )
         .col_expr(job::Column::Error, Expr::value(error.map(str::to_owned)))
         .col_expr(job::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
         .col_expr(job::Column::FinishedAt, Expr::value(now))
         .col_expr(job::Column::UpdatedAt, Expr::value(now))
         .filter(job::Column::Id.eq(id))
-        .filter(job::Column::Status.is_in(["running", "queued"]))
+        .filter(job::Column::Status.is_in([JobStatus::Running, JobStatus::Queued]))
         .exec(conn)
         .await?;
     Ok(())
@@ -151,14 +154,14 @@ async fn finish<C: ConnectionTrait>(conn: &C, id: Uuid, status: &str, error: Opt
 /// waiting for something else (an analysis for its documents' ingestion), not failing.
 pub async fn defer<C: ConnectionTrait>(conn: &C, id: Uuid, stage: &str, run_after: DateTime<Utc>) -> Result<(), DbErr> {
     job::Entity::update_many()
-        .col_expr(job::Column::Status, Expr::value("queued"))
+        .col_expr(job::Column::Status, Expr::value(JobStatus::Queued))
         .col_expr(job::Column::Stage, Expr::value(stage))
         .col_expr(job::Column::Attempts, sea_orm::sea_query::ExprTrait::sub(Expr::col(job::Column::Attempts), 1))
         .col_expr(job::Column::RunAfter, Expr::value(run_after))
         .col_expr(job::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
         .col_expr(job::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(job::Column::Id.eq(id))
-        .filter(job::Column::Status.eq("running"))
+        .filter(job::Column::Status.eq(JobStatus::Running))
         .exec(conn)
         .await?;
     Ok(())
@@ -168,12 +171,12 @@ pub async fn defer<C: ConnectionTrait>(conn: &C, id: Uuid, stage: &str, run_afte
 pub async fn cancel<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<bool, DbErr> {
     let now = Utc::now();
     let updated = job::Entity::update_many()
-        .col_expr(job::Column::Status, Expr::value("cancelled"))
+        .col_expr(job::Column::Status, Expr::value(JobStatus::Cancelled))
         .col_expr(job::Column::Stage, Expr::value("cancelled"))
         .col_expr(job::Column::FinishedAt, Expr::value(now))
         .col_expr(job::Column::UpdatedAt, Expr::value(now))
         .filter(job::Column::Id.eq(id))
-        .filter(job::Column::Status.is_in(["running", "queued"]))
+        .filter(job::Column::Status.is_in([JobStatus::Running, JobStatus::Queued]))
         .exec(conn)
         .await?;
     Ok(updated.rows_affected == 1)
@@ -235,7 +238,7 @@ mod tests {
         let running = claim(&db, "w", Duration::seconds(60)).await.unwrap().unwrap();
         fail(&db, &running, "upstream timeout", false).await.unwrap();
         let row = job::Entity::find_by_id(running.id).one(&db).await.unwrap().unwrap();
-        assert_eq!(row.status, "queued");
+        assert_eq!(row.status, JobStatus::Queued);
         assert!(row.run_after > Utc::now(), "not before the backoff");
         assert!(claim(&db, "w", Duration::seconds(60)).await.unwrap().is_none());
 
@@ -263,7 +266,7 @@ mod tests {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(row.status, "running");
+        assert_eq!(row.status, JobStatus::Running);
         defer(&db, row.id, "waiting for ingestion", Utc::now() + Duration::seconds(60)).await.unwrap();
         assert!(claim(&db, "w", Duration::seconds(60)).await.unwrap().is_none(), "not before run_after");
         let row = job::Entity::find_by_id(row.id).one(&db).await.unwrap().unwrap();
@@ -280,6 +283,6 @@ mod tests {
         assert!(!progress(&db, running.id, "embedding", 1, 2, Duration::seconds(60)).await.unwrap());
         succeed(&db, running.id).await.unwrap();
         let row = job::Entity::find_by_id(running.id).one(&db).await.unwrap().unwrap();
-        assert_eq!(row.status, "cancelled", "a late success does not undo the cancel");
+        assert_eq!(row.status, JobStatus::Cancelled, "a late success does not undo the cancel");
     }
 }

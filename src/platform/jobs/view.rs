@@ -5,7 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use entity::job;
+use entity::job::{self, JobStatus};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -13,8 +13,7 @@ pub struct JobView {
     pub id: Uuid,
     pub kind: String,
     pub target_id: Option<Uuid>,
-    /// `queued`, `running`, `succeeded`, `failed` or `cancelled`.
-    pub status: String,
+    pub status: JobStatus,
     /// What it is doing: `queued`, `parsing`, `chunking`, `embedding`, `indexing`, `done`.
     pub stage: String,
     pub done: i64,
@@ -30,8 +29,8 @@ pub struct JobView {
 
 impl From<job::Model> for JobView {
     fn from(j: job::Model) -> Self {
-        let progress = match j.status.as_str() {
-            "succeeded" => 100,
+        let progress = match j.status {
+            JobStatus::Succeeded => 100,
             _ if j.total > 0 => u8::try_from((j.done.clamp(0, j.total) * 100) / j.total).unwrap_or(100),
             _ => 0,
         };

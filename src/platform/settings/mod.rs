@@ -155,6 +155,10 @@ pub struct Settings {
     pub allow_private_urls: bool,
     /// `LECTERN_WORKERS`: background job workers (parsing and embedding).
     pub workers: usize,
+    /// `LECTERN_EMBED_BATCH`: texts per call of the local embedding model, at most.
+    pub embed_batch: usize,
+    /// `LECTERN_EMBED_TOKEN_BUDGET`: texts × padded tokens per call of the local model, at most.
+    pub embed_token_budget: usize,
     /// `LECTERN_JOB_LEASE_SECS`: how long a worker holds a job without reporting progress;
     /// after a crash, its jobs run again once this has passed.
     pub job_lease: Duration,
@@ -380,13 +384,9 @@ impl Settings {
                 1024 * 1024..=16 * 1024 * 1024 * 1024,
             )?,
             workers: number(&var, "LECTERN_WORKERS", 2, 1..=64)?,
-            allow_private_urls: match var("LECTERN_ALLOW_PRIVATE_URLS").as_deref() {
-                None | Some("false" | "0" | "no") => false,
-                Some("true" | "1" | "yes") => true,
-                Some(other) => {
-                    return Err(invalid("LECTERN_ALLOW_PRIVATE_URLS", format!("`{other}` is not true or false")))
-                }
-            },
+            allow_private_urls: flag(&var, "LECTERN_ALLOW_PRIVATE_URLS")?,
+            embed_batch: number(&var, "LECTERN_EMBED_BATCH", 64, 1..=1024)?,
+            embed_token_budget: number(&var, "LECTERN_EMBED_TOKEN_BUDGET", 8192, 256..=1_048_576)?,
             job_lease: Duration::from_secs(number(&var, "LECTERN_JOB_LEASE_SECS", 60, 2..=3600)?),
             data_dir,
         })
@@ -465,29 +465,12 @@ fn backend_of(url: &str) -> Result<DatabaseBackend, SettingsError> {
     }
 }
 
-fn number<T>(
-    var: &impl Fn(&str) -> Option<String>,
-    key: &'static str,
-    default: T,
-    range: std::ops::RangeInclusive<T>,
-) -> Result<T, SettingsError>
-where
-    T: std::str::FromStr + PartialOrd + fmt::Display + Copy,
-{
-    let Some(text) = var(key) else { return Ok(default) };
-    let value: T = text.parse().map_err(|_| invalid(key, format!("`{text}` is not a whole number")))?;
-    if !range.contains(&value) {
-        return Err(invalid(key, format!("{value} is outside {}..={}", range.start(), range.end())));
-    }
-    Ok(value)
-}
-
 #[cfg(test)]
 mod tests;
 
 mod parsers;
 use parsers::{
-    cors_origins, default_models_dir, default_sqlite_url, image_sizes, plan_rate_limits, rate_limits, stripe_settings,
-    trusted_proxies,
+    cors_origins, default_models_dir, default_sqlite_url, flag, image_sizes, number, plan_rate_limits, rate_limits,
+    stripe_settings, trusted_proxies,
 };
 pub use parsers::{StripeProduct, StripeSettings};

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use super::{invalid, number, Secret, SettingsError};
+use super::{invalid, Secret, SettingsError};
 use crate::platform::rate_limits::{Limits, Overrides};
 
 /// `LECTERN_IMAGE_SIZES`: comma-separated pixel sizes, each 1–8192.
@@ -151,4 +151,31 @@ pub(super) fn default_models_dir(vars: &HashMap<String, String>) -> PathBuf {
 
 pub(super) fn default_sqlite_url(data_dir: &Path) -> String {
     format!("sqlite://{}?mode=rwc", data_dir.join("lectern.db").display())
+}
+
+/// A whole number in `range`, or `default` when unset.
+pub(super) fn number<T>(
+    var: &impl Fn(&str) -> Option<String>,
+    key: &'static str,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, SettingsError>
+where
+    T: std::str::FromStr + PartialOrd + fmt::Display + Copy,
+{
+    let Some(text) = var(key) else { return Ok(default) };
+    let value: T = text.parse().map_err(|_| invalid(key, format!("`{text}` is not a whole number")))?;
+    if !range.contains(&value) {
+        return Err(invalid(key, format!("{value} is outside {}..={}", range.start(), range.end())));
+    }
+    Ok(value)
+}
+
+/// `true`/`1`/`yes` or `false`/`0`/`no`; unset is false.
+pub(super) fn flag(var: &impl Fn(&str) -> Option<String>, key: &'static str) -> Result<bool, SettingsError> {
+    match var(key).as_deref() {
+        None | Some("false" | "0" | "no") => Ok(false),
+        Some("true" | "1" | "yes") => Ok(true),
+        Some(other) => Err(invalid(key, format!("`{other}` is not true or false"))),
+    }
 }

@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use entity::document::DocumentStatus;
 use entity::{analysis_result, analysis_run, document, job};
 
 use super::extract::{DocText, Extractor};
@@ -18,6 +19,7 @@ use super::rules::Rules;
 use super::schema::{self, Field};
 use crate::app::context::AppContext;
 use crate::error::{ApiError, ApiResult};
+use crate::platform::ids::KnowledgeBaseId;
 use crate::platform::jobs::JobError;
 use crate::platform::jobs::{self, JobKind, JobView};
 use crate::platform::paging::{fetch_page, ListParams, Page, Sort};
@@ -300,7 +302,7 @@ pub async fn run_job(ctx: &AppContext, job: &job::Model) -> Result<(), JobError>
             .one(&ctx.db)
             .await?
             .ok_or_else(|| JobError::permanent("a document of the run was deleted"))?;
-        if matches!(doc.status.as_str(), "queued" | "processing") {
+        if matches!(doc.status, DocumentStatus::Queued | DocumentStatus::Processing) {
             // Waiting is not failing: however long ingestion takes, no attempt is spent.
             jobs::defer(&ctx.db, job.id, "waiting for ingestion", Utc::now() + chrono::Duration::seconds(1)).await?;
             return Err(JobError::Deferred(format!("`{}` is still being ingested", doc.title)));
@@ -421,10 +423,10 @@ pub async fn upload(
     if files.is_empty() || files.len() > MAX_DOCUMENTS {
         return Err(ApiError::invalid_field("file", format!("send 1 to {MAX_DOCUMENTS} files")));
     }
-    let kb = match kb {
+    let kb = KnowledgeBaseId::new(match kb {
         Some(id) => id,
         None => uploads_kb(ctx, principal, tenant_id).await?,
-    };
+    });
     let mut ids = Vec::new();
     for file in files {
         ids.push(

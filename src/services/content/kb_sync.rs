@@ -64,7 +64,7 @@ async fn sync(ctx: &AppContext, e: &entry::Model) -> anyhow::Result<()> {
         kind: Set(Some(crate::engines::parse::DocumentKind::Markdown.as_str().to_owned())),
         bytes: Set(i64::try_from(markdown.len()).unwrap_or(i64::MAX)),
         sha256: Set(sha256),
-        status: Set("queued".to_owned()),
+        status: Set(entity::document::DocumentStatus::Queued),
         error: Set(None),
         pages: Set(None),
         chunk_count: Set(0),

@@ -10,6 +10,7 @@ use entity::site;
 
 use crate::app::context::AppContext;
 use crate::error::{conflict_on_unique, ApiError, ApiResult};
+use crate::platform::ids::KnowledgeBaseId;
 use crate::platform::paging::{fetch_page, ListParams, Page, Sort};
 use crate::platform::tenancy::{by_id_in_tenant, in_tenant};
 use crate::services::audit::{self, Target};
@@ -157,7 +158,9 @@ fn parse_origins(origins: &[String]) -> ApiResult<Vec<String>> {
 /// The knowledge base must be the tenant's own.
 async fn check_kb(ctx: &AppContext, tenant_id: Uuid, kb: Option<Uuid>) -> ApiResult<Option<Uuid>> {
     match kb {
-        Some(id) => Ok(Some(crate::services::knowledge::bases::find(ctx, tenant_id, id).await?.id)),
+        Some(id) => {
+            Ok(Some(crate::services::knowledge::bases::find(ctx, tenant_id, KnowledgeBaseId::new(id)).await?.id))
+        }
         None => Ok(None),
     }
 }

@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 
 use sea_orm::{DatabaseConnection, DbErr};
 
-use entity::job;
+use entity::job::{self, JobStatus};
 
 use crate::app::context::AppContext;
 use crate::platform::jobs::{self, worker::Runner, JobError, JobKind};
@@ -77,7 +77,7 @@ impl Runner for AppContext {
             job_id: job.id,
             kind: job.kind.clone(),
             target_id: job.target_id,
-            status: if error.is_some() { "failed" } else { "succeeded" }.to_owned(),
+            status: if error.is_some() { JobStatus::Failed } else { JobStatus::Succeeded }.as_str().to_owned(),
             error: error.map(str::to_owned),
         };
         if let Err(error) = webhooks::events::emit(&self.db, job.tenant_id, &event).await {

@@ -2,8 +2,10 @@
 //! permissions of its own area: ingestion with the knowledge base's, scheduled publishing and
 //! site reindexing with content's and sites', analysis runs with analysis's.
 
-use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, Iterable, QueryFilter, QueryOrder};
 use uuid::Uuid;
+
+use entity::job::JobStatus;
 
 use crate::app::context::AppContext;
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -12,8 +14,6 @@ use crate::platform::paging::{fetch_page, ListParams, Page};
 use crate::platform::tenancy::{by_id_in_tenant, in_tenant};
 use crate::services::identity::permissions::Permission;
 use crate::services::identity::Principal;
-
-const STATUSES: [&str; 5] = ["queued", "running", "succeeded", "failed", "cancelled"];
 
 /// Who may see a job of `kind`.
 pub fn read_permission(kind: JobKind) -> Permission {
@@ -71,9 +71,14 @@ pub async fn list_jobs(
     params: &ListParams,
 ) -> ApiResult<Page<JobView>> {
     let (tenant_id, kinds) = readable_kinds(principal)?;
-    if status.as_deref().is_some_and(|s| !STATUSES.contains(&s)) {
-        return Err(ApiError::invalid_field("status", format!("must be one of {}", STATUSES.join(", "))));
-    }
+    let status = match status.as_deref().map(JobStatus::parse) {
+        Some(None) => {
+            let names: Vec<&str> = JobStatus::iter().map(JobStatus::as_str).collect();
+            return Err(ApiError::invalid_field("status", format!("must be one of {}", names.join(", "))));
+        }
+        Some(Some(status)) => Some(status),
+        None => None,
+    };
     let mut select = in_tenant::<entity::job::Entity>(tenant_id)
         .filter(entity::job::Column::Kind.is_in(kinds))
         .order_by_desc(entity::job::Column::CreatedAt);

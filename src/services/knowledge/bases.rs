@@ -8,11 +8,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use entity::document::DocumentStatus;
 use entity::{document, knowledge_base};
 
 use crate::app::context::AppContext;
 use crate::engines::store::sum_i64;
 use crate::error::{ApiError, ApiResult};
+use crate::platform::ids::KnowledgeBaseId;
 use crate::platform::paging::{fetch_page, ListParams, Page, Sort};
 use crate::platform::tenancy::by_id_in_tenant;
 use crate::services::audit::{self, Target};
@@ -112,7 +114,7 @@ fn check_chunking(max: i32, overlap: i32) -> ApiResult<()> {
 }
 
 /// A knowledge base of the caller's tenant, else 404.
-pub async fn find(ctx: &AppContext, tenant_id: Uuid, id: Uuid) -> ApiResult<knowledge_base::Model> {
+pub async fn find(ctx: &AppContext, tenant_id: Uuid, id: KnowledgeBaseId) -> ApiResult<knowledge_base::Model> {
     by_id_in_tenant::<knowledge_base::Entity>(tenant_id, id)
         .one(&ctx.db)
         .await?
@@ -135,7 +137,11 @@ pub fn readable(scope: &TenantScope) -> Select<knowledge_base::Entity> {
 }
 
 /// A knowledge base the caller may read, else 404 (a private one is not admitted to exist).
-pub async fn find_readable(ctx: &AppContext, scope: &TenantScope, id: Uuid) -> ApiResult<knowledge_base::Model> {
+pub async fn find_readable(
+    ctx: &AppContext,
+    scope: &TenantScope,
+    id: KnowledgeBaseId,
+) -> ApiResult<knowledge_base::Model> {
     readable(scope)
         .filter(knowledge_base::Column::Id.eq(id))
         .one(&ctx.db)
@@ -156,7 +162,7 @@ struct Counts {
 /// however many documents they hold).
 async fn counts(ctx: &AppContext, kb_ids: Vec<Uuid>) -> ApiResult<HashMap<Uuid, Counts>> {
     // (knowledge base, status, documents, chunks, bytes)
-    type Row = (Uuid, String, i64, Option<i64>, Option<i64>);
+    type Row = (Uuid, DocumentStatus, i64, Option<i64>, Option<i64>);
     let rows: Vec<Row> = document::Entity::find()
         .select_only()
         .column(document::Column::KbId)
@@ -174,11 +180,11 @@ async fn counts(ctx: &AppContext, kb_ids: Vec<Uuid>) -> ApiResult<HashMap<Uuid, 
     for (kb, status, documents, chunks, bytes) in rows {
         let c = counts.entry(kb).or_default();
         let documents = u64::try_from(documents).unwrap_or(0);
-        match status.as_str() {
-            "queued" => c.status.queued += documents,
-            "processing" => c.status.processing += documents,
-            "ready" => c.status.ready += documents,
-            _ => c.status.failed += documents,
+        match status {
+            DocumentStatus::Queued => c.status.queued += documents,
+            DocumentStatus::Processing => c.status.processing += documents,
+            DocumentStatus::Ready => c.status.ready += documents,
+            DocumentStatus::Failed => c.status.failed += documents,
         }
         c.documents += documents;
         c.chunks += u64::try_from(chunks.unwrap_or(0)).unwrap_or(0);
@@ -259,12 +265,12 @@ pub async fn list(ctx: &AppContext, principal: &Principal, params: &ListParams) 
     Ok(Page { data: views(ctx, page.data).await?, pagination: page.pagination })
 }
 
-pub async fn get(ctx: &AppContext, principal: &Principal, id: Uuid) -> ApiResult<KbView> {
+pub async fn get(ctx: &AppContext, principal: &Principal, id: KnowledgeBaseId) -> ApiResult<KbView> {
     let scope = principal.require(Permission::KbRead)?;
     view(ctx, find_readable(ctx, scope, id).await?).await
 }
 
-pub async fn update(ctx: &AppContext, principal: &Principal, id: Uuid, patch: KbPatch) -> ApiResult<KbView> {
+pub async fn update(ctx: &AppContext, principal: &Principal, id: KnowledgeBaseId, patch: KbPatch) -> ApiResult<KbView> {
     let tenant_id = principal.require(Permission::KbWrite)?.tenant_id;
     let kb = find(ctx, tenant_id, id).await?;
     check_chunking(
@@ -297,7 +303,7 @@ pub async fn update(ctx: &AppContext, principal: &Principal, id: Uuid, patch: Kb
 }
 
 /// Deletes the knowledge base with its documents, chunks and index entries.
-pub async fn delete(ctx: &AppContext, principal: &Principal, id: Uuid) -> ApiResult<()> {
+pub async fn delete(ctx: &AppContext, principal: &Principal, id: KnowledgeBaseId) -> ApiResult<()> {
     let tenant_id = principal.require(Permission::KbWrite)?.tenant_id;
     let kb = find(ctx, tenant_id, id).await?;
     let engines = ctx.engines()?;
@@ -317,10 +323,10 @@ pub async fn delete(ctx: &AppContext, principal: &Principal, id: Uuid) -> ApiRes
     // The rows are gone; the derived indexes follow (a failure here leaves orphans that the
     // next reindex removes, never visible results: searches join back to chunk rows).
     let fulltext = engines.fulltext.clone();
-    tokio::task::spawn_blocking(move || fulltext.delete_kb(id))
+    tokio::task::spawn_blocking(move || fulltext.delete_kb(id.uuid()))
         .await
         .map_err(anyhow::Error::from)?
         .map_err(anyhow::Error::from)?;
-    engines.vectors.delete_kb(tenant_id, id).await.map_err(anyhow::Error::from)?;
+    engines.vectors.delete_kb(tenant_id, id.uuid()).await.map_err(anyhow::Error::from)?;
     Ok(())
 }

@@ -8,12 +8,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use entity::document::DocumentStatus;
 use entity::{chunk, document};
 
 use crate::app::context::AppContext;
 use crate::engines::parse::{self, DocumentKind, ParseError};
 pub use crate::engines::upload::{too_large, Upload};
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::platform::ids::{DocumentId, KnowledgeBaseId};
 use crate::platform::jobs::{self, JobKind, JobView};
 use crate::platform::paging::{fetch_page, ListParams, Page, Sort};
 use crate::platform::tenancy::{by_id_in_tenant, in_tenant};
@@ -34,8 +36,7 @@ pub struct DocumentView {
     pub kind: Option<String>,
     pub bytes: i64,
     pub sha256: String,
-    /// `queued`, `processing`, `ready` or `failed`.
-    pub status: String,
+    pub status: DocumentStatus,
     /// Why it failed, in words a person can act on.
     pub error: Option<String>,
     pub pages: Option<i32>,
@@ -145,7 +146,7 @@ pub fn accept(limit: usize, upload: &Upload) -> ApiResult<DocumentKind> {
 pub async fn add(
     ctx: &AppContext,
     principal: &Principal,
-    kb_id: Uuid,
+    kb_id: KnowledgeBaseId,
     upload: Upload,
     source_kind: &str,
     title: Option<String>,
@@ -195,14 +196,14 @@ pub async fn add(
     let doc = document::ActiveModel {
         id: Set(document_id),
         tenant_id: Set(tenant_id),
-        kb_id: Set(kb_id),
+        kb_id: Set(kb_id.uuid()),
         title: Set(title.chars().take(500).collect()),
         source_kind: Set(source_kind.to_owned()),
         source_name: Set(upload.name.clone()),
         kind: Set(Some(kind.as_str().to_owned())),
         bytes: Set(i64::try_from(upload.bytes.len()).unwrap_or(i64::MAX)),
         sha256: Set(sha256),
-        status: Set("queued".to_owned()),
+        status: Set(DocumentStatus::Queued),
         error: Set(None),
         pages: Set(None),
         chunk_count: Set(0),
@@ -227,13 +228,23 @@ pub async fn add(
 }
 
 /// A document of a knowledge base the caller may read, else 404.
-async fn find_readable(ctx: &AppContext, principal: &Principal, kb_id: Uuid, id: Uuid) -> ApiResult<document::Model> {
+async fn find_readable(
+    ctx: &AppContext,
+    principal: &Principal,
+    kb_id: KnowledgeBaseId,
+    id: DocumentId,
+) -> ApiResult<document::Model> {
     let scope = principal.require(Permission::KbRead)?;
     bases::find_readable(ctx, scope, kb_id).await?;
     find(ctx, scope.tenant_id, kb_id, id).await
 }
 
-pub async fn find(ctx: &AppContext, tenant_id: Uuid, kb_id: Uuid, id: Uuid) -> ApiResult<document::Model> {
+pub async fn find(
+    ctx: &AppContext,
+    tenant_id: Uuid,
+    kb_id: KnowledgeBaseId,
+    id: DocumentId,
+) -> ApiResult<document::Model> {
     by_id_in_tenant::<document::Entity>(tenant_id, id)
         .filter(document::Column::KbId.eq(kb_id))
         .one(&ctx.db)
@@ -252,7 +263,7 @@ pub struct DocumentFilter {
 pub async fn list(
     ctx: &AppContext,
     principal: &Principal,
-    kb_id: Uuid,
+    kb_id: KnowledgeBaseId,
     filter: DocumentFilter,
     params: &ListParams,
 ) -> ApiResult<Page<DocumentView>> {
@@ -267,16 +278,21 @@ pub async fn list(
     };
     let mut select = in_tenant::<document::Entity>(tenant_id).filter(document::Column::KbId.eq(kb_id));
     if let Some(status) = filter.status {
-        if !["queued", "processing", "ready", "failed"].contains(&status.as_str()) {
+        let Some(status) = DocumentStatus::parse(&status) else {
             return Err(ApiError::invalid_field("status", "must be queued, processing, ready or failed"));
-        }
+        };
         select = select.filter(document::Column::Status.eq(status));
     }
     let page = fetch_page(&ctx.db, select, params, Some((column, sort.order()))).await?;
     Ok(Page { data: with_progress(ctx, page.data).await?, pagination: page.pagination })
 }
 
-pub async fn get(ctx: &AppContext, principal: &Principal, kb_id: Uuid, id: Uuid) -> ApiResult<DocumentView> {
+pub async fn get(
+    ctx: &AppContext,
+    principal: &Principal,
+    kb_id: KnowledgeBaseId,
+    id: DocumentId,
+) -> ApiResult<DocumentView> {
     let doc = find_readable(ctx, principal, kb_id, id).await?;
     with_progress(ctx, vec![doc]).await?.pop().ok_or_else(|| ApiError::not_found("document"))
 }
@@ -313,8 +329,8 @@ impl From<chunk::Model> for ChunkView {
 pub async fn chunks(
     ctx: &AppContext,
     principal: &Principal,
-    kb_id: Uuid,
-    id: Uuid,
+    kb_id: KnowledgeBaseId,
+    id: DocumentId,
     params: &ListParams,
 ) -> ApiResult<Page<ChunkView>> {
     let tenant_id = find_readable(ctx, principal, kb_id, id).await?.tenant_id;
@@ -326,8 +342,8 @@ pub async fn chunks(
 pub async fn content(
     ctx: &AppContext,
     principal: &Principal,
-    kb_id: Uuid,
-    id: Uuid,
+    kb_id: KnowledgeBaseId,
+    id: DocumentId,
 ) -> ApiResult<(Vec<u8>, String, String)> {
     let doc = find_readable(ctx, principal, kb_id, id).await?;
     let bytes = ctx.engines()?.blobs.get(&doc.sha256).await.map_err(anyhow::Error::from)?;
@@ -350,8 +366,8 @@ pub struct DocumentPatch {
 pub async fn update(
     ctx: &AppContext,
     principal: &Principal,
-    kb_id: Uuid,
-    id: Uuid,
+    kb_id: KnowledgeBaseId,
+    id: DocumentId,
     patch: DocumentPatch,
 ) -> ApiResult<DocumentView> {
     let tenant_id = principal.require(Permission::KbWrite)?.tenant_id;
@@ -373,7 +389,7 @@ pub async fn update(
         .await?;
     txn.commit().await?;
     // Every chunk is searchable by its document's title: re-index the words of the new one.
-    if patch.title.is_some() && doc.status == "ready" {
+    if patch.title.is_some() && doc.status == DocumentStatus::Ready {
         let engines = ctx.engines()?;
         crate::services::knowledge::repair::refresh_fulltext(ctx, engines, &doc).await?;
     }
@@ -381,7 +397,7 @@ pub async fn update(
 }
 
 /// Removes a document from the database and both indexes.
-pub async fn delete(ctx: &AppContext, principal: &Principal, kb_id: Uuid, id: Uuid) -> ApiResult<()> {
+pub async fn delete(ctx: &AppContext, principal: &Principal, kb_id: KnowledgeBaseId, id: DocumentId) -> ApiResult<()> {
     let tenant_id = principal.require(Permission::KbWrite)?.tenant_id;
     let doc = find(ctx, tenant_id, kb_id, id).await?;
     let engines = ctx.engines()?;
@@ -397,18 +413,23 @@ pub async fn delete(ctx: &AppContext, principal: &Principal, kb_id: Uuid, id: Uu
     )
     .await?;
     txn.commit().await?;
-    crate::services::knowledge::pipeline::remove_from_indexes(engines, tenant_id, id)
+    crate::services::knowledge::pipeline::remove_from_indexes(engines, tenant_id, id.uuid())
         .await
         .map_err(anyhow::Error::from)?;
     Ok(())
 }
 
 /// Queues a fresh ingestion of the document.
-pub async fn reindex(ctx: &AppContext, principal: &Principal, kb_id: Uuid, id: Uuid) -> ApiResult<JobView> {
+pub async fn reindex(
+    ctx: &AppContext,
+    principal: &Principal,
+    kb_id: KnowledgeBaseId,
+    id: DocumentId,
+) -> ApiResult<JobView> {
     let tenant_id = principal.require(Permission::KbWrite)?.tenant_id;
     find(ctx, tenant_id, kb_id, id).await?;
     let txn = crate::engines::store::begin_write(&ctx.db).await?;
-    let job = jobs::enqueue(&txn, tenant_id, JobKind::IngestDocument, id).await?;
+    let job = jobs::enqueue(&txn, tenant_id, JobKind::IngestDocument, id.uuid()).await?;
     audit::record(&txn, &principal.actor(), "document.reindex", Target::new("document", id), serde_json::Value::Null)
         .await?;
     txn.commit().await?;
@@ -418,12 +439,12 @@ pub async fn reindex(ctx: &AppContext, principal: &Principal, kb_id: Uuid, id: U
 
 /// Re-ingests every document of a knowledge base: one job that queues an ingestion per
 /// document (their progress shows in the knowledge base's status summary).
-pub async fn reindex_kb(ctx: &AppContext, principal: &Principal, kb_id: Uuid) -> ApiResult<JobView> {
+pub async fn reindex_kb(ctx: &AppContext, principal: &Principal, kb_id: KnowledgeBaseId) -> ApiResult<JobView> {
     let tenant_id = principal.require(Permission::KbWrite)?.tenant_id;
     bases::find(ctx, tenant_id, kb_id).await?;
     let docs = in_tenant::<document::Entity>(tenant_id).filter(document::Column::KbId.eq(kb_id)).all(&ctx.db).await?;
     let txn = crate::engines::store::begin_write(&ctx.db).await?;
-    let job = jobs::enqueue(&txn, tenant_id, JobKind::ReindexKb, kb_id).await?;
+    let job = jobs::enqueue(&txn, tenant_id, JobKind::ReindexKb, kb_id.uuid()).await?;
     for doc in &docs {
         jobs::enqueue(&txn, tenant_id, JobKind::IngestDocument, doc.id).await?;
     }

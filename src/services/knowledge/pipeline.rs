@@ -10,6 +10,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 use uuid::Uuid;
 
+use entity::document::DocumentStatus;
 use entity::{chunk, document, job, knowledge_base};
 
 use crate::platform::tenancy::by_id_in_tenant;
@@ -38,7 +39,12 @@ pub async fn remove_from_indexes(engines: &Engines, tenant_id: Uuid, document_id
     engines.vectors.delete_document(tenant_id, document_id).await.map_err(JobError::transient)
 }
 
-async fn set_status(ctx: &AppContext, id: Uuid, status: &str, error: Option<&str>) -> Result<(), sea_orm::DbErr> {
+async fn set_status(
+    ctx: &AppContext,
+    id: Uuid,
+    status: DocumentStatus,
+    error: Option<&str>,
+) -> Result<(), sea_orm::DbErr> {
     document::Entity::update_many()
         .col_expr(document::Column::Status, Expr::value(status))
         .col_expr(document::Column::Error, Expr::value(error.map(str::to_owned)))
@@ -83,12 +89,12 @@ pub async fn ingest(ctx: &AppContext, job: &job::Model) -> Result<(), JobError> 
         .one(&ctx.db)
         .await?
         .ok_or_else(|| JobError::permanent("the knowledge base was deleted"))?;
-    set_status(ctx, doc.id, "processing", None).await?;
+    set_status(ctx, doc.id, DocumentStatus::Processing, None).await?;
 
     // An earlier attempt, or an earlier ingestion of this document, may have written to the
     // indexes: start clean. A first attempt at a never-indexed document skips the index
     // commits this costs, which dominate the time of short documents.
-    let never_indexed = job.attempts <= 1 && doc.chunk_count == 0 && doc.status == "queued";
+    let never_indexed = job.attempts <= 1 && doc.chunk_count == 0 && doc.status == DocumentStatus::Queued;
     if !never_indexed {
         remove_from_indexes(engines, doc.tenant_id, doc.id).await?;
     }
@@ -179,7 +185,7 @@ pub async fn ingest(ctx: &AppContext, job: &job::Model) -> Result<(), JobError> 
         chunk::Entity::insert_many(slice.to_vec()).exec(&txn).await?;
     }
     let mut active: document::ActiveModel = doc.clone().into();
-    active.status = Set("ready".to_owned());
+    active.status = Set(DocumentStatus::Ready);
     active.error = Set(None);
     active.pages = Set(pages.and_then(|p| i32::try_from(p).ok()));
     active.chunk_count = Set(i32::try_from(total).unwrap_or(i32::MAX));
@@ -247,7 +253,7 @@ pub async fn parse_stored(
 /// Marks the document failed with the reason (after the last attempt or a permanent error).
 pub async fn mark_failed(ctx: &AppContext, job: &job::Model, message: &str) -> Result<(), sea_orm::DbErr> {
     let Some(id) = job.target_id else { return Ok(()) };
-    set_status(ctx, id, "failed", Some(message)).await?;
+    set_status(ctx, id, DocumentStatus::Failed, Some(message)).await?;
     let kb = document::Entity::find_by_id(id).one(&ctx.db).await?.map(|d| d.kb_id);
     let failed = events::DocumentFailedV1 { document_id: id, knowledge_base_id: kb, error: message.to_owned() };
     events::emit(&ctx.db, job.tenant_id, &failed).await

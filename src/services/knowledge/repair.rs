@@ -9,6 +9,7 @@
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
+use entity::document::DocumentStatus;
 use entity::{chunk, document};
 
 use crate::app::context::AppContext;
@@ -39,7 +40,8 @@ pub async fn check_at_startup(ctx: &AppContext, engines: &Engines) -> anyhow::Re
     if found.rows == found.fulltext && found.rows == found.vectors {
         return Ok(found);
     }
-    let ready = document::Entity::find().filter(document::Column::Status.eq("ready")).all(&ctx.db).await?;
+    let ready =
+        document::Entity::find().filter(document::Column::Status.eq(DocumentStatus::Ready)).all(&ctx.db).await?;
     let mut repairs = 0;
     for doc in ready {
         let rows = u64::try_from(doc.chunk_count).unwrap_or(0);
@@ -101,7 +103,7 @@ pub async fn refresh_fulltext(ctx: &AppContext, engines: &Engines, doc: &documen
 /// Refills a lexical index that was recreated (a schema upgrade) from the chunk rows of every
 /// ready document, before the startup check compares the stores.
 pub async fn rebuild_fulltext(ctx: &AppContext, engines: &Engines) -> anyhow::Result<usize> {
-    let docs = document::Entity::find().filter(document::Column::Status.eq("ready")).all(&ctx.db).await?;
+    let docs = document::Entity::find().filter(document::Column::Status.eq(DocumentStatus::Ready)).all(&ctx.db).await?;
     let mut written = 0;
     for doc in &docs {
         written += refresh_fulltext(ctx, engines, doc).await?;
@@ -118,8 +120,9 @@ pub async fn rebuild(
     kb: Option<Uuid>,
     mut progress: impl FnMut(usize, usize),
 ) -> anyhow::Result<usize> {
-    let mut select =
-        document::Entity::find().filter(document::Column::Status.eq("ready")).order_by_asc(document::Column::CreatedAt);
+    let mut select = document::Entity::find()
+        .filter(document::Column::Status.eq(DocumentStatus::Ready))
+        .order_by_asc(document::Column::CreatedAt);
     if let Some(kb) = kb {
         select = select.filter(document::Column::KbId.eq(kb));
     }

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use entity::document::DocumentStatus;
 use entity::{chunk, document, knowledge_base};
 
 use crate::app::context::AppContext;
@@ -211,7 +212,7 @@ pub async fn indexing(ctx: &AppContext, tenant_id: Uuid, kb_ids: &[Uuid]) -> Api
     use sea_orm::PaginatorTrait;
     Ok(in_tenant::<document::Entity>(tenant_id)
         .filter(document::Column::KbId.is_in(kb_ids.to_vec()))
-        .filter(document::Column::Status.is_in(["queued", "processing"]))
+        .filter(document::Column::Status.is_in([DocumentStatus::Queued, DocumentStatus::Processing]))
         .count(&ctx.db)
         .await?)
 }
