@@ -5,7 +5,7 @@
 //! `spawn_blocking`. Every search is filtered by tenant before anything else.
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use tantivy::collector::TopDocs;
 use tantivy::directory::MmapDirectory;
@@ -16,6 +16,7 @@ use tantivy::tokenizer::TokenStream;
 use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 use uuid::Uuid;
 
+use crate::engines::group_commit::GroupCommit;
 use crate::platform::scope::SearchScope;
 
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +25,8 @@ pub enum FulltextError {
     Open { path: String, reason: String },
     #[error("search index error: {0}")]
     Index(#[from] tantivy::TantivyError),
+    #[error("committing the search index failed: {0}")]
+    Commit(String),
 }
 
 /// One chunk as the index sees it.
@@ -75,7 +78,9 @@ pub struct FulltextIndex {
     pub recreated: bool,
     index: Index,
     reader: IndexReader,
-    writer: Mutex<IndexWriter>,
+    writer: Arc<Mutex<IndexWriter>>,
+    /// Commits shared by the documents being ingested at once ([`Self::commit_shared`]).
+    commits: GroupCommit,
     fields: Fields,
 }
 
@@ -107,6 +112,11 @@ fn schema() -> (Schema, Fields) {
     (builder.build(), fields)
 }
 
+/// The writer, also after a panic elsewhere poisoned its lock (tantivy's state stays valid).
+fn lock(writer: &Mutex<IndexWriter>) -> std::sync::MutexGuard<'_, IndexWriter> {
+    writer.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 impl FulltextIndex {
     /// Opens the index in `dir`, creating it if needed.
     pub fn open(dir: &Path) -> Result<Self, FulltextError> {
@@ -126,18 +136,35 @@ impl FulltextIndex {
         let directory = MmapDirectory::open(dir).map_err(|e| fail(e.to_string()))?;
         let index = Index::open_or_create(directory, schema).map_err(|e| fail(e.to_string()))?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        let writer = index.writer(WRITER_MEMORY)?;
-        Ok(Self { recreated: outdated, index, reader, writer: Mutex::new(writer), fields })
+        let writer = Arc::new(Mutex::new(index.writer(WRITER_MEMORY)?));
+        let (committing, refreshing) = (writer.clone(), reader.clone());
+        let commits = GroupCommit::start("fulltext-commit", move || {
+            lock(&committing).commit().map_err(|e| e.to_string())?;
+            refreshing.reload().map_err(|e| e.to_string())
+        })
+        .map_err(|e| fail(e.to_string()))?;
+        Ok(Self { recreated: outdated, index, reader, writer, commits, fields })
     }
 
     fn writer(&self) -> std::sync::MutexGuard<'_, IndexWriter> {
-        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.writer)
     }
 
     /// Adds chunks and commits once (a batch is visible to searches when this returns).
     pub fn add(&self, chunks: &[ChunkText]) -> Result<(), FulltextError> {
-        let f = self.fields;
+        self.add_uncommitted(chunks)?;
         let mut writer = self.writer();
+        writer.commit()?;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Adds chunks without committing: they become durable and searchable at the next commit,
+    /// which [`Self::commit_shared`] waits for. All of them go in under one lock, so no commit
+    /// holds half of a document.
+    pub fn add_uncommitted(&self, chunks: &[ChunkText]) -> Result<(), FulltextError> {
+        let f = self.fields;
+        let writer = self.writer();
         for c in chunks {
             writer.add_document(doc!(
                 f.chunk_id => c.chunk_id.to_string(),
@@ -149,9 +176,13 @@ impl FulltextIndex {
                 f.context => c.context.clone(),
             ))?;
         }
-        writer.commit()?;
-        self.reader.reload()?;
         Ok(())
+    }
+
+    /// Waits for a commit (and reader reload) that covers everything added before the call;
+    /// concurrent callers share one.
+    pub async fn commit_shared(&self) -> Result<(), FulltextError> {
+        self.commits.commit().await.map_err(FulltextError::Commit)
     }
 
     /// Removes every chunk of a document (safe to repeat).

@@ -5,6 +5,7 @@ pub mod blobs;
 pub mod chunk;
 pub mod embed;
 pub mod fulltext;
+pub mod group_commit;
 pub mod highlight;
 pub mod llm;
 pub mod mail;

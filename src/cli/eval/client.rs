@@ -123,6 +123,27 @@ impl Api {
         }
     }
 
+    /// `/v1/embeddings`' rate on the ingested chunks' texts (up to 100 per document): the
+    /// embedder's own speed, the ceiling of ingestion. Batches of 64, two in flight, as a client
+    /// that wants throughput sends them. Returns the texts embedded and chunks per second.
+    pub async fn embed_rate(&self, ingested: &Ingested, model: &str) -> anyhow::Result<(usize, f64)> {
+        let mut texts: Vec<String> = Vec::new();
+        for id in ingested.corpus_ids.keys() {
+            let page =
+                self.get(&format!("/v1/knowledge-bases/{}/documents/{id}/chunks?limit=100", ingested.kb)).await?;
+            let chunks = page["data"].as_array().into_iter().flatten();
+            texts.extend(chunks.filter_map(|c| c["text"].as_str().map(str::to_owned)));
+        }
+        let started = std::time::Instant::now();
+        let mut calls = stream::iter(texts.chunks(64))
+            .map(|batch| async move { self.post("/v1/embeddings", &json!({"model": model, "input": batch})).await })
+            .buffer_unordered(2);
+        while let Some(answer) = calls.next().await {
+            answer?;
+        }
+        Ok((texts.len(), texts.len() as f64 / started.elapsed().as_secs_f64().max(1e-9)))
+    }
+
     /// The corpus ids of the best documents for a query, best first, each once.
     pub async fn search(&self, ingested: &Ingested, query: &str, mode: Mode) -> anyhow::Result<Vec<String>> {
         let payload = json!({"query": query, "mode": mode, "limit": MAX_LIMIT});

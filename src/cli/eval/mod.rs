@@ -60,6 +60,12 @@ pub struct Report {
     pub chunks: u64,
     pub queries: usize,
     pub ingest_seconds: f64,
+    /// Chunks per second through the whole pipeline (upload to ready).
+    pub ingest_chunks_per_second: f64,
+    /// Chunks per second of `/v1/embeddings` on the same texts in the same run: the ceiling.
+    pub embed_chunks_per_second: f64,
+    /// The process's peak resident memory (the server runs in it), MB; 0 where unknown.
+    pub peak_rss_mb: u64,
     pub modes: Modes,
 }
 
@@ -95,19 +101,20 @@ async fn serve_and_evaluate(options: &EvalOptions, dir: &TempDir) -> anyhow::Res
                                 // Its own private server measures retrieval, not the limiter.
     settings.rate_limits = crate::platform::rate_limits::Limits::unlimited();
     let app = Application::build(settings).await?;
-    let (port, handle) = (app.port(), app.handle());
+    let (port, handle, model) = (app.port(), app.handle(), settings_model(&app));
     let server = tokio::spawn(app.run_until_stopped());
-    let result = evaluate(&dataset, options, &format!("http://127.0.0.1:{port}")).await;
+    let result = evaluate(&dataset, options, &format!("http://127.0.0.1:{port}"), &model).await;
     handle.stop(true).await;
     server.await??;
     result
 }
 
-async fn evaluate(dataset: &beir::Dataset, options: &EvalOptions, base: &str) -> anyhow::Result<Report> {
+async fn evaluate(dataset: &beir::Dataset, options: &EvalOptions, base: &str, model: &str) -> anyhow::Result<Report> {
     let api = client::Api::connect(base).await?;
     let started = Instant::now();
     let ingested = api.ingest(dataset).await?;
     let ingest_seconds = started.elapsed().as_secs_f64();
+    let (_, embed_chunks_per_second) = api.embed_rate(&ingested, model).await?;
     let queries: Vec<&beir::Query> = dataset.queries.iter().take(options.max_queries.unwrap_or(usize::MAX)).collect();
     let mut modes = Modes::default();
     for mode in &options.modes {
@@ -145,19 +152,38 @@ async fn evaluate(dataset: &beir::Dataset, options: &EvalOptions, base: &str) ->
         chunks: ingested.chunks,
         queries: queries.len(),
         ingest_seconds,
+        ingest_chunks_per_second: ingested.chunks as f64 / ingest_seconds.max(1e-9),
+        embed_chunks_per_second,
+        peak_rss_mb: peak_rss_mb(),
         modes,
     })
+}
+
+fn settings_model(app: &Application) -> String {
+    app.context().settings.embedding_model.clone()
+}
+
+/// VmHWM from /proc (Linux): the peak resident set of this process.
+fn peak_rss_mb() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap_or_default();
+    line.split_whitespace().nth(1).and_then(|kb| kb.parse::<u64>().ok()).map_or(0, |kb| kb / 1024)
 }
 
 /// The human-readable table.
 pub fn render(report: &Report) -> String {
     let mut out = format!(
-        "{}: {} documents ({} chunks, {} failed) ingested in {:.1} s; {} queries\n\n{:<9} {:>8} {:>11} {:>8} {:>8} {:>8}\n",
+        "{}: {} documents ({} chunks, {} failed) ingested in {:.1} s ({:.1} chunks/s; /v1/embeddings on the same \
+         texts: {:.1} chunks/s, ratio {:.2}; peak RSS {} MB); {} queries\n\n{:<9} {:>8} {:>11} {:>8} {:>8} {:>8}\n",
         report.dataset,
         report.documents,
         report.chunks,
         report.failed_documents,
         report.ingest_seconds,
+        report.ingest_chunks_per_second,
+        report.embed_chunks_per_second,
+        report.ingest_chunks_per_second / report.embed_chunks_per_second.max(1e-9),
+        report.peak_rss_mb,
         report.queries,
         "mode",
         "nDCG@10",

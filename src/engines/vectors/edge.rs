@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use qdrant_edge::{
@@ -14,6 +14,7 @@ use qdrant_edge::{
 };
 use uuid::Uuid;
 
+use crate::engines::group_commit::GroupCommit;
 use crate::platform::scope::SearchScope;
 
 use super::{VectorError, VectorHit, VectorPoint, VectorStore, VECTOR_NAME};
@@ -21,6 +22,11 @@ use super::{VectorError, VectorHit, VectorPoint, VectorStore, VECTOR_NAME};
 pub struct EdgeStore {
     /// Always Some until drop (see the Drop impl).
     shard: Option<Arc<EdgeShard>>,
+    /// qdrant-edge's flush panics when an update holds its WAL lock: updates and flushes take
+    /// turns on this lock.
+    turns: Arc<Mutex<()>>,
+    /// Flushes shared by the documents being ingested at once.
+    flushes: GroupCommit,
 }
 
 fn store_error(e: impl std::fmt::Display) -> VectorError {
@@ -67,7 +73,27 @@ impl EdgeStore {
                 .map_err(|e| open(&e))?;
             shard
         };
-        Ok(Self { shard: Some(Arc::new(shard)) })
+        let shard = Arc::new(shard);
+        let turns = Arc::new(Mutex::new(()));
+        let (flushing, turn) = (Arc::downgrade(&shard), turns.clone());
+        let flushes = GroupCommit::start("vectors-flush", move || {
+            let Some(shard) = flushing.upgrade() else { return Ok(()) };
+            let _turn = turn.lock().unwrap_or_else(|p| p.into_inner());
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| shard.flush()))
+                .map_err(|_| "flushing the vector store failed".to_owned())
+        })
+        .map_err(|e| open(&e))?;
+        Ok(Self { shard: Some(shard), turns, flushes })
+    }
+
+    /// An update of the shard, in turn with flushes.
+    async fn update(&self, operation: UpdateOperation) -> Result<(), VectorError> {
+        let turns = self.turns.clone();
+        self.blocking(move |shard| {
+            let _turn = turns.lock().unwrap_or_else(|p| p.into_inner());
+            shard.update(operation).map_err(store_error)
+        })
+        .await
     }
 
     async fn blocking<T: Send + 'static>(
@@ -79,12 +105,7 @@ impl EdgeStore {
     }
 
     async fn delete_where(&self, filter: Filter) -> Result<(), VectorError> {
-        self.blocking(move |shard| {
-            shard
-                .update(UpdateOperation::PointOperation(PointOperations::DeletePointsByFilter(filter)))
-                .map_err(store_error)
-        })
-        .await
+        self.update(UpdateOperation::PointOperation(PointOperations::DeletePointsByFilter(filter))).await
     }
 }
 
@@ -132,16 +153,13 @@ impl VectorStore for EdgeStore {
                 }
             })
             .collect();
-        self.blocking(move |shard| {
-            shard
-                .update(UpdateOperation::PointOperation(PointOperations::UpsertPoints(
-                    PointInsertOperations::PointsList(points),
-                )))
-                .map_err(store_error)?;
-            shard.flush();
-            Ok(())
-        })
-        .await
+        self.update(UpdateOperation::PointOperation(PointOperations::UpsertPoints(PointInsertOperations::PointsList(
+            points,
+        ))))
+        .await?;
+        // The WAL holds the points once `update` returns (a killed process replays it); the
+        // flush makes them durable against power loss too, shared with concurrent writers.
+        self.flushes.commit().await.map_err(VectorError::Store)
     }
 
     async fn delete_document(&self, tenant_id: Uuid, document_id: Uuid) -> Result<(), VectorError> {

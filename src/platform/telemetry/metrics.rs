@@ -32,6 +32,11 @@ fn describe() {
     describe_counter!("lectern_ingested_pages_total", "Pages parsed by the ingestion pipeline.");
     describe_counter!("lectern_ingested_chunks_total", "Chunks indexed by the ingestion pipeline.");
     describe_histogram!("lectern_embed_batch_duration_seconds", "Time to embed one batch of texts.");
+    describe_counter!("lectern_index_commits_total", "Durable commits of the full-text and vector indexes.");
+    describe_counter!(
+        "lectern_index_commit_writes_total",
+        "Writes those commits answered (many per commit under load)."
+    );
     describe_counter!("lectern_embedded_texts_total", "Texts embedded.");
     describe_histogram!("lectern_search_duration_seconds", "Knowledge-base search latency by mode.");
     describe_counter!("lectern_llm_tokens_total", "Language-model tokens by model and kind (prompt, completion).");
@@ -71,6 +76,12 @@ pub fn ingested(pages: u64, chunks: u64) {
 pub fn embed_batch(texts: usize, seconds: f64) {
     histogram!("lectern_embed_batch_duration_seconds").record(seconds);
     counter!("lectern_embedded_texts_total").increment(texts as u64);
+}
+
+/// One commit of an index, answering `writes` writers (their ratio is the commits saved).
+pub fn group_commit(index: &str, writes: usize) {
+    counter!("lectern_index_commits_total", "index" => index.to_owned()).increment(1);
+    counter!("lectern_index_commit_writes_total", "index" => index.to_owned()).increment(writes as u64);
 }
 
 pub fn search(mode: &str, seconds: f64) {

@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use chrono::Utc;
+use futures_util::{stream, StreamExt};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 use uuid::Uuid;
@@ -122,13 +123,22 @@ pub async fn ingest(ctx: &AppContext, job: &job::Model) -> Result<(), JobError> 
 
     let total = pieces.len();
     report(ctx, job, "embedding", 0, total).await?;
+    // Two requests in flight keep the model busy while a result is reported; the embedder
+    // joins them with other documents' texts into its calls.
+    let calls: Vec<Vec<String>> =
+        pieces.chunks(EMBED_BATCH).map(|batch| batch.iter().map(|c| c.text.clone()).collect()).collect();
+    let mut embedding = stream::iter(calls)
+        .map(|texts| {
+            let embedder = embedder.clone();
+            async move { embedder.embed(texts).await }
+        })
+        .buffered(2);
     let mut vectors = Vec::with_capacity(total);
-    for batch in pieces.chunks(EMBED_BATCH) {
-        let embedded =
-            embedder.embed(batch.iter().map(|c| c.text.clone()).collect()).await.map_err(JobError::transient)?;
-        vectors.extend(embedded);
+    while let Some(embedded) = embedding.next().await {
+        vectors.extend(embedded.map_err(JobError::transient)?);
         report(ctx, job, "embedding", vectors.len(), total).await?;
     }
+    drop(embedding);
 
     report(ctx, job, "indexing", total, total).await?;
     let ids: Vec<Uuid> = pieces.iter().map(|_| Uuid::now_v7()).collect();
@@ -145,7 +155,7 @@ pub async fn ingest(ctx: &AppContext, job: &job::Model) -> Result<(), JobError> 
         })
         .collect();
     let fulltext = engines.fulltext.clone();
-    tokio::task::spawn_blocking(move || fulltext.add(&texts))
+    tokio::task::spawn_blocking(move || fulltext.add_uncommitted(&texts))
         .await
         .map_err(JobError::transient)?
         .map_err(JobError::transient)?;
@@ -160,7 +170,11 @@ pub async fn ingest(ctx: &AppContext, job: &job::Model) -> Result<(), JobError> 
             vector,
         })
         .collect();
-    engines.vectors.upsert(points).await.map_err(JobError::transient)?;
+    // Chunk rows are committed only after both indexes hold the chunks durably; the two
+    // commits run side by side, each shared with the other documents in flight.
+    let (committed, upserted) = tokio::join!(engines.fulltext.commit_shared(), engines.vectors.upsert(points));
+    committed.map_err(JobError::transient)?;
+    upserted.map_err(JobError::transient)?;
 
     let now = Utc::now();
     let txn = ctx.db.begin().await?;
