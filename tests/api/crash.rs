@@ -18,6 +18,10 @@ struct Server {
 }
 
 fn start(dir: &Path, database_url: &str) -> Server {
+    start_with_workers(dir, database_url, 1)
+}
+
+fn start_with_workers(dir: &Path, database_url: &str, workers: usize) -> Server {
     let mut command = Command::new(env!("CARGO_BIN_EXE_lectern"));
     command.env_clear();
     for key in ["PATH", "HOME", "LECTERN_MODELS_DIR", "ORT_DYLIB_PATH"] {
@@ -28,7 +32,7 @@ fn start(dir: &Path, database_url: &str) -> Server {
     let mut child = command
         .env("DATABASE_URL", database_url)
         .env("LECTERN_JOB_LEASE_SECS", "2")
-        .env("LECTERN_WORKERS", "1")
+        .env("LECTERN_WORKERS", workers.to_string())
         .args(["serve", "--addr", "127.0.0.1:0", "--log-format", "json"])
         .arg("--data-dir")
         .arg(dir)
@@ -142,11 +146,72 @@ async fn a_killed_server_finishes_every_document_on_restart_without_duplicates_o
 
     let second = start(dir.path(), &database_url);
     ready(&client, &second.base).await;
+    let total_chunks = settle_and_check_rows(&client, &second.base, &token, &kb).await;
+    assert!(total_chunks > 100, "{total_chunks} chunks");
+    stop(second);
+    assert_indexes_hold(dir.path(), total_chunks).await;
+}
+
+/// Many short documents in flight at once share embedding calls and index commits: a kill in
+/// the middle still leaves every document ready exactly once, after the restart.
+#[tokio::test]
+async fn a_killed_server_with_many_small_documents_in_flight_loses_and_duplicates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url =
+        fresh_database_url().await.unwrap_or_else(|| format!("sqlite://{}/lectern.db?mode=rwc", dir.path().display()));
+    let client = reqwest::Client::new();
+    let first = start_with_workers(dir.path(), &database_url, 6);
+    ready(&client, &first.base).await;
+    let (token, kb) = owner_with_kb(&client, &first.base).await;
+    let corpus =
+        std::fs::read_to_string(format!("{}/../shared/data/beir/nfcorpus/corpus.jsonl", env!("CARGO_MANIFEST_DIR")))
+            .unwrap();
+    let documents: Vec<Value> = corpus.lines().take(120).map(|line| serde_json::from_str(line).unwrap()).collect();
+    for doc in &documents {
+        let payload = json!({"title": doc["title"], "text": doc["text"]});
+        let added = client
+            .post(format!("{}/v1/knowledge-bases/{kb}/documents?allowDuplicate=true", first.base))
+            .bearer_auth(&token)
+            .json(&payload)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(added.status(), 202);
+    }
+
+    // Kill it once some documents are done and many are still queued or in progress.
+    let mut killed_midway = false;
+    for _ in 0..1200 {
+        let view = get(&client, format!("{}/v1/knowledge-bases/{kb}", first.base), &token).await;
+        let pending = view["status"]["queued"].as_u64().unwrap() + view["status"]["processing"].as_u64().unwrap();
+        if view["status"]["ready"].as_u64().unwrap() > 0 && pending >= 20 {
+            killed_midway = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(killed_midway, "caught the batch midway");
+    let mut first = first;
+    Command::new("kill").args(["-KILL", &first.child.id().to_string()]).status().unwrap();
+    first.child.wait().unwrap();
+
+    let second = start_with_workers(dir.path(), &database_url, 6);
+    ready(&client, &second.base).await;
+    let total_chunks = settle_and_check_rows(&client, &second.base, &token, &kb).await;
+    let view = get(&client, format!("{}/v1/knowledge-bases/{kb}", second.base), &token).await;
+    assert_eq!(view["status"]["ready"].as_u64(), Some(documents.len() as u64), "every short document ends ready");
+    stop(second);
+    assert_indexes_hold(dir.path(), total_chunks).await;
+}
+
+/// Waits until no document of `kb` is pending, checks that every one is ready (or failed with a
+/// reason) with exactly its chunk rows, and returns the number of chunks.
+async fn settle_and_check_rows(client: &reqwest::Client, base: &str, token: &str, kb: &str) -> u64 {
     // A job whose attempt failed while the process died backs off before its next try (5 s,
     // 25 s, 125 s): give the restart the time of the whole retry schedule.
     let mut settled = false;
     for _ in 0..4000 {
-        let pending = get(&client, format!("{}/v1/knowledge-bases/{kb}", second.base), &token).await;
+        let pending = get(client, format!("{base}/v1/knowledge-bases/{kb}"), token).await;
         if pending["status"]["queued"] == 0 && pending["status"]["processing"] == 0 {
             settled = true;
             break;
@@ -155,40 +220,39 @@ async fn a_killed_server_finishes_every_document_on_restart_without_duplicates_o
     }
     assert!(settled, "every document settles after the restart");
 
-    let documents = get(&client, format!("{}/v1/knowledge-bases/{kb}/documents?limit=100", second.base), &token).await;
     let mut total_chunks = 0;
-    for doc in documents["data"].as_array().unwrap() {
-        let status = doc["status"].as_str().unwrap();
-        assert!(status == "ready" || (status == "failed" && doc["error"].is_string()), "{doc}");
-        if status != "ready" {
-            continue;
+    for page in 1.. {
+        let documents =
+            get(client, format!("{base}/v1/knowledge-bases/{kb}/documents?limit=100&page={page}"), token).await;
+        let listed = documents["data"].as_array().unwrap();
+        if listed.is_empty() {
+            break;
         }
-        let chunks = get(
-            &client,
-            format!(
-                "{}/v1/knowledge-bases/{kb}/documents/{}/chunks?limit=100",
-                second.base,
-                doc["id"].as_str().unwrap()
-            ),
-            &token,
-        )
-        .await;
-        let count = doc["chunkCount"].as_u64().unwrap();
-        assert_eq!(chunks["pagination"]["total"].as_u64(), Some(count), "no duplicated chunk rows: {doc}");
-        let first_page: Vec<u64> =
-            chunks["data"].as_array().unwrap().iter().map(|c| c["index"].as_u64().unwrap()).collect();
-        assert_eq!(first_page, (0..first_page.len() as u64).collect::<Vec<_>>());
-        total_chunks += count;
+        for doc in listed {
+            let status = doc["status"].as_str().unwrap();
+            assert!(status == "ready" || (status == "failed" && doc["error"].is_string()), "{doc}");
+            if status != "ready" {
+                continue;
+            }
+            let id = doc["id"].as_str().unwrap();
+            let chunks =
+                get(client, format!("{base}/v1/knowledge-bases/{kb}/documents/{id}/chunks?limit=100"), token).await;
+            let count = doc["chunkCount"].as_u64().unwrap();
+            assert_eq!(chunks["pagination"]["total"].as_u64(), Some(count), "no duplicated chunk rows: {doc}");
+            let first_page: Vec<u64> =
+                chunks["data"].as_array().unwrap().iter().map(|c| c["index"].as_u64().unwrap()).collect();
+            assert_eq!(first_page, (0..first_page.len() as u64).collect::<Vec<_>>());
+            total_chunks += count;
+        }
     }
-    assert!(total_chunks > 100, "{total_chunks} chunks");
+    total_chunks
+}
 
-    let mut second = second;
-    Command::new("kill").args(["-TERM", &second.child.id().to_string()]).status().unwrap();
-    second.child.wait().unwrap();
-    // Both derived indexes hold exactly the chunk rows: nothing orphaned, nothing missing.
-    let fulltext = lectern::engines::fulltext::FulltextIndex::open(&dir.path().join("search")).unwrap();
+/// Both derived indexes hold exactly the chunk rows: nothing orphaned, nothing missing.
+async fn assert_indexes_hold(dir: &Path, total_chunks: u64) {
+    let fulltext = lectern::engines::fulltext::FulltextIndex::open(&dir.join("search")).unwrap();
     assert_eq!(fulltext.count(None).unwrap(), total_chunks, "tantivy");
-    let vectors = lectern::engines::vectors::EdgeStore::open(&dir.path().join("vectors/chunks"), 384).unwrap();
+    let vectors = lectern::engines::vectors::EdgeStore::open(&dir.join("vectors/chunks"), 384).unwrap();
     use lectern::engines::vectors::VectorStore;
     assert_eq!(vectors.count(None).await.unwrap(), total_chunks, "qdrant-edge");
 }

@@ -67,6 +67,10 @@ fn lectern_eval_measures_every_mode_through_the_real_pipeline() {
     eprintln!("{report}");
     assert!(ndcg("lexical") > 0.15 && ndcg("semantic") > 0.15, "{report}");
     assert!(ndcg("hybrid") >= 0.9 * ndcg("lexical").max(ndcg("semantic")), "{report}");
+    // Ingestion's rate and its ceiling, /v1/embeddings on the same texts, are both measured.
+    let rate = |key: &str| report[key].as_f64().unwrap();
+    assert!(rate("ingestChunksPerSecond") > 0.0 && rate("embedChunksPerSecond") > 0.0, "{report}");
+    assert!(report["peakRssMb"].as_u64().unwrap() > 50, "{report}");
     for mode in ["lexical", "semantic", "hybrid"] {
         let m = &report["modes"][mode];
         assert!(m["recall@100"].as_f64().unwrap() >= m["ndcg@10"].as_f64().unwrap() * 0.5, "{report}");

@@ -90,6 +90,7 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
 mod tests {
     use super::*;
     use crate::platform::settings::{Overrides, Settings};
+    use std::sync::Arc;
 
     /// The model the test command installs (`.ci/setup-model`), found as the server would.
     fn installed() -> ModelFiles {
@@ -120,6 +121,39 @@ mod tests {
         let again = embedder.embed(vec![texts[0].to_string()]).await.unwrap();
         assert!(cosine(&again[0], &vectors[0]) > 0.9999);
         assert!(embedder.embed(Vec::new()).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn concurrent_callers_share_calls_and_each_gets_its_own_vectors_in_order() {
+        let files = installed();
+        let embedder =
+            Arc::new(tokio::task::spawn_blocking(move || LocalEmbedder::load(&files)).await.unwrap().unwrap());
+        // Callers with texts of very different lengths, so that sorting by length reorders them.
+        let callers: Vec<Vec<String>> = (0..8)
+            .map(|c| {
+                (0..(c % 3 + 1) * 5)
+                    .map(|i| format!("caller {c} text {i} {}", "word ".repeat((c * 7 + i * 13) % 90)))
+                    .collect()
+            })
+            .collect();
+        let mut alone = Vec::new();
+        for texts in &callers {
+            alone.push(embedder.embed(texts.clone()).await.unwrap());
+        }
+        let together: Vec<_> = callers
+            .iter()
+            .map(|texts| {
+                let (embedder, texts) = (embedder.clone(), texts.clone());
+                tokio::spawn(async move { embedder.embed(texts).await.unwrap() })
+            })
+            .collect();
+        for (handle, expected) in together.into_iter().zip(alone) {
+            let got = handle.await.unwrap();
+            assert_eq!(got.len(), expected.len());
+            for (g, e) in got.iter().zip(&expected) {
+                assert!(cosine(g, e) > 0.9999, "a caller got another text's vector");
+            }
+        }
     }
 
     #[tokio::test]
