@@ -18,9 +18,18 @@ fn main() -> ExitCode {
     if let Command::Import { paths, kb, url, api_key } = command {
         return import(lectern::cli::import::ImportArgs { paths, kb, url, api_key });
     }
-    if let Command::Eval { dataset, mode, split, queries, json } = command {
+    if let Command::Eval { dataset, file, mode, split, queries, documents, export_chunks, json } = command {
         let modes = if mode.is_empty() { Mode::ALL.to_vec() } else { mode.into_iter().map(Mode::from).collect() };
-        return eval(EvalOptions { dataset, modes, split, max_queries: queries }, json);
+        let options = EvalOptions {
+            dataset,
+            files: file,
+            modes,
+            split,
+            max_queries: queries,
+            max_documents: documents,
+            export_chunks,
+        };
+        return eval(options, json);
     }
     let settings = match Settings::load(&cli.global.overrides()) {
         Ok(settings) => settings,

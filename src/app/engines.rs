@@ -8,7 +8,7 @@ use std::sync::Arc;
 use tokio::sync::OnceCell;
 
 use crate::engines::blobs::BlobStore;
-use crate::engines::embed::{BatchLimits, EmbedError, Embedder, LocalEmbedder, ModelFiles};
+use crate::engines::embed::{BatchLimits, EmbedError, Embedder, LocalEmbedder, LocalOptions, ModelFiles};
 use crate::engines::fulltext::FulltextIndex;
 use crate::engines::vectors::{EdgeStore, QdrantStore, VectorStore};
 use crate::platform::settings::Settings;
@@ -21,8 +21,11 @@ pub struct Engines {
     pub blobs: BlobStore,
     /// Vectors were written since the store was last optimized.
     pub vectors_dirty: std::sync::atomic::AtomicBool,
+    /// Parses running at once: one per core, so that many documents can be in flight (their
+    /// chunks share the model's calls) without parsing more than the machine can.
+    pub parsing: Arc<tokio::sync::Semaphore>,
     model_files: ModelFiles,
-    embed_limits: BatchLimits,
+    embed_options: LocalOptions,
     embedder: OnceCell<Arc<dyn Embedder>>,
 }
 
@@ -63,8 +66,14 @@ impl Engines {
             vectors,
             blobs: BlobStore::new(&settings.blobs_dir()),
             vectors_dirty: std::sync::atomic::AtomicBool::new(true),
+            parsing: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+            )),
             model_files,
-            embed_limits: BatchLimits { max_texts: settings.embed_batch, token_budget: settings.embed_token_budget },
+            embed_options: LocalOptions {
+                limits: BatchLimits { max_texts: settings.embed_batch, token_budget: settings.embed_token_budget },
+                memory_arena: settings.embed_memory_arena,
+            },
             embedder: OnceCell::new(),
         })
     }
@@ -74,8 +83,8 @@ impl Engines {
     pub async fn embedder(&self) -> Result<Arc<dyn Embedder>, EmbedError> {
         self.embedder
             .get_or_try_init(|| async {
-                let (files, limits) = (self.model_files.clone(), self.embed_limits);
-                let loaded = tokio::task::spawn_blocking(move || LocalEmbedder::load_with(&files, limits))
+                let (files, options) = (self.model_files.clone(), self.embed_options);
+                let loaded = tokio::task::spawn_blocking(move || LocalEmbedder::load_with(&files, options))
                     .await
                     .map_err(|e| EmbedError::Unavailable(e.to_string()))??;
                 Ok::<Arc<dyn Embedder>, EmbedError>(Arc::new(loaded))

@@ -80,8 +80,12 @@ pub enum Command {
     /// query through the search API; prints nDCG@10, Recall@100, MRR@10 and timings per mode.
     Eval {
         /// The dataset's directory.
-        #[arg(long, value_name = "DIR")]
-        dataset: std::path::PathBuf,
+        #[arg(long, value_name = "DIR", required_unless_present = "file")]
+        dataset: Option<std::path::PathBuf>,
+        /// Ingest this file instead of a dataset (repeatable): throughput on real documents,
+        /// such as one large PDF; no queries are run.
+        #[arg(long, value_name = "FILE", conflicts_with = "dataset")]
+        file: Vec<std::path::PathBuf>,
         /// Only this mode (repeatable); default: lexical, semantic and hybrid.
         #[arg(long, value_enum)]
         mode: Vec<EvalMode>,
@@ -91,6 +95,13 @@ pub enum Command {
         /// Evaluate only the first N judged queries.
         #[arg(long, value_name = "N")]
         queries: Option<usize>,
+        /// Ingest only the first N corpus documents (quick throughput runs).
+        #[arg(long, value_name = "N")]
+        documents: Option<usize>,
+        /// Write the chunk texts as JSON lines (the first 256 with their `/v1/embeddings`
+        /// vector), to measure other engines on the same chunks.
+        #[arg(long, value_name = "FILE")]
+        export_chunks: Option<std::path::PathBuf>,
         /// Print one JSON object instead of a table.
         #[arg(long)]
         json: bool,

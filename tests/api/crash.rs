@@ -204,6 +204,42 @@ async fn a_killed_server_with_many_small_documents_in_flight_loses_and_duplicate
     assert_indexes_hold(dir.path(), total_chunks).await;
 }
 
+/// 64 documents in flight on a 2-second lease: a document's embedding request waits behind the
+/// others' texts far longer than the lease, yet its worker keeps the job (the lease is renewed
+/// while it waits), so every job runs exactly once.
+#[tokio::test]
+async fn jobs_waiting_for_the_shared_embedder_keep_their_lease() {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url =
+        fresh_database_url().await.unwrap_or_else(|| format!("sqlite://{}/lectern.db?mode=rwc", dir.path().display()));
+    let client = reqwest::Client::new();
+    let server = start_with_workers(dir.path(), &database_url, 64);
+    ready(&client, &server.base).await;
+    let (token, kb) = owner_with_kb(&client, &server.base).await;
+    let corpus =
+        std::fs::read_to_string(format!("{}/../shared/data/beir/nfcorpus/corpus.jsonl", env!("CARGO_MANIFEST_DIR")))
+            .unwrap();
+    let documents: Vec<Value> = corpus.lines().skip(500).take(150).map(|l| serde_json::from_str(l).unwrap()).collect();
+    for doc in &documents {
+        let payload = json!({"title": doc["title"], "text": doc["text"]});
+        let url = format!("{}/v1/knowledge-bases/{kb}/documents?allowDuplicate=true", server.base);
+        assert_eq!(client.post(url).bearer_auth(&token).json(&payload).send().await.unwrap().status(), 202);
+    }
+    let total_chunks = settle_and_check_rows(&client, &server.base, &token, &kb).await;
+    let view = get(&client, format!("{}/v1/knowledge-bases/{kb}", server.base), &token).await;
+    assert_eq!(view["status"]["ready"].as_u64(), Some(documents.len() as u64));
+    let mut jobs = Vec::new();
+    for page in 1..=2 {
+        let listed = get(&client, format!("{}/v1/jobs?limit=100&page={page}", server.base), &token).await;
+        jobs.extend(listed["data"].as_array().unwrap().iter().filter(|j| j["kind"] == "ingest_document").cloned());
+    }
+    assert_eq!(jobs.len(), documents.len());
+    let retried: Vec<&Value> = jobs.iter().filter(|j| j["attempts"] != 1 || j["status"] != "succeeded").collect();
+    assert!(retried.is_empty(), "{} jobs were taken over or failed: {:?}", retried.len(), retried.first());
+    stop(server);
+    assert_indexes_hold(dir.path(), total_chunks).await;
+}
+
 /// Waits until no document of `kb` is pending, checks that every one is ready (or failed with a
 /// reason) with exactly its chunk rows, and returns the number of chunks.
 async fn settle_and_check_rows(client: &reqwest::Client, base: &str, token: &str, kb: &str) -> u64 {

@@ -85,3 +85,45 @@ fn lectern_eval_measures_every_mode_through_the_real_pipeline() {
         .collect();
     assert!(left.is_empty(), "temporary data left: {left:?}");
 }
+
+/// The throughput mode on real files: a multi-page PDF uploaded as a user would, its chunks
+/// exported with the vectors `/v1/embeddings` gave them, so other engines can be measured on
+/// the very same texts.
+#[test]
+fn lectern_eval_ingests_files_and_exports_their_chunks() {
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/pdfs/docling__multi_page.pdf");
+    let export = dir.path().join("chunks.jsonl");
+    let output = Command::new(env!("CARGO_BIN_EXE_lectern"))
+        .args(["eval", "--json", "--file"])
+        .arg(&pdf)
+        .arg("--export-chunks")
+        .arg(&export)
+        .env("TMPDIR", dir.path())
+        .env("LECTERN_WORKERS", "3")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!((report["documents"].as_u64(), report["failedDocuments"].as_u64()), (Some(1), Some(0)), "{report}");
+    assert_eq!((report["queries"].as_u64(), report["workers"].as_u64()), (Some(0), Some(3)), "{report}");
+    assert_eq!(report["modes"], serde_json::json!({}), "no queries, no scores: {report}");
+    let lines: Vec<Value> =
+        std::fs::read_to_string(&export).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(lines.len() > 1, "a multi-page PDF has several chunks: {report}");
+    assert_eq!(lines.len() as u64, report["chunks"].as_u64().unwrap());
+    assert!(lines.iter().all(|l| !l["text"].as_str().unwrap().trim().is_empty()));
+    let vector: Vec<f64> = lines[0]["vector"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+    let norm = vector.iter().map(|x| x * x).sum::<f64>().sqrt();
+    assert_eq!(vector.len(), 384);
+    assert!((norm - 1.0).abs() < 1e-3, "vectors are normalised: {norm}");
+}
+
+#[test]
+fn lectern_eval_without_a_dataset_or_files_says_what_it_needs() {
+    let output = Command::new(env!("CARGO_BIN_EXE_lectern")).args(["eval", "--json"]).output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--dataset"), "{stderr}");
+}

@@ -92,6 +92,19 @@ pub fn load(dir: &Path, split: &str) -> anyhow::Result<Dataset> {
     Ok(Dataset { name, corpus, queries, qrels })
 }
 
+impl Dataset {
+    /// No corpus and no queries: the documents are files given on their own.
+    pub fn of_files(files: &[std::path::PathBuf]) -> Self {
+        let first = files.first().and_then(|f| f.file_name()).map(|n| n.to_string_lossy().into_owned());
+        let name = match (first, files.len()) {
+            (Some(first), 1) => first,
+            (Some(first), n) => format!("{first} and {} more files", n - 1),
+            (None, _) => "files".to_owned(),
+        };
+        Self { name, corpus: Vec::new(), queries: Vec::new(), qrels: HashMap::new() }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

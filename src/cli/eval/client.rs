@@ -8,18 +8,46 @@ use futures_util::{stream, StreamExt};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::beir::Dataset;
+use super::beir::CorpusDoc;
 use crate::cli::retry::send_patiently;
 use crate::services::search::{Mode, MAX_LIMIT};
 
 const EMAIL: &str = "eval@lectern.invalid";
 /// Uploads in flight at once.
 const CONCURRENCY: usize = 8;
+/// Texts whose `/v1/embeddings` vectors are kept for comparison with other runtimes.
+const SAMPLE: usize = 256;
+
+/// `/v1/embeddings` on the ingested texts.
+pub struct EmbedRate {
+    pub per_second: f64,
+    /// Every chunk text, in the order they were embedded.
+    pub texts: Vec<String>,
+    /// The vectors of the first texts.
+    pub sample: Vec<Vec<f32>>,
+}
 
 pub struct Api {
     client: reqwest::Client,
     base: String,
     token: String,
+}
+
+/// One document to ingest.
+pub enum Upload<'a> {
+    /// A BEIR corpus document, added as text.
+    Text(&'a CorpusDoc),
+    /// A file, uploaded as a user would; its id is its path.
+    File(&'a std::path::Path),
+}
+
+impl Upload<'_> {
+    fn id(&self) -> String {
+        match self {
+            Upload::Text(doc) => doc.id.clone(),
+            Upload::File(path) => path.display().to_string(),
+        }
+    }
 }
 
 /// What the ingestion left: the knowledge base and which document is which corpus id.
@@ -73,26 +101,42 @@ impl Api {
         body(send_patiently(|| self.client.post(&url).bearer_auth(&self.token).json(payload)).await?).await
     }
 
+    async fn upload(&self, path: &str, file: &std::path::Path) -> anyhow::Result<Value> {
+        let url = format!("{}{path}", self.base);
+        let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+        let name = file.file_name().map_or_else(|| "file".to_owned(), |n| n.to_string_lossy().into_owned());
+        let send = || {
+            let part = reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.clone());
+            self.client.post(&url).bearer_auth(&self.token).multipart(reqwest::multipart::Form::new().part("file", part))
+        };
+        body(send_patiently(send).await?).await
+    }
+
     async fn get(&self, path: &str) -> anyhow::Result<Value> {
         let url = format!("{}{path}", self.base);
         body(send_patiently(|| self.client.get(&url).bearer_auth(&self.token)).await?).await
     }
 
-    /// Adds every corpus document as text and waits until the pipeline has processed them all.
-    pub async fn ingest(&self, dataset: &Dataset) -> anyhow::Result<Ingested> {
-        let kb = self.post("/v1/knowledge-bases", &json!({"name": format!("eval {}", dataset.name)})).await?;
+    /// Adds every document (corpus texts, or files as uploads) and waits until the pipeline
+    /// has processed them all.
+    pub async fn ingest(&self, name: &str, uploads: &[Upload<'_>]) -> anyhow::Result<Ingested> {
+        let kb = self.post("/v1/knowledge-bases", &json!({"name": format!("eval {name}")})).await?;
         let kb = kb["id"].as_str().context("no knowledge base id")?.to_owned();
         let path = format!("/v1/knowledge-bases/{kb}/documents?allowDuplicate=true");
-        let mut added = stream::iter(&dataset.corpus)
-            .map(|doc| {
+        let mut added = stream::iter(uploads)
+            .map(|upload| {
                 let path = &path;
                 async move {
-                    // Documents are told apart by id, so the title can be the real one, which
-                    // the lexical index attaches to every chunk.
-                    let payload = json!({"title": doc.display_title(), "text": doc.content()});
-                    let accepted = self.post(path, &payload).await?;
+                    let accepted = match upload {
+                        // Documents are told apart by id, so the title can be the real one,
+                        // which the lexical index attaches to every chunk.
+                        Upload::Text(doc) => {
+                            self.post(path, &json!({"title": doc.display_title(), "text": doc.content()})).await?
+                        }
+                        Upload::File(file) => self.upload(path, file).await?,
+                    };
                     let id: Uuid = accepted["document"]["id"].as_str().context("no document id")?.parse()?;
-                    anyhow::Ok((id, doc.id.clone()))
+                    anyhow::Ok((id, upload.id()))
                 }
             })
             .buffer_unordered(CONCURRENCY);
@@ -101,7 +145,7 @@ impl Api {
             let (id, corpus_id) = result?;
             corpus_ids.insert(id, corpus_id);
             if corpus_ids.len() % 1000 == 0 {
-                eprintln!("eval: uploaded {}/{} documents", corpus_ids.len(), dataset.corpus.len());
+                eprintln!("eval: uploaded {}/{} documents", corpus_ids.len(), uploads.len());
             }
         }
         let mut last = String::new();
@@ -125,8 +169,9 @@ impl Api {
 
     /// `/v1/embeddings`' rate on the ingested chunks' texts (up to 100 per document): the
     /// embedder's own speed, the ceiling of ingestion. Batches of 64, two in flight, as a client
-    /// that wants throughput sends them. Returns the texts embedded and chunks per second.
-    pub async fn embed_rate(&self, ingested: &Ingested, model: &str) -> anyhow::Result<(usize, f64)> {
+    /// that wants throughput sends them. The vectors of the first [`SAMPLE`] texts are kept, so
+    /// that other runtimes can be checked against them.
+    pub async fn embed_rate(&self, ingested: &Ingested, model: &str) -> anyhow::Result<EmbedRate> {
         let mut texts: Vec<String> = Vec::new();
         for id in ingested.corpus_ids.keys() {
             let page =
@@ -135,13 +180,27 @@ impl Api {
             texts.extend(chunks.filter_map(|c| c["text"].as_str().map(str::to_owned)));
         }
         let started = std::time::Instant::now();
-        let mut calls = stream::iter(texts.chunks(64))
-            .map(|batch| async move { self.post("/v1/embeddings", &json!({"model": model, "input": batch})).await })
+        let mut calls = stream::iter(texts.chunks(64).enumerate())
+            .map(|(n, batch)| async move {
+                let answer = self.post("/v1/embeddings", &json!({"model": model, "input": batch})).await?;
+                anyhow::Ok((n, answer))
+            })
             .buffer_unordered(2);
+        let mut sample: Vec<(usize, Vec<f32>)> = Vec::new();
         while let Some(answer) = calls.next().await {
-            answer?;
+            let (n, answer) = answer?;
+            for (i, item) in answer["data"].as_array().into_iter().flatten().enumerate() {
+                let index = n * 64 + i;
+                if index < SAMPLE {
+                    let vector = item["embedding"].as_array().into_iter().flatten();
+                    sample.push((index, vector.filter_map(Value::as_f64).map(|x| x as f32).collect()));
+                }
+            }
         }
-        Ok((texts.len(), texts.len() as f64 / started.elapsed().as_secs_f64().max(1e-9)))
+        let per_second = texts.len() as f64 / started.elapsed().as_secs_f64().max(1e-9);
+        drop(calls);
+        sample.sort_by_key(|(index, _)| *index);
+        Ok(EmbedRate { per_second, sample: sample.into_iter().map(|(_, v)| v).collect(), texts })
     }
 
     /// The corpus ids of the best documents for a query, best first, each once.

@@ -18,12 +18,22 @@ use crate::platform::settings::{Overrides, Settings};
 use crate::services::search::Mode;
 
 pub struct EvalOptions {
-    pub dataset: PathBuf,
+    /// The BEIR dataset's directory (unused when `files` are given).
+    pub dataset: Option<PathBuf>,
     pub modes: Vec<Mode>,
     /// The qrels file: `qrels/<split>.tsv`.
     pub split: String,
     /// Evaluate only the first N judged queries (quick runs).
     pub max_queries: Option<usize>,
+    /// Ingest only the first N corpus documents (quick throughput runs; retrieval scores then
+    /// count the missing documents as never found).
+    pub max_documents: Option<usize>,
+    /// Ingest these files instead of the dataset's corpus (throughput of real documents, e.g.
+    /// one large PDF; no queries are run).
+    pub files: Vec<PathBuf>,
+    /// Where to write the chunk texts (JSON lines, `{"text"}`, the first ones with the
+    /// `/v1/embeddings` `vector`), so other engines can be measured on the same chunks.
+    pub export_chunks: Option<PathBuf>,
 }
 
 #[derive(Debug, Serialize)]
@@ -66,6 +76,11 @@ pub struct Report {
     pub embed_chunks_per_second: f64,
     /// The process's peak resident memory (the server runs in it), MB; 0 where unknown.
     pub peak_rss_mb: u64,
+    /// The settings that shape ingestion speed, as this run had them.
+    pub workers: usize,
+    pub embed_batch: usize,
+    pub embed_token_budget: usize,
+    pub embed_memory_arena: bool,
     pub modes: Modes,
 }
 
@@ -90,7 +105,13 @@ pub fn run(options: &EvalOptions) -> anyhow::Result<Report> {
 }
 
 async fn serve_and_evaluate(options: &EvalOptions, dir: &TempDir) -> anyhow::Result<Report> {
-    let dataset = beir::load(&options.dataset, &options.split)?;
+    let mut dataset = match &options.dataset {
+        Some(dir) if options.files.is_empty() => beir::load(dir, &options.split)?,
+        _ => beir::Dataset::of_files(&options.files),
+    };
+    if let Some(max) = options.max_documents {
+        dataset.corpus.truncate(max);
+    }
     let mut settings = Settings::load(&Overrides {
         addr: Some("127.0.0.1:0".to_owned()),
         data_dir: Some(dir.0.clone()),
@@ -101,23 +122,37 @@ async fn serve_and_evaluate(options: &EvalOptions, dir: &TempDir) -> anyhow::Res
                                 // Its own private server measures retrieval, not the limiter.
     settings.rate_limits = crate::platform::rate_limits::Limits::unlimited();
     let app = Application::build(settings).await?;
-    let (port, handle, model) = (app.port(), app.handle(), settings_model(&app));
+    let (port, handle, settings) = (app.port(), app.handle(), app.context().settings.clone());
     let server = tokio::spawn(app.run_until_stopped());
-    let result = evaluate(&dataset, options, &format!("http://127.0.0.1:{port}"), &model).await;
+    let result = evaluate(&dataset, options, &format!("http://127.0.0.1:{port}"), &settings).await;
     handle.stop(true).await;
     server.await??;
     result
 }
 
-async fn evaluate(dataset: &beir::Dataset, options: &EvalOptions, base: &str, model: &str) -> anyhow::Result<Report> {
+async fn evaluate(
+    dataset: &beir::Dataset,
+    options: &EvalOptions,
+    base: &str,
+    settings: &Settings,
+) -> anyhow::Result<Report> {
     let api = client::Api::connect(base).await?;
     let started = Instant::now();
-    let ingested = api.ingest(dataset).await?;
+    let uploads: Vec<client::Upload<'_>> = if options.files.is_empty() {
+        dataset.corpus.iter().map(client::Upload::Text).collect()
+    } else {
+        options.files.iter().map(|path| client::Upload::File(path)).collect()
+    };
+    let ingested = api.ingest(&dataset.name, &uploads).await?;
     let ingest_seconds = started.elapsed().as_secs_f64();
-    let (_, embed_chunks_per_second) = api.embed_rate(&ingested, model).await?;
+    let embedded = api.embed_rate(&ingested, &settings.embedding_model).await?;
+    if let Some(path) = &options.export_chunks {
+        export_chunks(path, &embedded)?;
+    }
     let queries: Vec<&beir::Query> = dataset.queries.iter().take(options.max_queries.unwrap_or(usize::MAX)).collect();
     let mut modes = Modes::default();
-    for mode in &options.modes {
+    // Without queries (throughput runs) there is nothing to score.
+    for mode in options.modes.iter().filter(|_| !queries.is_empty()) {
         let (mut ndcg, mut recall, mut mrr, mut times) = (0.0, 0.0, 0.0, Vec::with_capacity(queries.len()));
         for (n, query) in queries.iter().enumerate() {
             let timer = Instant::now();
@@ -147,20 +182,36 @@ async fn evaluate(dataset: &beir::Dataset, options: &EvalOptions, base: &str, mo
     }
     Ok(Report {
         dataset: dataset.name.clone(),
-        documents: dataset.corpus.len(),
+        documents: uploads.len(),
         failed_documents: ingested.failed,
         chunks: ingested.chunks,
         queries: queries.len(),
         ingest_seconds,
         ingest_chunks_per_second: ingested.chunks as f64 / ingest_seconds.max(1e-9),
-        embed_chunks_per_second,
+        embed_chunks_per_second: embedded.per_second,
         peak_rss_mb: peak_rss_mb(),
+        workers: settings.workers,
+        embed_batch: settings.embed_batch,
+        embed_token_budget: settings.embed_token_budget,
+        embed_memory_arena: settings.embed_memory_arena,
         modes,
     })
 }
 
-fn settings_model(app: &Application) -> String {
-    app.context().settings.embedding_model.clone()
+fn export_chunks(path: &std::path::Path, embedded: &client::EmbedRate) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(
+        std::fs::File::create(path).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?,
+    );
+    for (n, text) in embedded.texts.iter().enumerate() {
+        let line = match embedded.sample.get(n) {
+            Some(vector) => serde_json::json!({"text": text, "vector": vector}),
+            None => serde_json::json!({"text": text}),
+        };
+        writeln!(out, "{line}")?;
+    }
+    out.flush()?;
+    Ok(())
 }
 
 /// VmHWM from /proc (Linux): the peak resident set of this process.
@@ -174,7 +225,7 @@ fn peak_rss_mb() -> u64 {
 pub fn render(report: &Report) -> String {
     let mut out = format!(
         "{}: {} documents ({} chunks, {} failed) ingested in {:.1} s ({:.1} chunks/s; /v1/embeddings on the same \
-         texts: {:.1} chunks/s, ratio {:.2}; peak RSS {} MB); {} queries\n\n{:<9} {:>8} {:>11} {:>8} {:>8} {:>8}\n",
+         texts: {:.1} chunks/s, ratio {:.2}; peak RSS {} MB; {} workers, batch {}, budget {}, arena {}); {} queries\n",
         report.dataset,
         report.documents,
         report.chunks,
@@ -184,23 +235,26 @@ pub fn render(report: &Report) -> String {
         report.embed_chunks_per_second,
         report.ingest_chunks_per_second / report.embed_chunks_per_second.max(1e-9),
         report.peak_rss_mb,
+        report.workers,
+        report.embed_batch,
+        report.embed_token_budget,
+        if report.embed_memory_arena { "on" } else { "off" },
         report.queries,
-        "mode",
-        "nDCG@10",
-        "Recall@100",
-        "MRR@10",
-        "p50 ms",
-        "p99 ms"
     );
-    for (name, mode) in
-        [("lexical", &report.modes.lexical), ("semantic", &report.modes.semantic), ("hybrid", &report.modes.hybrid)]
-    {
-        if let Some(m) = mode {
-            out.push_str(&format!(
-                "{name:<9} {:>8.4} {:>11.4} {:>8.4} {:>8.1} {:>8.1}\n",
-                m.ndcg_10, m.recall_100, m.mrr_10, m.query_ms_p50, m.query_ms_p99
-            ));
-        }
+    let modes =
+        [("lexical", &report.modes.lexical), ("semantic", &report.modes.semantic), ("hybrid", &report.modes.hybrid)];
+    if modes.iter().all(|(_, m)| m.is_none()) {
+        return out;
+    }
+    out.push_str(&format!(
+        "\n{:<9} {:>8} {:>11} {:>8} {:>8} {:>8}\n",
+        "mode", "nDCG@10", "Recall@100", "MRR@10", "p50 ms", "p99 ms"
+    ));
+    for (name, m) in modes.iter().filter_map(|(name, m)| m.as_ref().map(|m| (name, m))) {
+        out.push_str(&format!(
+            "{name:<9} {:>8.4} {:>11.4} {:>8.4} {:>8.1} {:>8.1}\n",
+            m.ndcg_10, m.recall_100, m.mrr_10, m.query_ms_p50, m.query_ms_p99
+        ));
     }
     out
 }

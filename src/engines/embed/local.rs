@@ -22,6 +22,21 @@ const GATHER: usize = 512;
 
 type Job = (Vec<String>, oneshot::Sender<Result<Vec<Vec<f32>>, EmbedError>>);
 
+/// How the local model runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalOptions {
+    pub limits: BatchLimits,
+    /// ONNX Runtime's CPU memory arena (`LECTERN_EMBED_MEMORY_ARENA`): it keeps the largest
+    /// call's buffers for reuse instead of returning them to the allocator.
+    pub memory_arena: bool,
+}
+
+impl Default for LocalOptions {
+    fn default() -> Self {
+        Self { limits: BatchLimits::default(), memory_arena: true }
+    }
+}
+
 pub struct LocalEmbedder {
     name: String,
     dimension: usize,
@@ -69,11 +84,11 @@ fn describe_load_error(error: &ort::LoadDynamicError, files: &ModelFiles) -> Str
 impl LocalEmbedder {
     /// Loads the model (blocking, 0.3–1 s): call it off the async runtime.
     pub fn load(files: &ModelFiles) -> Result<Self, EmbedError> {
-        Self::load_with(files, BatchLimits::default())
+        Self::load_with(files, LocalOptions::default())
     }
 
-    /// [`Self::load`] with the given limits per ONNX call.
-    pub fn load_with(files: &ModelFiles, limits: BatchLimits) -> Result<Self, EmbedError> {
+    /// [`Self::load`] with the given options.
+    pub fn load_with(files: &ModelFiles, options: LocalOptions) -> Result<Self, EmbedError> {
         if let Some(message) = files.missing_message() {
             return Err(EmbedError::Unavailable(message));
         }
@@ -93,7 +108,12 @@ impl LocalEmbedder {
             .with_quantization(QuantizationMode::None);
         let mut embedding = TextEmbedding::try_new_from_user_defined(
             model,
-            InitOptionsUserDefined::new().with_max_length(MAX_LENGTH).with_environment(environment),
+            InitOptionsUserDefined::new()
+                .with_max_length(MAX_LENGTH)
+                .with_environment(environment)
+                .with_execution_providers(vec![ort::ep::CPU::default()
+                    .with_arena_allocator(options.memory_arena)
+                    .build()]),
         )
         .map_err(|e| EmbedError::Unavailable(format!("cannot load the model in {}: {e}", files.dir.display())))?;
         let mut tokenizer = embedding.tokenizer.clone();
@@ -110,7 +130,7 @@ impl LocalEmbedder {
         std::thread::Builder::new()
             .name("embedder".to_owned())
             .spawn(move || {
-                let mut model = Model { embedding, lengths, limits };
+                let mut model = Model { embedding, lengths, limits: options.limits };
                 while let Ok(first) = inbox.recv() {
                     let mut gathered = vec![first];
                     let mut count = gathered[0].0.len();

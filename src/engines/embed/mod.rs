@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use async_trait::async_trait;
 
 pub use batching::BatchLimits;
-pub use local::LocalEmbedder;
+pub use local::{LocalEmbedder, LocalOptions};
 
 use crate::engines::chunk::TokenCounter;
 use crate::platform::settings::Settings;

@@ -38,7 +38,7 @@ pub trait Runner: Send + Sync + 'static {
 pub fn spawn_pool<R: Runner>(runner: Arc<R>, count: usize) {
     for n in 0..count {
         let name = format!("{}-{}-{n}", hostname(), std::process::id());
-        tokio::spawn(run(runner.clone(), name));
+        tokio::spawn(run(runner.clone(), name, poll_interval(n)));
     }
 }
 
@@ -46,15 +46,26 @@ fn hostname() -> String {
     std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_owned()).unwrap_or_else(|_| "lectern".to_owned())
 }
 
-async fn run<R: Runner>(runner: Arc<R>, name: String) {
+/// How often an idle worker looks for jobs nobody told it about (queued on another node, or due
+/// after a retry's backoff). Two workers look every second; the others rest longer, since a
+/// worker that finds a job wakes them all, so a big pool costs an idle database little.
+fn poll_interval(worker: usize) -> Duration {
+    Duration::from_secs(if worker < 2 { 1 } else { 10 })
+}
+
+async fn run<R: Runner>(runner: Arc<R>, name: String, poll: Duration) {
     loop {
         match queue::claim(runner.db(), &name, runner.lease()).await {
-            Ok(Some(job)) => process(runner.as_ref(), job).await,
+            Ok(Some(job)) => {
+                // Where there was one job there may be more: idle workers look too.
+                runner.signal().notify_waiters();
+                process(runner.as_ref(), job).await;
+            }
             Ok(None) => {
                 runner.idle().await;
                 tokio::select! {
                     () = runner.signal().notified() => {}
-                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    () = tokio::time::sleep(poll) => {}
                 }
             }
             Err(error) => {

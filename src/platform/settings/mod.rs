@@ -159,6 +159,8 @@ pub struct Settings {
     pub embed_batch: usize,
     /// `LECTERN_EMBED_TOKEN_BUDGET`: texts × padded tokens per call of the local model, at most.
     pub embed_token_budget: usize,
+    /// `LECTERN_EMBED_MEMORY_ARENA`: ONNX Runtime's CPU memory arena for the local model.
+    pub embed_memory_arena: bool,
     /// `LECTERN_JOB_LEASE_SECS`: how long a worker holds a job without reporting progress;
     /// after a crash, its jobs run again once this has passed.
     pub job_lease: Duration,
@@ -383,10 +385,11 @@ impl Settings {
                 256 * 1024 * 1024,
                 1024 * 1024..=16 * 1024 * 1024 * 1024,
             )?,
-            workers: number(&var, "LECTERN_WORKERS", 2, 1..=64)?,
+            workers: number(&var, "LECTERN_WORKERS", 64, 1..=1024)?,
             allow_private_urls: flag(&var, "LECTERN_ALLOW_PRIVATE_URLS")?,
             embed_batch: number(&var, "LECTERN_EMBED_BATCH", 64, 1..=1024)?,
-            embed_token_budget: number(&var, "LECTERN_EMBED_TOKEN_BUDGET", 8192, 256..=1_048_576)?,
+            embed_token_budget: number(&var, "LECTERN_EMBED_TOKEN_BUDGET", 2048, 256..=1_048_576)?,
+            embed_memory_arena: switch(&var, "LECTERN_EMBED_MEMORY_ARENA", true)?,
             job_lease: Duration::from_secs(number(&var, "LECTERN_JOB_LEASE_SECS", 60, 2..=3600)?),
             data_dir,
         })
@@ -471,6 +474,6 @@ mod tests;
 mod parsers;
 use parsers::{
     cors_origins, default_models_dir, default_sqlite_url, flag, image_sizes, number, plan_rate_limits, rate_limits,
-    stripe_settings, trusted_proxies,
+    stripe_settings, switch, trusted_proxies,
 };
 pub use parsers::{StripeProduct, StripeSettings};

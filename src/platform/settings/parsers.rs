@@ -173,8 +173,18 @@ where
 
 /// `true`/`1`/`yes` or `false`/`0`/`no`; unset is false.
 pub(super) fn flag(var: &impl Fn(&str) -> Option<String>, key: &'static str) -> Result<bool, SettingsError> {
+    switch(var, key, false)
+}
+
+/// A true/false setting with its default.
+pub(super) fn switch(
+    var: &impl Fn(&str) -> Option<String>,
+    key: &'static str,
+    default: bool,
+) -> Result<bool, SettingsError> {
     match var(key).as_deref() {
-        None | Some("false" | "0" | "no") => Ok(false),
+        None => Ok(default),
+        Some("false" | "0" | "no") => Ok(false),
         Some("true" | "1" | "yes") => Ok(true),
         Some(other) => Err(invalid(key, format!("`{other}` is not true or false"))),
     }

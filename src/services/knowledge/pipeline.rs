@@ -134,9 +134,19 @@ pub async fn ingest(ctx: &AppContext, job: &job::Model) -> Result<(), JobError> 
         })
         .buffered(2);
     let mut vectors = Vec::with_capacity(total);
-    while let Some(embedded) = embedding.next().await {
-        vectors.extend(embedded.map_err(JobError::transient)?);
-        report(ctx, job, "embedding", vectors.len(), total).await?;
+    // With many documents in flight a request can wait behind many others' texts: the lease is
+    // renewed meanwhile, or another worker would take the job over.
+    let mut heartbeat = tokio::time::interval(ctx.settings.job_lease / 3);
+    heartbeat.tick().await;
+    loop {
+        tokio::select! {
+            embedded = embedding.next() => {
+                let Some(embedded) = embedded else { break };
+                vectors.extend(embedded.map_err(JobError::transient)?);
+                report(ctx, job, "embedding", vectors.len(), total).await?;
+            }
+            _ = heartbeat.tick() => report(ctx, job, "embedding", vectors.len(), total).await?,
+        }
     }
     drop(embedding);
 
@@ -250,7 +260,14 @@ pub async fn parse_stored(
         .find(|k| Some(k.as_str()) == doc.kind.as_deref())
         .ok_or_else(|| JobError::permanent("unknown document type"))?;
     let limits = Limits { max_pages: ctx.settings.max_pages, max_unpacked_bytes: ctx.settings.max_unpacked_bytes };
-    let parsing = tokio::task::spawn_blocking(move || parse::parse(&bytes, kind, &limits));
+    // Parsing is CPU work: as many at once as there are cores, however many documents are in
+    // flight; the permit lives as long as the parse, even one abandoned on timeout.
+    let permit = engines.parsing.clone().acquire_owned().await.map_err(JobError::transient)?;
+    let parsing = tokio::task::spawn_blocking(move || {
+        let parsed = parse::parse(&bytes, kind, &limits);
+        drop(permit);
+        parsed
+    });
     let parsed = tokio::time::timeout(PARSE_TIMEOUT, parsing)
         .await
         .map_err(|_| {
