@@ -107,7 +107,10 @@ impl Api {
         let name = file.file_name().map_or_else(|| "file".to_owned(), |n| n.to_string_lossy().into_owned());
         let send = || {
             let part = reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.clone());
-            self.client.post(&url).bearer_auth(&self.token).multipart(reqwest::multipart::Form::new().part("file", part))
+            self.client
+                .post(&url)
+                .bearer_auth(&self.token)
+                .multipart(reqwest::multipart::Form::new().part("file", part))
         };
         body(send_patiently(send).await?).await
     }

@@ -137,6 +137,7 @@ pub async fn ingest(ctx: &AppContext, job: &job::Model) -> Result<(), JobError> 
     // With many documents in flight a request can wait behind many others' texts: the lease is
     // renewed meanwhile, or another worker would take the job over.
     let mut heartbeat = tokio::time::interval(ctx.settings.job_lease / 3);
+    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     heartbeat.tick().await;
     loop {
         tokio::select! {
