@@ -79,6 +79,29 @@ pub async fn report(
     }
 }
 
+/// Runs `work` while renewing `job`'s lease every third of it (reporting `stage` as it stands),
+/// so that waiting, for a parse slot or for the shared embedder, never lets another worker take
+/// the job over; a job cancelled meanwhile ends with [`JobError::Cancelled`].
+async fn renewing_lease<T>(
+    ctx: &AppContext,
+    job: &job::Model,
+    stage: &str,
+    done: usize,
+    total: usize,
+    work: impl std::future::Future<Output = T>,
+) -> Result<T, JobError> {
+    tokio::pin!(work);
+    let mut heartbeat = tokio::time::interval(ctx.settings.job_lease / 3);
+    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    heartbeat.tick().await;
+    loop {
+        tokio::select! {
+            out = &mut work => return Ok(out),
+            _ = heartbeat.tick() => report(ctx, job, stage, done, total).await?,
+        }
+    }
+}
+
 /// Runs one ingestion attempt for `job` (kind `ingest_document`).
 pub async fn ingest(ctx: &AppContext, job: &job::Model) -> Result<(), JobError> {
     let engines = ctx.engines().map_err(|_| JobError::transient("engines are not open yet"))?;
@@ -100,7 +123,8 @@ pub async fn ingest(ctx: &AppContext, job: &job::Model) -> Result<(), JobError> 
         remove_from_indexes(engines, doc.tenant_id, doc.id).await?;
     }
     report(ctx, job, "parsing", 0, 0).await?;
-    let parsed = parse_stored(ctx, engines, &doc).await?;
+    // Parses wait for a slot (one per core) and a big one can outlast the lease.
+    let parsed = renewing_lease(ctx, job, "parsing", 0, 0, parse_stored(ctx, engines, &doc)).await??;
 
     let embedder = engines.embedder().await.map_err(|e| match e {
         EmbedError::Unavailable(m) => JobError::permanent(format!("the embedding model is unavailable: {m}")),
@@ -134,20 +158,10 @@ pub async fn ingest(ctx: &AppContext, job: &job::Model) -> Result<(), JobError> 
         })
         .buffered(2);
     let mut vectors = Vec::with_capacity(total);
-    // With many documents in flight a request can wait behind many others' texts: the lease is
-    // renewed meanwhile, or another worker would take the job over.
-    let mut heartbeat = tokio::time::interval(ctx.settings.job_lease / 3);
-    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    heartbeat.tick().await;
-    loop {
-        tokio::select! {
-            embedded = embedding.next() => {
-                let Some(embedded) = embedded else { break };
-                vectors.extend(embedded.map_err(JobError::transient)?);
-                report(ctx, job, "embedding", vectors.len(), total).await?;
-            }
-            _ = heartbeat.tick() => report(ctx, job, "embedding", vectors.len(), total).await?,
-        }
+    // With many documents in flight a request can wait behind many others' texts.
+    while let Some(embedded) = renewing_lease(ctx, job, "embedding", vectors.len(), total, embedding.next()).await? {
+        vectors.extend(embedded.map_err(JobError::transient)?);
+        report(ctx, job, "embedding", vectors.len(), total).await?;
     }
     drop(embedding);
 
