@@ -40,19 +40,26 @@ pub struct HealthReport {
     pub uptime_seconds: u64,
     /// Startup stage: `ready` once migrations ran and engines opened.
     pub stage: String,
-    /// database, fulltext, vectors, embedder, llm.
+    /// database, fulltext, vectors, blobs, coordination, embedder, llm: each names its backend.
     pub components: BTreeMap<String, ComponentHealth>,
 }
 
 pub async fn report(ctx: &AppContext) -> HealthReport {
     let settings = &ctx.settings;
-    let search_dir = settings.search_dir();
-    let (database, fulltext, vectors) =
-        tokio::join!(database(ctx), writable_dir("tantivy index", &search_dir), vectors(ctx),);
+    let (search_dir, blobs_dir) = (settings.search_dir(), settings.blobs_dir());
+    let (database, fulltext, vectors, blobs) = tokio::join!(
+        database(ctx),
+        writable_dir("tantivy index", &search_dir),
+        vectors(ctx),
+        writable_dir("local blob store", &blobs_dir),
+    );
     let components = BTreeMap::from([
         ("database".to_owned(), database),
         ("fulltext".to_owned(), fulltext),
         ("vectors".to_owned(), vectors),
+        ("blobs".to_owned(), blobs),
+        // Rate limits, the login throttle, cancellation and caches live in this process.
+        ("coordination".to_owned(), ComponentHealth::new(Status::Ok, "in-process (one node)")),
         ("embedder".to_owned(), embedder(&crate::engines::embed::ModelFiles::from_settings(settings))),
         ("llm".to_owned(), llm(&settings.llm_providers)),
     ]);

@@ -16,11 +16,14 @@ async fn health_reports_version_uptime_and_every_component() {
     assert_eq!(body["stage"], "ready");
     let components = body["components"].as_object().unwrap();
     let names: Vec<&str> = components.keys().map(String::as_str).collect();
-    assert_eq!(names, ["database", "embedder", "fulltext", "llm", "vectors"]);
+    assert_eq!(names, ["blobs", "coordination", "database", "embedder", "fulltext", "llm", "vectors"]);
     assert_eq!(components["database"], json!({"status": "ok", "message": backend()}));
     assert_eq!(components["fulltext"]["status"], "ok");
     assert_eq!(components["vectors"]["status"], "ok");
     assert!(components["vectors"]["message"].as_str().unwrap().starts_with("qdrant-edge"));
+    assert_eq!(components["blobs"]["status"], "ok");
+    assert!(components["blobs"]["message"].as_str().unwrap().starts_with("local blob store at "));
+    assert_eq!(components["coordination"], json!({"status": "ok", "message": "in-process (one node)"}));
     // The test command installs the model into the shared cache.
     assert_eq!(components["embedder"]["status"], "ok", "{}", components["embedder"]);
     assert!(components["embedder"]["message"].as_str().unwrap().starts_with("all-minilm-l6-v2 at "));
