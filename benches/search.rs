@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use lectern::app::context::AppContext;
 use lectern::app::engines::Engines;
-use lectern::engines::fulltext::ChunkText;
+use lectern::engines::lexical::ChunkText;
 use lectern::engines::vectors::VectorPoint;
 use lectern::platform::settings::{Overrides, Settings};
 use lectern::services::search::{self, Mode, SearchRequest};
@@ -168,8 +168,7 @@ async fn build_kb(ctx: &AppContext, chunks: usize, corpus: &[String]) -> (Uuid, 
         for part in rows.chunks(500) {
             entity::chunk::Entity::insert_many(part.to_vec()).exec(&ctx.db).await.unwrap();
         }
-        let fulltext = engines.fulltext.clone();
-        tokio::task::spawn_blocking(move || fulltext.add(&texts)).await.unwrap().unwrap();
+        engines.lexical.add(texts).await.unwrap();
         engines.vectors.upsert(points).await.unwrap();
     }
     println!("wrote {chunks} chunks (rows, tantivy, qdrant-edge) in {:.1} s", t.elapsed().as_secs_f64());

@@ -1,6 +1,7 @@
 //! The search and storage engines the knowledge pipeline writes to, opened at startup:
-//! the tantivy index, the vector store (qdrant-edge or a Qdrant server), the blob store, and
-//! the embedding model (loaded on first use: it costs ~260 MB).
+//! the lexical index (tantivy, or sparse vectors in a Qdrant server), the vector store
+//! (qdrant-edge or a Qdrant server), the blob store, and the embedding model (loaded on first
+//! use: it costs ~260 MB).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -9,12 +10,12 @@ use tokio::sync::OnceCell;
 
 use crate::engines::blobs::BlobStore;
 use crate::engines::embed::{BatchLimits, EmbedError, Embedder, LocalEmbedder, LocalOptions, ModelFiles};
-use crate::engines::fulltext::FulltextIndex;
+use crate::engines::lexical::{FulltextIndex, LexicalIndex, QdrantLexical};
 use crate::engines::vectors::{EdgeStore, QdrantStore, VectorStore};
 use crate::platform::settings::Settings;
 
 pub struct Engines {
-    pub fulltext: Arc<FulltextIndex>,
+    pub lexical: Arc<dyn LexicalIndex>,
     /// Public search over sites' published entries.
     pub site_index: Arc<crate::services::content::site_index::SiteIndex>,
     pub vectors: Arc<dyn VectorStore>,
@@ -44,27 +45,35 @@ impl Engines {
     pub async fn open(settings: &Settings) -> anyhow::Result<Self> {
         let model_files = ModelFiles::from_settings(settings);
         let dimension = model_dimension(&model_files);
-        let search_dir = settings.search_dir();
-        let fulltext = tokio::task::spawn_blocking(move || FulltextIndex::open(&search_dir)).await??;
         let sites_dir = settings.data_dir.join("site-search");
         let site_index =
             tokio::task::spawn_blocking(move || crate::services::content::site_index::SiteIndex::open(&sites_dir))
                 .await??;
-        let vectors: Arc<dyn VectorStore> = match &settings.qdrant_url {
+        let (lexical, vectors): (Arc<dyn LexicalIndex>, Arc<dyn VectorStore>) = match &settings.qdrant_url {
+            // Every node must search the same index: both live in the server.
             Some(url) => {
                 let key = settings.qdrant_api_key.as_ref().map(|k| k.expose().clone());
-                Arc::new(QdrantStore::connect(url, key, "lectern_chunks", dimension).await?)
+                let name = &settings.qdrant_collection;
+                let sparse_name = format!("{name}_bm25");
+                let (lexical, vectors) = tokio::join!(
+                    QdrantLexical::connect(url, key.clone(), &sparse_name),
+                    QdrantStore::connect(url, key, name, dimension),
+                );
+                (Arc::new(lexical?), Arc::new(vectors?))
             }
             None => {
+                let search_dir = settings.search_dir();
+                let fulltext = tokio::task::spawn_blocking(move || FulltextIndex::open(&search_dir)).await??;
                 let dir = settings.vectors_dir().join("chunks");
-                Arc::new(tokio::task::spawn_blocking(move || EdgeStore::open(Path::new(&dir), dimension)).await??)
+                let edge = tokio::task::spawn_blocking(move || EdgeStore::open(Path::new(&dir), dimension)).await??;
+                (Arc::new(Arc::new(fulltext)), Arc::new(edge))
             }
         };
         Ok(Self {
-            fulltext: Arc::new(fulltext),
+            lexical,
             site_index: Arc::new(site_index),
             vectors,
-            blobs: BlobStore::new(&settings.blobs_dir()),
+            blobs: BlobStore::open(&settings.blob_location())?,
             vectors_dirty: std::sync::atomic::AtomicBool::new(true),
             parsing: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),

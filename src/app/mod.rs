@@ -136,7 +136,7 @@ async fn start_up(ctx: Data<AppContext>, gate: Option<oneshot::Receiver<()>>) ->
         anyhow::bail!("the engines were opened twice");
     }
     if let Some(engines) = ctx.engines.get() {
-        if engines.fulltext.recreated {
+        if engines.lexical.recreated() {
             crate::services::knowledge::repair::rebuild_fulltext(&ctx, engines)
                 .await
                 .context("rebuilding the search index")?;

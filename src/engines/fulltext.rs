@@ -185,19 +185,23 @@ impl FulltextIndex {
         self.commits.commit().await.map_err(FulltextError::Commit)
     }
 
-    /// Removes every chunk of a document (safe to repeat).
-    pub fn delete_document(&self, document_id: Uuid) -> Result<(), FulltextError> {
-        self.delete(Term::from_field_text(self.fields.document_id, &document_id.to_string()))
+    /// Removes every chunk of one tenant's document (safe to repeat).
+    pub fn delete_document(&self, tenant_id: Uuid, document_id: Uuid) -> Result<(), FulltextError> {
+        self.delete(tenant_id, self.fields.document_id, document_id)
     }
 
-    /// Removes every chunk of a knowledge base.
-    pub fn delete_kb(&self, kb_id: Uuid) -> Result<(), FulltextError> {
-        self.delete(Term::from_field_text(self.fields.kb_id, &kb_id.to_string()))
+    /// Removes every chunk of one tenant's knowledge base.
+    pub fn delete_kb(&self, tenant_id: Uuid, kb_id: Uuid) -> Result<(), FulltextError> {
+        self.delete(tenant_id, self.fields.kb_id, kb_id)
     }
 
-    fn delete(&self, term: Term) -> Result<(), FulltextError> {
+    fn delete(&self, tenant_id: Uuid, field: Field, id: Uuid) -> Result<(), FulltextError> {
+        let both = BooleanQuery::new(vec![
+            (Occur::Must, Box::new(self.exact(self.fields.tenant_id, tenant_id)) as Box<dyn Query>),
+            (Occur::Must, Box::new(self.exact(field, id))),
+        ]);
         let mut writer = self.writer();
-        writer.delete_term(term);
+        writer.delete_query(Box::new(both))?;
         writer.commit()?;
         self.reader.reload()?;
         Ok(())
@@ -393,13 +397,14 @@ mod tests {
                     chunk(t, other_kb, Uuid::now_v7(), "alpha delta"),
                 ])
                 .unwrap();
-            index.delete_document(d1).unwrap();
-            index.delete_document(d1).unwrap();
+            index.delete_document(t, d1).unwrap();
+            index.delete_document(Uuid::now_v7(), d2).unwrap(); // another tenant's id: nothing
+            index.delete_document(t, d1).unwrap();
         }
         let index = FulltextIndex::open(dir.path()).unwrap();
         let hits = index.search(&SearchScope::kbs(t, &[kb]), "alpha", 10).unwrap();
         assert_eq!(hits.iter().map(|h| h.document_id).collect::<Vec<_>>(), [d2]);
-        index.delete_kb(kb).unwrap();
+        index.delete_kb(t, kb).unwrap();
         assert!(index.search(&SearchScope::kbs(t, &[kb]), "alpha", 10).unwrap().is_empty());
         assert_eq!(index.count(None).unwrap(), 1);
     }

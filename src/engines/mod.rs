@@ -7,10 +7,14 @@ pub mod embed;
 pub mod fulltext;
 pub mod group_commit;
 pub mod highlight;
+pub mod lexical;
 pub mod llm;
 pub mod mail;
 pub mod net;
 pub mod parse;
+pub mod qdrant_server;
 pub mod store;
+#[cfg(test)]
+pub(crate) mod test_servers;
 pub mod upload;
 pub mod vectors;

@@ -47,12 +47,8 @@ pub struct HealthReport {
 pub async fn report(ctx: &AppContext) -> HealthReport {
     let settings = &ctx.settings;
     let (search_dir, blobs_dir) = (settings.search_dir(), settings.blobs_dir());
-    let (database, fulltext, vectors, blobs) = tokio::join!(
-        database(ctx),
-        writable_dir("tantivy index", &search_dir),
-        vectors(ctx),
-        writable_dir("local blob store", &blobs_dir),
-    );
+    let (database, fulltext, vectors, blobs) =
+        tokio::join!(database(ctx), fulltext(ctx, &search_dir), vectors(ctx), blobs(ctx, &blobs_dir),);
     let components = BTreeMap::from([
         ("database".to_owned(), database),
         ("fulltext".to_owned(), fulltext),
@@ -92,6 +88,17 @@ async fn database(ctx: &AppContext) -> ComponentHealth {
     }
 }
 
+/// Lexical search lives where the vectors do when a Qdrant server is configured.
+async fn fulltext(ctx: &AppContext, search_dir: &Path) -> ComponentHealth {
+    match &ctx.settings.qdrant_url {
+        None => writable_dir("tantivy index", search_dir).await,
+        Some(_) => {
+            let server = vectors(ctx).await;
+            ComponentHealth { message: format!("BM25 sparse vectors in the {}", server.message), ..server }
+        }
+    }
+}
+
 async fn vectors(ctx: &AppContext) -> ComponentHealth {
     match &ctx.settings.qdrant_url {
         None => writable_dir("qdrant-edge (in-process)", &ctx.settings.vectors_dir()).await,
@@ -118,6 +125,21 @@ async fn qdrant_server(url: &str, api_key: Option<String>) -> ComponentHealth {
     match result {
         Ok(reply) => ComponentHealth::new(Status::Ok, format!("qdrant server {} at {url}", reply.version)),
         Err(reason) => ComponentHealth::new(Status::Down, format!("qdrant server at {url}: {reason}")),
+    }
+}
+
+async fn blobs(ctx: &AppContext, blobs_dir: &Path) -> ComponentHealth {
+    let location = ctx.settings.blob_location();
+    if ctx.settings.blob_s3.is_none() {
+        return writable_dir("local blob store", blobs_dir).await;
+    }
+    let Ok(engines) = ctx.engines() else {
+        return ComponentHealth::new(Status::Degraded, format!("{}: not opened yet", location.describe()));
+    };
+    match tokio::time::timeout(Duration::from_secs(3), engines.blobs.check()).await {
+        Ok(Ok(())) => ComponentHealth::new(Status::Ok, location.describe()),
+        Ok(Err(error)) => ComponentHealth::new(Status::Down, format!("{}: {error}", location.describe())),
+        Err(_) => ComponentHealth::new(Status::Down, format!("{}: no answer within 3 s", location.describe())),
     }
 }
 

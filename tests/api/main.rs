@@ -37,6 +37,7 @@ mod rate_limits;
 mod realtime;
 mod request_id;
 mod roles;
+mod scale_out;
 mod search;
 mod secrets;
 mod shutdown;

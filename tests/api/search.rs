@@ -73,7 +73,11 @@ fn titles(body: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn each_mode_finds_the_right_passage_with_scores_snippets_and_sources() {
-    let app = spawn_app().await;
+    each_mode_finds_the_right_passage(&spawn_app().await).await;
+}
+
+/// Also run on the scale-out backends (tests/api/scale_out.rs).
+pub async fn each_mode_finds_the_right_passage(app: &TestApp) {
     let (token, _) = app.bootstrap().await;
     let (kb, ids) = seeded(&app, &token, None).await;
 
@@ -177,7 +181,11 @@ async fn filters_restrict_both_sources_and_bad_requests_are_explained() {
 
 #[tokio::test]
 async fn multi_kb_search_and_context_blocks_never_include_another_tenants_identical_text() {
-    let app = spawn_app().await;
+    searches_never_cross_tenants(&spawn_app().await).await;
+}
+
+/// Also run on the scale-out backends (tests/api/scale_out.rs).
+pub async fn searches_never_cross_tenants(app: &TestApp) {
     let (superadmin, _) = app.bootstrap().await;
     let a = app.tenant_with_owner(&superadmin, "Tenant A", "owner-a@example.com").await;
     let b = app.tenant_with_owner(&superadmin, "Tenant B", "owner-b@example.com").await;

@@ -22,6 +22,7 @@ pub struct InfoView {
     pub database: String,
     /// `qdrant-edge` (in-process) or `qdrant` (server).
     pub vectors: String,
+    /// `tantivy` (in the data dir) or `qdrant-sparse` (BM25 sparse vectors in the Qdrant server).
     pub fulltext: String,
     /// `extractive` or `openai-compatible`.
     pub llm: String,
@@ -39,7 +40,7 @@ pub async fn get_info(ctx: Data<AppContext>) -> Json<InfoView> {
         version: crate::VERSION.to_owned(),
         database: s.database_backend.name().to_owned(),
         vectors: if s.qdrant_url.is_some() { "qdrant" } else { "qdrant-edge" }.to_owned(),
-        fulltext: "tantivy".to_owned(),
+        fulltext: if s.qdrant_url.is_some() { "qdrant-sparse" } else { "tantivy" }.to_owned(),
         llm: if !s.llm_providers.is_empty() { "openai-compatible" } else { "extractive" }.to_owned(),
         features: crate::FEATURES.iter().map(|f| (*f).to_owned()).collect(),
     })

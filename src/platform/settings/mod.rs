@@ -78,6 +78,12 @@ pub struct Settings {
     pub qdrant_url: Option<String>,
     /// `QDRANT_API_KEY`: API key for the Qdrant server, if it needs one.
     pub qdrant_api_key: Option<Secret<String>>,
+    /// `QDRANT_COLLECTION`: the collection of chunk vectors on the Qdrant server; lexical search
+    /// uses `<name>_bm25` beside it. Deployments sharing one server each take their own name.
+    pub qdrant_collection: String,
+    /// `LECTERN_BLOB_STORE=s3://bucket/prefix` (+ `LECTERN_S3_*`): uploads in an S3-compatible
+    /// bucket; unset or `local` = the blobs dir under the data dir.
+    pub blob_s3: Option<crate::engines::blobs::S3Location>,
     /// `LECTERN_MODELS_DIR`: model files and ONNX Runtime, shared by every data dir.
     pub models_dir: PathBuf,
     /// `EMBEDDING_MODEL`: the embedding model, a directory name under the models dir.
@@ -275,6 +281,13 @@ impl Settings {
                 return Err(invalid("QDRANT_URL", "must start with http:// or https:// (the gRPC port, usually 6334)"));
             }
         }
+        let qdrant_collection = var("QDRANT_COLLECTION").unwrap_or_else(|| "lectern_chunks".to_owned());
+        let valid_name = |n: &str| {
+            (1..=200).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        };
+        if !valid_name(&qdrant_collection) {
+            return Err(invalid("QDRANT_COLLECTION", "must be 1-200 letters, digits, `_` or `-`"));
+        }
         let jwt_secret = var("LECTERN_JWT_SECRET");
         if jwt_secret.as_ref().is_some_and(|s| s.len() < 32) {
             return Err(invalid("LECTERN_JWT_SECRET", "must be at least 32 characters"));
@@ -315,6 +328,8 @@ impl Settings {
             shutdown_timeout: Duration::from_secs(number(&var, "LECTERN_SHUTDOWN_TIMEOUT_SECS", 30, 0..=3600)?),
             qdrant_url,
             qdrant_api_key: var("QDRANT_API_KEY").map(Secret::new),
+            qdrant_collection,
+            blob_s3: blob_s3(&var)?,
             ort_dylib_path: var("ORT_DYLIB_PATH")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| models_dir.join("onnxruntime").join("libonnxruntime.so")),
@@ -411,6 +426,58 @@ impl Settings {
     pub fn blobs_dir(&self) -> PathBuf {
         self.data_dir.join("blobs")
     }
+
+    pub fn blob_location(&self) -> crate::engines::blobs::BlobLocation {
+        match &self.blob_s3 {
+            Some(s3) => crate::engines::blobs::BlobLocation::S3(s3.clone()),
+            None => crate::engines::blobs::BlobLocation::Local(self.blobs_dir()),
+        }
+    }
+}
+
+/// `LECTERN_BLOB_STORE`: `local` (default) or `s3://bucket[/prefix]`, with `LECTERN_S3_ENDPOINT`
+/// (an S3-compatible server; unset = AWS), `_REGION`, `_ACCESS_KEY_ID` + `_SECRET_ACCESS_KEY`
+/// (unset = the AWS_* environment or the instance's role) and `_PATH_STYLE` (default: on with an
+/// endpoint, off for AWS).
+fn blob_s3(var: &impl Fn(&str) -> Option<String>) -> Result<Option<crate::engines::blobs::S3Location>, SettingsError> {
+    const KEY: &str = "LECTERN_BLOB_STORE";
+    let location = match var(KEY) {
+        None => return Ok(None),
+        Some(v) if v == "local" => return Ok(None),
+        Some(v) => v,
+    };
+    let Some(rest) = location.strip_prefix("s3://") else {
+        return Err(invalid(KEY, "must be `local` or `s3://bucket/prefix`"));
+    };
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    let valid_bucket = (3..=63).contains(&bucket.len())
+        && bucket.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+    if !valid_bucket {
+        return Err(invalid(
+            KEY,
+            format!("`{bucket}` is not a bucket name (3-63 lower-case letters, digits, `-`, `.`)"),
+        ));
+    }
+    let endpoint = var("LECTERN_S3_ENDPOINT");
+    if endpoint.as_ref().is_some_and(|e| !(e.starts_with("http://") || e.starts_with("https://"))) {
+        return Err(invalid("LECTERN_S3_ENDPOINT", "must start with http:// or https://"));
+    }
+    let (access_key_id, secret_access_key) = (var("LECTERN_S3_ACCESS_KEY_ID"), var("LECTERN_S3_SECRET_ACCESS_KEY"));
+    if access_key_id.is_some() != secret_access_key.is_some() {
+        return Err(invalid(
+            "LECTERN_S3_SECRET_ACCESS_KEY",
+            "set both LECTERN_S3_ACCESS_KEY_ID and LECTERN_S3_SECRET_ACCESS_KEY, or neither",
+        ));
+    }
+    Ok(Some(crate::engines::blobs::S3Location {
+        bucket: bucket.to_owned(),
+        prefix: prefix.trim_matches('/').to_owned(),
+        path_style: parsers::switch(var, "LECTERN_S3_PATH_STYLE", endpoint.is_some())?,
+        endpoint,
+        region: var("LECTERN_S3_REGION"),
+        access_key_id,
+        secret_access_key: secret_access_key.map(Secret::new),
+    }))
 }
 
 /// Reads the providers whose client id is set; a client id without its secret (or an OIDC

@@ -36,6 +36,7 @@ fn bad_values_name_the_key_and_the_reason() {
         ("DATABASE_MAX_CONNECTIONS", "lots", "not a whole number"),
         ("LECTERN_MAX_JSON_BYTES", "10", "outside 1024..="),
         ("QDRANT_URL", "qdrant:6334", "must start with http"),
+        ("QDRANT_COLLECTION", "chunks/../x", "must be 1-200 letters"),
         ("LECTERN_JWT_SECRET", "short", "at least 32 characters"),
         ("LECTERN_SIGNUP_MODE", "everyone", "not one of: off, invite, open, approval"),
         ("LECTERN_RATE_LIMITS", "chat=5/min", "`chat` is not one of"),

@@ -322,11 +322,7 @@ pub async fn delete(ctx: &AppContext, principal: &Principal, id: KnowledgeBaseId
     txn.commit().await?;
     // The rows are gone; the derived indexes follow (a failure here leaves orphans that the
     // next reindex removes, never visible results: searches join back to chunk rows).
-    let fulltext = engines.fulltext.clone();
-    tokio::task::spawn_blocking(move || fulltext.delete_kb(id.uuid()))
-        .await
-        .map_err(anyhow::Error::from)?
-        .map_err(anyhow::Error::from)?;
+    engines.lexical.delete_kb(tenant_id, id.uuid()).await.map_err(anyhow::Error::from)?;
     engines.vectors.delete_kb(tenant_id, id.uuid()).await.map_err(anyhow::Error::from)?;
     Ok(())
 }

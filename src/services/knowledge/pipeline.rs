@@ -21,7 +21,7 @@ use crate::app::context::AppContext;
 use crate::app::engines::Engines;
 use crate::engines::chunk::ChunkConfig;
 use crate::engines::embed::EmbedError;
-use crate::engines::fulltext::ChunkText;
+use crate::engines::lexical::ChunkText;
 use crate::engines::parse::{self, DocumentKind, Limits};
 use crate::engines::vectors::VectorPoint;
 use crate::platform::jobs::{self, JobError};
@@ -32,11 +32,7 @@ const EMBED_BATCH: usize = 32;
 const PARSE_TIMEOUT: Duration = Duration::from_secs(300);
 
 pub async fn remove_from_indexes(engines: &Engines, tenant_id: Uuid, document_id: Uuid) -> Result<(), JobError> {
-    let fulltext = engines.fulltext.clone();
-    tokio::task::spawn_blocking(move || fulltext.delete_document(document_id))
-        .await
-        .map_err(JobError::transient)?
-        .map_err(JobError::transient)?;
+    engines.lexical.delete_document(tenant_id, document_id).await.map_err(JobError::transient)?;
     engines.vectors.delete_document(tenant_id, document_id).await.map_err(JobError::transient)
 }
 
@@ -179,11 +175,6 @@ pub async fn ingest(ctx: &AppContext, job: &job::Model) -> Result<(), JobError> 
             context: ChunkText::context_of(&doc.title, &c.headings),
         })
         .collect();
-    let fulltext = engines.fulltext.clone();
-    tokio::task::spawn_blocking(move || fulltext.add_uncommitted(&texts))
-        .await
-        .map_err(JobError::transient)?
-        .map_err(JobError::transient)?;
     let points = ids
         .iter()
         .zip(vectors)
@@ -197,7 +188,7 @@ pub async fn ingest(ctx: &AppContext, job: &job::Model) -> Result<(), JobError> 
         .collect();
     // Chunk rows are committed only after both indexes hold the chunks durably; the two
     // commits run side by side, each shared with the other documents in flight.
-    let (committed, upserted) = tokio::join!(engines.fulltext.commit_shared(), engines.vectors.upsert(points));
+    let (committed, upserted) = tokio::join!(engines.lexical.add(texts), engines.vectors.upsert(points));
     committed.map_err(JobError::transient)?;
     upserted.map_err(JobError::transient)?;
 

@@ -14,7 +14,7 @@ use entity::{chunk, document};
 
 use crate::app::context::AppContext;
 use crate::app::engines::Engines;
-use crate::engines::fulltext::ChunkText;
+use crate::engines::lexical::ChunkText;
 use crate::engines::vectors::VectorPoint;
 use crate::platform::jobs::{self, JobKind};
 
@@ -28,8 +28,7 @@ pub struct Totals {
 
 pub async fn totals(ctx: &AppContext, engines: &Engines) -> anyhow::Result<Totals> {
     let rows = chunk::Entity::find().count(&ctx.db).await?;
-    let fulltext = engines.fulltext.clone();
-    let fulltext = tokio::task::spawn_blocking(move || fulltext.count(None)).await??;
+    let fulltext = engines.lexical.count(None).await?;
     let vectors = engines.vectors.count(None).await?;
     Ok(Totals { rows, fulltext, vectors })
 }
@@ -45,8 +44,7 @@ pub async fn check_at_startup(ctx: &AppContext, engines: &Engines) -> anyhow::Re
     let mut repairs = 0;
     for doc in ready {
         let rows = u64::try_from(doc.chunk_count).unwrap_or(0);
-        let fulltext = engines.fulltext.clone();
-        let in_fulltext = tokio::task::spawn_blocking(move || fulltext.count_document(doc.id)).await??;
+        let in_fulltext = engines.lexical.count_document(doc.tenant_id, doc.id).await?;
         let in_vectors = engines.vectors.count_document(doc.tenant_id, doc.id).await?;
         if in_fulltext != rows || in_vectors != rows {
             jobs::enqueue(&ctx.db, doc.tenant_id, JobKind::IngestDocument, doc.id).await?;
@@ -90,13 +88,8 @@ pub async fn refresh_fulltext(ctx: &AppContext, engines: &Engines, doc: &documen
         .order_by_asc(chunk::Column::Idx)
         .all(&ctx.db)
         .await?;
-    let texts = chunk_texts(doc, &rows);
-    let (fulltext, id) = (engines.fulltext.clone(), doc.id);
-    tokio::task::spawn_blocking(move || {
-        fulltext.delete_document(id)?;
-        fulltext.add(&texts)
-    })
-    .await??;
+    engines.lexical.delete_document(doc.tenant_id, doc.id).await?;
+    engines.lexical.add(chunk_texts(doc, &rows)).await?;
     Ok(rows.len())
 }
 
@@ -136,9 +129,7 @@ pub async fn rebuild(
             .all(&ctx.db)
             .await?;
         crate::services::knowledge::pipeline::remove_from_indexes(engines, doc.tenant_id, doc.id).await?;
-        let texts = chunk_texts(doc, &rows);
-        let fulltext = engines.fulltext.clone();
-        tokio::task::spawn_blocking(move || fulltext.add(&texts)).await??;
+        engines.lexical.add(chunk_texts(doc, &rows)).await?;
         let vectors = embedder.embed(rows.iter().map(|c| c.text.clone()).collect()).await?;
         let points = rows
             .iter()

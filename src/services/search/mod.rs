@@ -1,4 +1,4 @@
-//! Knowledge-base search: lexical (BM25 in tantivy), semantic (dense vectors) or hybrid
+//! Knowledge-base search: lexical (BM25 in tantivy or a Qdrant server), semantic (dense vectors) or hybrid
 //! (reciprocal rank fusion of both), with filters, per-source scores and snippets. Chat, the
 //! OpenAI-compatible gateway and `lectern eval` all retrieve through [`retrieve`].
 
@@ -287,11 +287,7 @@ async fn retrieve_checked(
         if request.mode == Mode::Semantic {
             return Ok(Vec::new());
         }
-        let (fulltext, scope, query) = (engines.fulltext.clone(), scope.clone(), request.query.clone());
-        tokio::task::spawn_blocking(move || fulltext.search(&scope, &query, candidates))
-            .await
-            .map_err(|e| ApiError::Internal(e.into()))?
-            .map_err(|e| ApiError::Internal(e.into()))
+        engines.lexical.search(&scope, &request.query, candidates).await.map_err(|e| ApiError::Internal(e.into()))
     };
     let semantic = async {
         if request.mode == Mode::Lexical {
