@@ -30,6 +30,8 @@ pub struct AppContext {
     pub chat: ChatRuntime,
     pub content: ContentRuntime,
     pub signals: Signals,
+    /// Signals and shared counters between the nodes of a deployment (Redis, or this process).
+    pub coordination: crate::platform::coordination::Coordination,
 }
 
 /// What sign-in and account mail need.
@@ -110,6 +112,10 @@ impl AppContext {
                 contact_limiter: crate::services::chat::public::VisitorLimiter::per_hour(settings.contact_per_hour),
             },
             signals: Signals::default(),
+            coordination: crate::platform::coordination::Coordination::new(
+                settings.redis_url.as_ref().map(|u| u.expose().as_str()),
+            )
+            .map_err(|e| anyhow::anyhow!(e))?,
             settings,
         })
     }

@@ -151,6 +151,7 @@ async fn start_up(ctx: Data<AppContext>, gate: Option<oneshot::Receiver<()>>) ->
             "search indexes checked"
         );
     }
+    crate::services::signals::spawn_listener(ctx.clone().into_inner());
     crate::services::jobs::spawn_pool(ctx.clone().into_inner());
     crate::services::content::analytics::spawn_flusher(ctx.clone().into_inner());
     crate::platform::maintenance::spawn(ctx.clone().into_inner());

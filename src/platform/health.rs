@@ -47,15 +47,26 @@ pub struct HealthReport {
 pub async fn report(ctx: &AppContext) -> HealthReport {
     let settings = &ctx.settings;
     let (search_dir, blobs_dir) = (settings.search_dir(), settings.blobs_dir());
-    let (database, fulltext, vectors, blobs) =
-        tokio::join!(database(ctx), fulltext(ctx, &search_dir), vectors(ctx), blobs(ctx, &blobs_dir),);
+    let (database, fulltext, vectors, blobs, coordination) = tokio::join!(
+        database(ctx),
+        fulltext(ctx, &search_dir),
+        vectors(ctx),
+        blobs(ctx, &blobs_dir),
+        ctx.coordination.check(),
+    );
     let components = BTreeMap::from([
         ("database".to_owned(), database),
         ("fulltext".to_owned(), fulltext),
         ("vectors".to_owned(), vectors),
         ("blobs".to_owned(), blobs),
-        // Rate limits, the login throttle, cancellation and caches live in this process.
-        ("coordination".to_owned(), ComponentHealth::new(Status::Ok, "in-process (one node)")),
+        // Rate limits and signals between nodes: Redis, or this process on one node.
+        (
+            "coordination".to_owned(),
+            match coordination {
+                Ok(message) => ComponentHealth::new(Status::Ok, message),
+                Err(message) => ComponentHealth::new(Status::Down, message),
+            },
+        ),
         ("embedder".to_owned(), embedder(&crate::engines::embed::ModelFiles::from_settings(settings))),
         ("llm".to_owned(), llm(&settings.llm_providers)),
     ]);

@@ -1,6 +1,8 @@
 //! Platform: what every layer leans on without being a domain: settings, background jobs and
-//! periodic maintenance, rate limits, paging, PATCH semantics, search scopes, health, telemetry.
+//! periodic maintenance, rate limits, coordination of several nodes, paging, PATCH semantics,
+//! search scopes, health, telemetry.
 
+pub mod coordination;
 pub mod health;
 pub mod ids;
 pub mod jobs;

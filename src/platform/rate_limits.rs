@@ -1,7 +1,8 @@
 //! Rate limits per caller (API key, user, or IP when anonymous) and per operation class, with
 //! governor's GCRA: a limit of `N/min` lets a burst of N through, then one every 60/N s.
 //! Limits come from `LECTERN_RATE_LIMITS`, then the tenant's plan (`LECTERN_PLAN_RATE_LIMITS`),
-//! then the tenant's own overrides (set by a platform admin). State is in memory, per node.
+//! then the tenant's own overrides (set by a platform admin). State is in memory, per node, or
+//! in Redis when the deployment has it, so that N nodes together allow N/min, not N× as many.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -240,6 +241,7 @@ pub struct RateLimits {
     limiters: RwLock<HashMap<(Class, Rate), Arc<Keyed>>>,
     tenants: RwLock<HashMap<Uuid, (Instant, Limits)>>,
     clock: DefaultClock,
+    warned: std::sync::Mutex<Option<Instant>>,
 }
 
 impl RateLimits {
@@ -250,6 +252,7 @@ impl RateLimits {
             limiters: RwLock::default(),
             tenants: RwLock::default(),
             clock: DefaultClock::default(),
+            warned: std::sync::Mutex::new(None),
         }
     }
 
@@ -301,6 +304,46 @@ impl RateLimits {
         Arc::clone(
             map.entry((class, rate)).or_insert_with(|| Arc::new(RateLimiter::keyed(rate.quota()).with_middleware())),
         )
+    }
+
+    /// Like [`Self::check`], counted once across all nodes when coordination is shared. If
+    /// Redis is unreachable, each node counts alone (degraded, never closed to everyone).
+    pub async fn check_shared(
+        &self,
+        coordination: &crate::platform::coordination::Coordination,
+        limits: &Limits,
+        class: Class,
+        who: &str,
+    ) -> Option<Decision> {
+        let rate = limits.get(class)?;
+        let key = format!("{}:{rate}:{who}", class.as_str());
+        let period = Duration::from_secs(u64::from(rate.period_secs));
+        match coordination.count(&key, rate.count, period).await {
+            None => self.check(limits, class, who),
+            Some(Ok(counted)) => Some(Decision {
+                class,
+                limit: rate.count,
+                remaining: counted.remaining,
+                reset_secs: if counted.allowed { ceil_secs(counted.reset) } else { ceil_secs(counted.reset).max(1) },
+                allowed: counted.allowed,
+            }),
+            Some(Err(error)) => {
+                if self.should_warn() {
+                    tracing::warn!(%error, "shared rate limits are unavailable; each node counts alone");
+                }
+                self.check(limits, class, who)
+            }
+        }
+    }
+
+    /// At most one warning a minute about the shared counters.
+    fn should_warn(&self) -> bool {
+        let mut last = self.warned.lock().unwrap_or_else(|p| p.into_inner());
+        let due = last.is_none_or(|at| at.elapsed() > Duration::from_secs(60));
+        if due {
+            *last = Some(Instant::now());
+        }
+        due
     }
 
     /// Counts one request of `who` against `class` under `limits`; None when the class is unlimited.

@@ -11,4 +11,5 @@ pub mod jobs;
 pub mod knowledge;
 pub mod media;
 pub mod search;
+pub mod signals;
 pub mod webhooks;

@@ -13,6 +13,7 @@ mod billing;
 mod browser;
 mod chat;
 mod cli;
+mod cluster;
 mod concurrency;
 mod content;
 mod crash;

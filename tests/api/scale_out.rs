@@ -7,8 +7,9 @@ use serde_json::{json, Value};
 
 use crate::support::app::{json, spawn_app_env, TestApp};
 
-/// The servers of this run, or None (the test returns early) outside `.ci/test`.
-fn servers() -> Option<(String, String)> {
+/// The settings that put a node on this run's servers (its own collection, blob prefix and
+/// nothing else in common with other tests), or None (the test returns early) outside `.ci/test`.
+pub fn shared_backends() -> Option<Vec<(&'static str, String)>> {
     let url = |var: &str| {
         let value = std::env::var(var).ok().filter(|v| !v.is_empty());
         if value.is_none() {
@@ -17,27 +18,29 @@ fn servers() -> Option<(String, String)> {
         }
         value
     };
-    Some((url("LECTERN_TEST_QDRANT_URL")?, url("LECTERN_TEST_S3_ENDPOINT")?))
+    let (qdrant, s3, redis) =
+        (url("LECTERN_TEST_QDRANT_URL")?, url("LECTERN_TEST_S3_ENDPOINT")?, url("LECTERN_TEST_REDIS_URL")?);
+    let run = uuid::Uuid::now_v7().simple().to_string();
+    Some(vec![
+        ("QDRANT_URL", qdrant),
+        ("QDRANT_COLLECTION", format!("t_{run}")),
+        ("REDIS_URL", redis),
+        ("LECTERN_BLOB_STORE", format!("s3://lectern-test/{run}")),
+        ("LECTERN_S3_ENDPOINT", s3),
+        ("LECTERN_S3_REGION", "us-east-1".to_owned()),
+        ("LECTERN_S3_ACCESS_KEY_ID", "lectern".to_owned()),
+        ("LECTERN_S3_SECRET_ACCESS_KEY", "lectern-secret".to_owned()),
+    ])
 }
 
-/// A node whose collections and blob prefix are its own (tests share the servers).
-pub async fn scale_out_node() -> Option<TestApp> {
-    let (qdrant, s3) = servers()?;
-    let run = uuid::Uuid::now_v7().simple().to_string();
-    let collection = format!("t_{run}");
-    let blobs = format!("s3://lectern-test/{run}");
-    Some(
-        spawn_app_env(&[
-            ("QDRANT_URL", qdrant.as_str()),
-            ("QDRANT_COLLECTION", collection.as_str()),
-            ("LECTERN_BLOB_STORE", blobs.as_str()),
-            ("LECTERN_S3_ENDPOINT", s3.as_str()),
-            ("LECTERN_S3_REGION", "us-east-1"),
-            ("LECTERN_S3_ACCESS_KEY_ID", "lectern"),
-            ("LECTERN_S3_SECRET_ACCESS_KEY", "lectern-secret"),
-        ])
-        .await,
-    )
+pub fn as_pairs<'a>(owned: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    owned.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+/// One node on the shared backends.
+async fn scale_out_node() -> Option<TestApp> {
+    let backends = shared_backends()?;
+    Some(spawn_app_env(&as_pairs(&backends)).await)
 }
 
 fn files_under(dir: &std::path::Path) -> usize {
@@ -59,6 +62,7 @@ async fn health_names_the_server_backends() {
         .unwrap()
         .starts_with("BM25 sparse vectors in the qdrant server"));
     assert!(components["blobs"]["message"].as_str().unwrap().starts_with("S3 bucket lectern-test"), "{health}");
+    assert!(components["coordination"]["message"].as_str().unwrap().starts_with("redis at "), "{health}");
     let info: Value = json(app.get("/v1/info").await).await;
     assert_eq!((info["vectors"].as_str(), info["fulltext"].as_str()), (Some("qdrant"), Some("qdrant-sparse")));
 }

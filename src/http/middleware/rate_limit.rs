@@ -40,7 +40,9 @@ pub async fn middleware(
         None => vec![Class::Global],
     };
     for class in classes {
-        let Some(decision) = ctx.rate_limits.check(&limits, class, &who) else { continue };
+        let Some(decision) = ctx.rate_limits.check_shared(&ctx.coordination, &limits, class, &who).await else {
+            continue;
+        };
         if !decision.allowed {
             let error = ApiError::new(
                 ErrorCode::RateLimitExceeded,

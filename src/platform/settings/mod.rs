@@ -84,6 +84,11 @@ pub struct Settings {
     /// `LECTERN_BLOB_STORE=s3://bucket/prefix` (+ `LECTERN_S3_*`): uploads in an S3-compatible
     /// bucket; unset or `local` = the blobs dir under the data dir.
     pub blob_s3: Option<crate::engines::blobs::S3Location>,
+    /// `REDIS_URL`: shared rate limits and signals between nodes; unset = in this process.
+    pub redis_url: Option<Secret<String>>,
+    /// `LECTERN_NODE_MODE=cluster`: this node is one of several, so every backend must be
+    /// shared (checked at startup); `single` (default) allows the embedded ones.
+    pub cluster: bool,
     /// `LECTERN_MODELS_DIR`: model files and ONNX Runtime, shared by every data dir.
     pub models_dir: PathBuf,
     /// `EMBEDDING_MODEL`: the embedding model, a directory name under the models dir.
@@ -330,6 +335,8 @@ impl Settings {
             qdrant_api_key: var("QDRANT_API_KEY").map(Secret::new),
             qdrant_collection,
             blob_s3: blob_s3(&var)?,
+            redis_url: redis_url(&var)?,
+            cluster: node_mode(&var)?,
             ort_dylib_path: var("ORT_DYLIB_PATH")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| models_dir.join("onnxruntime").join("libonnxruntime.so")),
@@ -433,6 +440,39 @@ impl Settings {
             None => crate::engines::blobs::BlobLocation::Local(self.blobs_dir()),
         }
     }
+}
+
+/// `LECTERN_NODE_MODE`: `single` or `cluster`. A cluster node refuses to start with a backend
+/// that only this node can see, naming every setting that is missing.
+fn node_mode(var: &impl Fn(&str) -> Option<String>) -> Result<bool, SettingsError> {
+    match var("LECTERN_NODE_MODE").as_deref() {
+        None | Some("single") => return Ok(false),
+        Some("cluster") => {}
+        Some(other) => return Err(invalid("LECTERN_NODE_MODE", format!("`{other}` is not one of: single, cluster"))),
+    }
+    let postgres = var("DATABASE_URL").is_some_and(|u| u.starts_with("postgres"));
+    let s3 = var("LECTERN_BLOB_STORE").is_some_and(|b| b.starts_with("s3://"));
+    let needs = [
+        (!postgres, "DATABASE_URL=postgres://… (one database for every node)"),
+        (var("QDRANT_URL").is_none(), "QDRANT_URL (vectors and lexical search every node sees)"),
+        (var("REDIS_URL").is_none(), "REDIS_URL (shared rate limits and signals)"),
+        (!s3, "LECTERN_BLOB_STORE=s3://bucket/prefix (uploads every node can read)"),
+        (var("LECTERN_JWT_SECRET").is_none(), "LECTERN_JWT_SECRET (tokens every node accepts)"),
+    ];
+    let missing: Vec<&str> = needs.iter().filter(|(missing, _)| *missing).map(|(_, what)| *what).collect();
+    if missing.is_empty() {
+        Ok(true)
+    } else {
+        Err(invalid("LECTERN_NODE_MODE", format!("cluster mode needs {}", missing.join("; "))))
+    }
+}
+
+fn redis_url(var: &impl Fn(&str) -> Option<String>) -> Result<Option<Secret<String>>, SettingsError> {
+    let Some(url) = var("REDIS_URL") else { return Ok(None) };
+    if !(url.starts_with("redis://") || url.starts_with("rediss://") || url.starts_with("unix://")) {
+        return Err(invalid("REDIS_URL", "must start with redis://, rediss:// or unix://"));
+    }
+    Ok(Some(Secret::new(url)))
 }
 
 /// `LECTERN_BLOB_STORE`: `local` (default) or `s3://bucket[/prefix]`, with `LECTERN_S3_ENDPOINT`

@@ -37,6 +37,11 @@ fn bad_values_name_the_key_and_the_reason() {
         ("LECTERN_MAX_JSON_BYTES", "10", "outside 1024..="),
         ("QDRANT_URL", "qdrant:6334", "must start with http"),
         ("QDRANT_COLLECTION", "chunks/../x", "must be 1-200 letters"),
+        ("REDIS_URL", "localhost:6379", "must start with redis://"),
+        ("LECTERN_NODE_MODE", "swarm", "not one of: single, cluster"),
+        ("LECTERN_NODE_MODE", "cluster", "cluster mode needs DATABASE_URL=postgres"),
+        ("LECTERN_BLOB_STORE", "ftp://bucket", "must be `local` or `s3://bucket/prefix`"),
+        ("LECTERN_BLOB_STORE", "s3://B", "is not a bucket name"),
         ("LECTERN_JWT_SECRET", "short", "at least 32 characters"),
         ("LECTERN_SIGNUP_MODE", "everyone", "not one of: off, invite, open, approval"),
         ("LECTERN_RATE_LIMITS", "chat=5/min", "`chat` is not one of"),
@@ -88,10 +93,41 @@ fn oauth_providers_need_their_secret_and_oidc_its_issuer() {
 }
 
 #[test]
+fn a_cluster_node_names_each_backend_it_lacks() {
+    let shared = [
+        ("DATABASE_URL", "postgres://lectern@db/lectern"),
+        ("QDRANT_URL", "http://qdrant:6334"),
+        ("REDIS_URL", "redis://cache:6379/"),
+        ("LECTERN_BLOB_STORE", "s3://uploads/lectern"),
+        ("LECTERN_JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+    ];
+    let mut env = vars(&shared);
+    env.insert("LECTERN_NODE_MODE".into(), "cluster".into());
+    assert!(Settings::from_vars(&env, &Overrides::default()).unwrap().cluster);
+    env.remove("REDIS_URL");
+    env.insert("LECTERN_BLOB_STORE".into(), "local".into());
+    let error = Settings::from_vars(&env, &Overrides::default()).unwrap_err().to_string();
+    assert!(error.contains("REDIS_URL") && error.contains("LECTERN_BLOB_STORE"), "{error}");
+    assert!(!error.contains("QDRANT_URL") && !error.contains("DATABASE_URL"), "only what is missing: {error}");
+}
+
+#[test]
 fn secrets_never_print() {
-    let env = vars(&[("DATABASE_URL", "postgres://u:topsecret@h/db"), ("QDRANT_API_KEY", "k3y")]);
+    let env = vars(&[
+        ("DATABASE_URL", "postgres://u:topsecret@h/db"),
+        ("QDRANT_API_KEY", "k3y"),
+        ("REDIS_URL", "redis://:redispass@cache:6379/0"),
+        ("LECTERN_BLOB_STORE", "s3://docs/lectern"),
+        ("LECTERN_S3_ENDPOINT", "http://minio:9000"),
+        ("LECTERN_S3_ACCESS_KEY_ID", "AKID"),
+        ("LECTERN_S3_SECRET_ACCESS_KEY", "s3cr3t"),
+    ]);
     let s = Settings::from_vars(&env, &Overrides::default()).unwrap();
     let printed = format!("{s:?}");
-    assert!(!printed.contains("topsecret") && !printed.contains("k3y"), "{printed}");
+    for secret in ["topsecret", "k3y", "redispass", "s3cr3t"] {
+        assert!(!printed.contains(secret), "{secret}: {printed}");
+    }
+    let s3 = s.blob_s3.as_ref().unwrap();
+    assert_eq!((s3.bucket.as_str(), s3.prefix.as_str(), s3.path_style), ("docs", "lectern", true));
     assert_eq!(s.database_backend, DatabaseBackend::Postgres);
 }

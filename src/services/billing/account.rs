@@ -466,7 +466,12 @@ pub async fn put_settings(
     )
     .await?;
     txn.commit().await?;
+    // Every node drops its cached copy (this one too, through the same signal).
     ctx.rate_limits.forget_tenant(tenant_id);
+    let changed = crate::platform::coordination::Signal::TenantLimitsChanged { tenant_id };
+    if let Err(error) = ctx.coordination.publish(&changed).await {
+        tracing::warn!(%error, "other nodes keep the old rate limits until their cache expires (30 s)");
+    }
     if s.prices.is_some() || s.allowances.is_some() {
         prices::save(ctx, Some(tenant_id), s.prices.unwrap_or_else(|| json!({})), s.allowances.unwrap_or_default())
             .await?;

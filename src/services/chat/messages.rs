@@ -41,14 +41,37 @@ pub async fn cancel(ctx: &AppContext, principal: &Principal, id: Uuid) -> ApiRes
         return Err(ApiError::new(ErrorCode::Conflict, format!("the answer is already {}", found.status))
             .with_details(serde_json::json!({"status": found.status})));
     }
-    if ctx.chat.turns.cancel(id) {
+    if ctx.chat.turns.cancel(id) || cancelled_elsewhere(ctx, id).await {
         return Ok(CancelOutcome { message_id: id, status: "cancelling".to_owned() });
     }
-    // Not running on this node (it stopped with a crash, or runs elsewhere): mark it.
+    // Not running on any node (it stopped with a crash): mark it.
     let mut active: message::ActiveModel = found.into();
     active.status = Set("cancelled".to_owned());
     active.update(&ctx.db).await?;
     Ok(CancelOutcome { message_id: id, status: "cancelled".to_owned() })
+}
+
+/// Asks the other nodes to stop the turn; true when the node running it confirms in time.
+async fn cancelled_elsewhere(ctx: &AppContext, id: Uuid) -> bool {
+    use crate::platform::coordination::Signal;
+    if !ctx.coordination.is_shared() {
+        return false;
+    }
+    let mut heard = ctx.coordination.subscribe();
+    if let Err(error) = ctx.coordination.publish(&Signal::CancelTurn { message_id: id }).await {
+        tracing::warn!(%error, "cannot reach the other nodes to cancel a turn");
+        return false;
+    }
+    let confirmed = async {
+        loop {
+            match heard.recv().await {
+                Ok(Signal::TurnCancelling { message_id }) if message_id == id => return true,
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return false,
+            }
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(2), confirmed).await.unwrap_or(false)
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]

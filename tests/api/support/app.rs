@@ -88,8 +88,11 @@ pub async fn test_settings(data_dir: &TempDir, extra: &[(&str, &str)]) -> Settin
             "global=100000/min,auth=100000/min,llm=100000/min,rag=100000/min,search=100000/min,ingest=100000/min,public=100000/min".into(),
         ),
     ]);
-    if let Some(url) = fresh_database_url().await {
-        vars.insert("DATABASE_URL".into(), url);
+    let shared_database = extra.iter().any(|(k, _)| *k == "DATABASE_URL");
+    if !shared_database {
+        if let Some(url) = fresh_database_url().await {
+            vars.insert("DATABASE_URL".into(), url);
+        }
     }
     // The model cache is shared, as on a real machine.
     for key in ["HOME", "LECTERN_MODELS_DIR", "ORT_DYLIB_PATH"] {
@@ -123,6 +126,25 @@ pub async fn spawn_app_env(extra: &[(&str, &str)]) -> TestApp {
     let mut app = start_env(false, extra).await;
     app.release_startup().await;
     app
+}
+
+/// `n` nodes of one deployment: one database (a SQLite file they share, or a fresh PostgreSQL
+/// database), one JWT secret, each with its own data dir and `extra` settings (the shared
+/// backends).
+pub async fn spawn_nodes(n: usize, extra: &[(&str, &str)]) -> (Vec<TestApp>, TempDir) {
+    let shared = tempfile::tempdir().expect("temp dir");
+    let database = match fresh_database_url().await {
+        Some(url) => url,
+        None => format!("sqlite://{}?mode=rwc", shared.path().join("shared.db").display()),
+    };
+    let mut vars =
+        vec![("DATABASE_URL", database.as_str()), ("LECTERN_JWT_SECRET", "cluster-test-secret-0123456789abcdef")];
+    vars.extend_from_slice(extra);
+    let mut nodes = Vec::new();
+    for _ in 0..n {
+        nodes.push(spawn_app_env(&vars).await);
+    }
+    (nodes, shared)
 }
 
 async fn start_env(hold: bool, extra: &[(&str, &str)]) -> TestApp {

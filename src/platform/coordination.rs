@@ -1,0 +1,263 @@
+//! What the nodes of a deployment share beyond the database: signals that must reach every
+//! node (cancel a chat turn, forget cached limits) and counters that must be counted once (rate
+//! limits). With `REDIS_URL` both go through Redis (pub/sub on one channel, GCRA in one atomic
+//! script); without it, through this process only, which is exact for one node.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, OnceCell};
+use uuid::Uuid;
+
+/// Something every node must hear.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum Signal {
+    /// Stop this chat turn wherever it runs.
+    #[serde(rename_all = "camelCase")]
+    CancelTurn { message_id: Uuid },
+    /// The node running the turn was told to stop it.
+    #[serde(rename_all = "camelCase")]
+    TurnCancelling { message_id: Uuid },
+    /// A tenant's rate limits changed.
+    #[serde(rename_all = "camelCase")]
+    TenantLimitsChanged { tenant_id: Uuid },
+}
+
+const CHANNEL: &str = "lectern:signals";
+
+/// The outcome of counting one request against a GCRA limit shared by all nodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SharedCount {
+    pub allowed: bool,
+    pub remaining: u32,
+    /// Allowed: until the burst is whole again; refused: until the next request may pass.
+    pub reset: Duration,
+}
+
+/// GCRA (the algorithm governor uses in process) on one key, atomically. The theoretical
+/// arrival time lives in the key, in milliseconds of the Redis server's clock, so nodes with
+/// skewed clocks still count alike. ARGV: emission interval (ms), burst.
+const GCRA: &str = r"
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local tolerance = interval * burst
+local next_tat = tat + interval
+if next_tat - tolerance > now then
+  return {0, 0, next_tat - tolerance - now}
+end
+redis.call('SET', KEYS[1], next_tat, 'PX', math.max(1, next_tat - now))
+return {1, math.floor((tolerance - (next_tat - now)) / interval), next_tat - now}
+";
+
+pub struct Coordination {
+    redis: Option<Redis>,
+    /// Signals heard (from this node, or from every node through Redis).
+    heard: broadcast::Sender<Signal>,
+}
+
+struct Redis {
+    client: redis::Client,
+    /// Connected on first use, reconnecting by itself after a blip.
+    connection: OnceCell<redis::aio::ConnectionManager>,
+    gcra: redis::Script,
+}
+
+impl Coordination {
+    /// In-process only, or through Redis at `redis_url` (checked here; connected on first use).
+    pub fn new(redis_url: Option<&str>) -> Result<Self, String> {
+        let redis = match redis_url {
+            None => None,
+            Some(url) => Some(Redis {
+                client: redis::Client::open(url).map_err(|e| format!("REDIS_URL: {e}"))?,
+                connection: OnceCell::new(),
+                gcra: redis::Script::new(GCRA),
+            }),
+        };
+        Ok(Self { redis, heard: broadcast::channel(1024).0 })
+    }
+
+    pub fn is_shared(&self) -> bool {
+        self.redis.is_some()
+    }
+
+    /// For health: where coordination happens and whether it answers.
+    pub async fn check(&self) -> Result<String, String> {
+        let Some(redis) = &self.redis else { return Ok("in-process (one node)".to_owned()) };
+        let info = redis.client.get_connection_info();
+        let at = format!("redis at {}", info.addr());
+        let mut connection = tokio::time::timeout(Duration::from_secs(2), redis.connection())
+            .await
+            .map_err(|_| format!("{at}: no answer within 2 s"))?
+            .map_err(|e| format!("{at}: {e}"))?;
+        let pong: Result<String, _> =
+            tokio::time::timeout(Duration::from_secs(2), redis::cmd("PING").query_async(&mut connection))
+                .await
+                .map_err(|_| format!("{at}: no answer within 2 s"))?;
+        pong.map(|_| at.clone()).map_err(|e| format!("{at}: {e}"))
+    }
+
+    /// Tells every node (this one included).
+    pub async fn publish(&self, signal: &Signal) -> Result<(), String> {
+        let Some(redis) = &self.redis else {
+            let _ = self.heard.send(signal.clone());
+            return Ok(());
+        };
+        let payload = serde_json::to_string(signal).map_err(|e| e.to_string())?;
+        let mut connection = redis.connection().await.map_err(|e| e.to_string())?;
+        redis::cmd("PUBLISH")
+            .arg(CHANNEL)
+            .arg(payload)
+            .query_async::<i64>(&mut connection)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    }
+
+    /// Signals as they are heard from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Signal> {
+        self.heard.subscribe()
+    }
+
+    /// Relays the Redis channel to [`Self::subscribe`]rs until the process ends, resubscribing
+    /// after a lost connection. Without Redis there is nothing to relay.
+    pub async fn relay(&self) {
+        let Some(redis) = &self.redis else { return };
+        loop {
+            if let Err(error) = self.relay_once(redis).await {
+                tracing::warn!(%error, "lost the Redis signal channel; resubscribing in 1 s");
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+
+    async fn relay_once(&self, redis: &Redis) -> Result<(), redis::RedisError> {
+        use futures_util::StreamExt;
+        let mut pubsub = redis.client.get_async_pubsub().await?;
+        pubsub.subscribe(CHANNEL).await?;
+        let mut messages = pubsub.on_message();
+        while let Some(message) = messages.next().await {
+            let payload: String = message.get_payload()?;
+            match serde_json::from_str::<Signal>(&payload) {
+                Ok(signal) => {
+                    let _ = self.heard.send(signal);
+                }
+                // A newer node's signal this one does not know: ignore it.
+                Err(error) => tracing::debug!(%error, "unknown signal"),
+            }
+        }
+        Err(redis::RedisError::from((redis::ErrorKind::Io, "the subscription ended")))
+    }
+
+    /// Counts one request of `key` against `count` per `period`, across all nodes. None without
+    /// Redis (the caller counts in process).
+    pub async fn count(&self, key: &str, count: u32, period: Duration) -> Option<Result<SharedCount, String>> {
+        let redis = self.redis.as_ref()?;
+        Some(redis.count(key, count, period).await.map_err(|e| e.to_string()))
+    }
+}
+
+impl Redis {
+    async fn connection(&self) -> redis::RedisResult<redis::aio::ConnectionManager> {
+        // Fail fast when Redis is away (the caller reports it); a connection once made
+        // reconnects by itself.
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(Some(Duration::from_secs(2)))
+            .set_number_of_retries(1);
+        self.connection.get_or_try_init(|| self.client.get_connection_manager_with_config(config)).await.cloned()
+    }
+
+    async fn count(&self, key: &str, count: u32, period: Duration) -> redis::RedisResult<SharedCount> {
+        let interval_ms = (period.as_millis() / u128::from(count.max(1))).max(1);
+        let mut connection = self.connection().await?;
+        let (allowed, remaining, reset_ms): (i64, i64, i64) = self
+            .gcra
+            .key(format!("lectern:rl:{key}"))
+            .arg(u64::try_from(interval_ms).unwrap_or(u64::MAX))
+            .arg(count)
+            .invoke_async(&mut connection)
+            .await?;
+        Ok(SharedCount {
+            allowed: allowed == 1,
+            remaining: u32::try_from(remaining.max(0)).unwrap_or(0),
+            reset: Duration::from_millis(u64::try_from(reset_ms.max(0)).unwrap_or(0)),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn redis_url() -> Option<String> {
+        crate::engines::test_servers::url("LECTERN_TEST_REDIS_URL")
+    }
+
+    #[tokio::test]
+    async fn in_process_signals_reach_this_node_only() {
+        let local = Coordination::new(None).unwrap();
+        let mut heard = local.subscribe();
+        let signal = Signal::CancelTurn { message_id: Uuid::now_v7() };
+        local.publish(&signal).await.unwrap();
+        assert_eq!(heard.recv().await.unwrap(), signal);
+        assert!(local.count("k", 5, Duration::from_secs(60)).await.is_none(), "counted in process");
+        assert_eq!(local.check().await.unwrap(), "in-process (one node)");
+    }
+
+    #[tokio::test]
+    async fn signals_reach_every_node_through_redis() {
+        let Some(url) = redis_url() else { return };
+        let nodes: Vec<std::sync::Arc<Coordination>> =
+            (0..3).map(|_| std::sync::Arc::new(Coordination::new(Some(&url)).unwrap())).collect();
+        let mut heard: Vec<_> = nodes.iter().map(|n| n.subscribe()).collect();
+        for node in &nodes {
+            let node = node.clone();
+            tokio::spawn(async move { node.relay().await });
+        }
+        let signal = Signal::TenantLimitsChanged { tenant_id: Uuid::now_v7() };
+        // The relays subscribe asynchronously: publish until every node has heard it once.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        for receiver in &mut heard {
+            loop {
+                nodes[0].publish(&signal).await.unwrap();
+                match tokio::time::timeout(Duration::from_millis(200), receiver.recv()).await {
+                    Ok(got) => {
+                        assert_eq!(got.unwrap(), signal);
+                        break;
+                    }
+                    Err(_) => assert!(tokio::time::Instant::now() < deadline, "a node never heard the signal"),
+                }
+            }
+        }
+        assert!(nodes[1].check().await.unwrap().starts_with("redis at "));
+    }
+
+    #[tokio::test]
+    async fn a_shared_limit_is_counted_once_across_nodes() {
+        let Some(url) = redis_url() else { return };
+        let nodes: Vec<Coordination> = (0..3).map(|_| Coordination::new(Some(&url)).unwrap()).collect();
+        let key = format!("test:{}", Uuid::now_v7());
+        let mut allowed = Vec::new();
+        for i in 0..9 {
+            let counted = nodes[i % 3].count(&key, 5, Duration::from_secs(60)).await.unwrap().unwrap();
+            allowed.push((counted.allowed, counted.remaining));
+            if !counted.allowed {
+                assert!(counted.reset > Duration::from_secs(5), "{counted:?}");
+            }
+        }
+        assert_eq!(
+            allowed,
+            [(true, 4), (true, 3), (true, 2), (true, 1), (true, 0), (false, 0), (false, 0), (false, 0), (false, 0)]
+        );
+        let other = nodes[0].count(&format!("{key}-b"), 5, Duration::from_secs(60)).await.unwrap().unwrap();
+        assert!(other.allowed, "limits are per key");
+        let broken = Coordination::new(Some("redis://127.0.0.1:1/")).unwrap();
+        assert!(broken.count(&key, 5, Duration::from_secs(60)).await.unwrap().is_err(), "an error, not a panic");
+        assert!(broken.check().await.is_err());
+    }
+}
