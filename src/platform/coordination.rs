@@ -22,6 +22,26 @@ pub enum Signal {
     /// A tenant's rate limits changed.
     #[serde(rename_all = "camelCase")]
     TenantLimitsChanged { tenant_id: Uuid },
+    /// Entries of these translation groups changed: drop the sites' public caches, re-index
+    /// the groups from the database.
+    #[serde(rename_all = "camelCase")]
+    ContentChanged { sites: Vec<Uuid>, groups: Vec<Uuid> },
+    /// A site's settings or media changed: drop its public cache.
+    #[serde(rename_all = "camelCase")]
+    SiteChanged { site_id: Uuid },
+    /// A content type's fields changed: re-index its published entries.
+    #[serde(rename_all = "camelCase")]
+    TypeChanged { tenant_id: Uuid, type_id: Uuid },
+    /// A site's index was rebuilt (or the site deleted) on one node: rebuild it here.
+    #[serde(rename_all = "camelCase")]
+    SiteIndexStale { site_id: Uuid },
+}
+
+/// A signal and the node that sent it (a node has already acted on its own).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Envelope {
+    pub from: Uuid,
+    pub signal: Signal,
 }
 
 const CHANNEL: &str = "lectern:signals";
@@ -55,9 +75,11 @@ return {1, math.floor((tolerance - (next_tat - now)) / interval), next_tat - now
 ";
 
 pub struct Coordination {
+    /// This process, as the sender of its signals.
+    node: Uuid,
     redis: Option<Redis>,
     /// Signals heard (from this node, or from every node through Redis).
-    heard: broadcast::Sender<Signal>,
+    heard: broadcast::Sender<Envelope>,
 }
 
 struct Redis {
@@ -78,7 +100,11 @@ impl Coordination {
                 gcra: redis::Script::new(GCRA),
             }),
         };
-        Ok(Self { redis, heard: broadcast::channel(1024).0 })
+        Ok(Self { node: Uuid::now_v7(), redis, heard: broadcast::channel(1024).0 })
+    }
+
+    pub fn node(&self) -> Uuid {
+        self.node
     }
 
     pub fn is_shared(&self) -> bool {
@@ -103,11 +129,12 @@ impl Coordination {
 
     /// Tells every node (this one included).
     pub async fn publish(&self, signal: &Signal) -> Result<(), String> {
+        let envelope = Envelope { from: self.node, signal: signal.clone() };
         let Some(redis) = &self.redis else {
-            let _ = self.heard.send(signal.clone());
+            let _ = self.heard.send(envelope);
             return Ok(());
         };
-        let payload = serde_json::to_string(signal).map_err(|e| e.to_string())?;
+        let payload = serde_json::to_string(&envelope).map_err(|e| e.to_string())?;
         let mut connection = redis.connection().await.map_err(|e| e.to_string())?;
         redis::cmd("PUBLISH")
             .arg(CHANNEL)
@@ -119,32 +146,35 @@ impl Coordination {
     }
 
     /// Signals as they are heard from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<Signal> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Envelope> {
         self.heard.subscribe()
     }
 
     /// Relays the Redis channel to [`Self::subscribe`]rs until the process ends, resubscribing
-    /// after a lost connection. Without Redis there is nothing to relay.
-    pub async fn relay(&self) {
+    /// after a lost connection. `subscribed` runs each time the channel is (re)joined: whatever
+    /// was sent while this node was not listening is lost, so that is when it catches up.
+    /// Without Redis there is nothing to relay.
+    pub async fn relay(&self, subscribed: impl Fn() + Send) {
         let Some(redis) = &self.redis else { return };
         loop {
-            if let Err(error) = self.relay_once(redis).await {
+            if let Err(error) = self.relay_once(redis, &subscribed).await {
                 tracing::warn!(%error, "lost the Redis signal channel; resubscribing in 1 s");
             }
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
     }
 
-    async fn relay_once(&self, redis: &Redis) -> Result<(), redis::RedisError> {
+    async fn relay_once(&self, redis: &Redis, subscribed: &impl Fn()) -> Result<(), redis::RedisError> {
         use futures_util::StreamExt;
         let mut pubsub = redis.client.get_async_pubsub().await?;
         pubsub.subscribe(CHANNEL).await?;
+        subscribed();
         let mut messages = pubsub.on_message();
         while let Some(message) = messages.next().await {
             let payload: String = message.get_payload()?;
-            match serde_json::from_str::<Signal>(&payload) {
-                Ok(signal) => {
-                    let _ = self.heard.send(signal);
+            match serde_json::from_str::<Envelope>(&payload) {
+                Ok(envelope) => {
+                    let _ = self.heard.send(envelope);
                 }
                 // A newer node's signal this one does not know: ignore it.
                 Err(error) => tracing::debug!(%error, "unknown signal"),
@@ -204,7 +234,7 @@ mod tests {
         let mut heard = local.subscribe();
         let signal = Signal::CancelTurn { message_id: Uuid::now_v7() };
         local.publish(&signal).await.unwrap();
-        assert_eq!(heard.recv().await.unwrap(), signal);
+        assert_eq!(heard.recv().await.unwrap(), Envelope { from: local.node(), signal });
         assert!(local.count("k", 5, Duration::from_secs(60)).await.is_none(), "counted in process");
         assert_eq!(local.check().await.unwrap(), "in-process (one node)");
     }
@@ -217,7 +247,7 @@ mod tests {
         let mut heard: Vec<_> = nodes.iter().map(|n| n.subscribe()).collect();
         for node in &nodes {
             let node = node.clone();
-            tokio::spawn(async move { node.relay().await });
+            tokio::spawn(async move { node.relay(|| ()).await });
         }
         let signal = Signal::TenantLimitsChanged { tenant_id: Uuid::now_v7() };
         // The relays subscribe asynchronously: publish until every node has heard it once.
@@ -227,7 +257,7 @@ mod tests {
                 nodes[0].publish(&signal).await.unwrap();
                 match tokio::time::timeout(Duration::from_millis(200), receiver.recv()).await {
                     Ok(got) => {
-                        assert_eq!(got.unwrap(), signal);
+                        assert_eq!(got.unwrap(), Envelope { from: nodes[0].node(), signal: signal.clone() });
                         break;
                     }
                     Err(_) => assert!(tokio::time::Instant::now() < deadline, "a node never heard the signal"),

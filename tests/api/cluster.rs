@@ -99,3 +99,70 @@ async fn a_chat_turn_is_cancelled_through_another_node() {
     let tokens = events.iter().filter(|(n, _)| n == "token").count();
     assert!(tokens > 3 && tokens < 100, "stopped early: {tokens} tokens");
 }
+
+/// Polls `check` on a node for up to `within` and returns how long it took.
+async fn within<F, Fut>(within: std::time::Duration, mut check: F) -> std::time::Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = std::time::Instant::now();
+    while !check().await {
+        assert!(started.elapsed() < within, "not seen within {within:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    started.elapsed()
+}
+
+#[tokio::test]
+async fn a_page_published_on_one_node_is_served_and_found_on_the_others_within_a_second() {
+    use crate::content::{public, Site};
+    let Some((nodes, _shared)) = cluster(&[]).await else { return };
+    let (token, tenant) = nodes[0].bootstrap().await;
+    let id = nodes[0].create("/v1/sites", &token, &tenant.id, json!({"name": "Blog"})).await;
+    let site = Site { id, token, tenant: tenant.id };
+    // Node 0 serves (and caches) the empty list and search before anything is published.
+    let titles = |body: Value, key: &str| -> Vec<String> {
+        body[key].as_array().map_or(Vec::new(), |a| a.iter().map(|h| h["title"].to_string()).collect())
+    };
+    assert!(titles(json(public(&nodes[0], &site, "/entries?type=post").await).await, "data").is_empty());
+    assert!(titles(json(public(&nodes[0], &site, "/search?q=lighthouse").await).await, "hits").is_empty());
+
+    let entry =
+        site.entry(&nodes[1], json!({"type": "post", "title": "Lighthouse keepers", "data": {"body": "Dusk"}})).await;
+    site.publish(&nodes[1], entry["id"].as_str().unwrap()).await;
+    let second = std::time::Duration::from_secs(1);
+    for node in [&nodes[0], &nodes[2]] {
+        within(second, || async {
+            titles(json(public(node, &site, "/entries?type=post").await).await, "data").len() == 1
+        })
+        .await;
+        within(second, || async {
+            titles(json(public(node, &site, "/search?q=lighthuose").await).await, "hits").len() == 1
+        })
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn a_node_that_joins_later_serves_what_was_published_before() {
+    use crate::content::{public, Site};
+    let Some(backends) = shared_backends() else { return };
+    let (mut nodes, _shared) = spawn_nodes(1, &as_pairs(&backends)).await;
+    let (token, tenant) = nodes[0].bootstrap().await;
+    let id = nodes[0].create("/v1/sites", &token, &tenant.id, json!({"name": "Blog"})).await;
+    let site = Site { id, token, tenant: tenant.id };
+    let entry = site.entry(&nodes[0], json!({"type": "post", "title": "Harbour tides", "data": {"body": "Ebb"}})).await;
+    site.publish(&nodes[0], entry["id"].as_str().unwrap()).await;
+    // A second node on the same database starts afterwards: its site index is built at start.
+    let mut settings = as_pairs(&backends);
+    let database = nodes[0].database_url.clone();
+    settings.push(("DATABASE_URL", database.as_str()));
+    settings.push(("LECTERN_JWT_SECRET", "cluster-test-secret-0123456789abcdef"));
+    nodes.push(crate::support::app::spawn_app_env(&settings).await);
+    within(std::time::Duration::from_secs(5), || async {
+        let found: Value = json(public(&nodes[1], &site, "/search?q=harbour").await).await;
+        found["hits"].as_array().is_some_and(|h| h.len() == 1)
+    })
+    .await;
+}

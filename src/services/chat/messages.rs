@@ -65,7 +65,7 @@ async fn cancelled_elsewhere(ctx: &AppContext, id: Uuid) -> bool {
     let confirmed = async {
         loop {
             match heard.recv().await {
-                Ok(Signal::TurnCancelling { message_id }) if message_id == id => return true,
+                Ok(heard) if heard.signal == (Signal::TurnCancelling { message_id: id }) => return true,
                 Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return false,
             }

@@ -177,7 +177,7 @@ pub async fn update(
     audit::record(&txn, &principal.actor(), "element.update", Target::new("element", id), Value::Null).await?;
     txn.commit().await?;
     // Pages embedding the element show the new version.
-    hooks::site_changed(ctx, site_id);
+    hooks::site_changed(ctx, site_id).await;
     Ok(saved.into())
 }
 

@@ -1,7 +1,8 @@
 //! What follows a committed content change: the site's public cache is dropped and the public
 //! search index of the affected translation groups is rebuilt from the database (so the index
-//! is right whatever order changes commit in). Failures here are logged, never returned: the
-//! change itself is saved, and `POST /v1/sites/{site}/search/reindex` repairs the index.
+//! is right whatever order changes commit in), on this node at once and on every other node
+//! when it hears the signal. Failures here are logged, never returned: the change itself is
+//! saved, and `POST /v1/sites/{site}/search/reindex` repairs the index.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -11,6 +12,7 @@ use uuid::Uuid;
 use entity::{content_type, entry, site};
 
 use crate::app::context::AppContext;
+use crate::platform::coordination::Signal;
 use crate::platform::tenancy::in_tenant;
 use crate::services::content::entries::{split_tags, Status};
 use crate::services::content::fields;
@@ -18,16 +20,29 @@ use crate::services::content::site_index::IndexedEntry;
 use crate::services::identity::sites::SiteView;
 
 pub async fn entries_changed(ctx: &AppContext, changed: &[entry::Model]) {
-    let sites: BTreeSet<Uuid> = changed.iter().map(|e| e.site_id).collect();
-    for site in &sites {
-        ctx.content.public_cache.invalidate(*site);
-    }
+    let sites: Vec<Uuid> = changed.iter().map(|e| e.site_id).collect::<BTreeSet<_>>().into_iter().collect();
     let groups: Vec<Uuid> = changed.iter().map(|e| e.translation_group).collect::<BTreeSet<_>>().into_iter().collect();
-    if let Err(error) = reindex_groups(ctx, &groups).await {
-        tracing::warn!(%error, "updating the public search index failed; reindex the site to repair it");
-    }
+    apply_entries_changed(ctx, &sites, &groups).await;
+    tell_other_nodes(ctx, Signal::ContentChanged { sites, groups }).await;
     for e in changed {
         crate::services::content::kb_sync::entry_changed(ctx, e).await;
+    }
+}
+
+/// This node's share of a content change (made here or heard from another node).
+pub async fn apply_entries_changed(ctx: &AppContext, sites: &[Uuid], groups: &[Uuid]) {
+    for site in sites {
+        ctx.content.public_cache.invalidate(*site);
+    }
+    if let Err(error) = reindex_groups(ctx, groups).await {
+        tracing::warn!(%error, "updating the public search index failed; reindex the site to repair it");
+    }
+}
+
+/// Other nodes act on `signal` when they hear it; this node already did.
+pub async fn tell_other_nodes(ctx: &AppContext, signal: Signal) {
+    if let Err(error) = ctx.coordination.publish(&signal).await {
+        tracing::warn!(%error, ?signal, "other nodes did not hear of a change; they catch up when they reconnect");
     }
 }
 
@@ -35,12 +50,18 @@ pub async fn entry_deleted(ctx: &AppContext, deleted: &entry::Model) {
     entries_changed(ctx, std::slice::from_ref(deleted)).await;
 }
 
-pub fn site_changed(ctx: &AppContext, site_id: Uuid) {
+pub async fn site_changed(ctx: &AppContext, site_id: Uuid) {
     ctx.content.public_cache.invalidate(site_id);
+    tell_other_nodes(ctx, Signal::SiteChanged { site_id }).await;
 }
 
 /// A content type's fields changed: its published entries are indexed again.
 pub async fn type_changed(ctx: &AppContext, tenant_id: Uuid, type_id: Uuid) {
+    apply_type_changed(ctx, tenant_id, type_id).await;
+    tell_other_nodes(ctx, Signal::TypeChanged { tenant_id, type_id }).await;
+}
+
+pub async fn apply_type_changed(ctx: &AppContext, tenant_id: Uuid, type_id: Uuid) {
     ctx.content.public_cache.invalidate_all();
     let groups = in_tenant::<entry::Entity>(tenant_id)
         .filter(entry::Column::ContentTypeId.eq(type_id))

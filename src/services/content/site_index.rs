@@ -233,8 +233,21 @@ impl SiteIndex {
         Ok(())
     }
 
-    /// Adds documents without deleting anything first (a rebuild after `delete_site`); the
-    /// caller commits with [`Self::commit`].
+    /// Removes a site's documents (every site's with None) at the next [`Self::commit`], so a
+    /// rebuild swaps the old documents for the new ones at once.
+    pub fn clear_uncommitted(&self, site_id: Option<Uuid>) -> Result<(), FulltextError> {
+        let writer = self.writer();
+        match site_id {
+            Some(site) => {
+                writer.delete_term(Term::from_field_text(self.fields.site_id, &site.to_string()));
+            }
+            None => writer.delete_all_documents().map(|_| ())?,
+        }
+        Ok(())
+    }
+
+    /// Adds documents without deleting anything first (a rebuild after
+    /// [`Self::clear_uncommitted`]); the caller commits with [`Self::commit`].
     pub fn add(&self, entries: &[IndexedEntry]) -> Result<(), FulltextError> {
         let writer = self.writer();
         for e in entries {

@@ -269,16 +269,26 @@ pub async fn reindex(ctx: &AppContext, principal: &Principal, site_id: Uuid) -> 
 }
 
 /// The `reindex_site` job: drops the site's documents and adds every published entry again,
-/// 500 at a time, reporting progress.
+/// 500 at a time, reporting progress; other nodes hear of it and rebuild their copy.
 pub async fn run_reindex(ctx: &AppContext, job: &entity::job::Model) -> Result<(), JobError> {
-    let fail = |message: String| JobError::Transient(message);
     let Some(site_id) = job.target_id else { return Ok(()) };
+    rebuild(ctx, Some(site_id), Some(job)).await?;
+    hooks::tell_other_nodes(ctx, crate::platform::coordination::Signal::SiteIndexStale { site_id }).await;
+    Ok(())
+}
+
+/// Rebuilds this node's public index of one site (every site with None) from the published
+/// entries, in one commit: searches see the old documents until the new ones are in.
+pub async fn rebuild(ctx: &AppContext, site: Option<Uuid>, job: Option<&entity::job::Model>) -> Result<(), JobError> {
+    let fail = |message: String| JobError::Transient(message);
     let engines = ctx.engines().map_err(|e| fail(e.to_string()))?;
     let index = engines.site_index.clone();
     let published = || {
-        entry::Entity::find()
-            .filter(entry::Column::SiteId.eq(site_id))
-            .filter(entry::Column::Status.eq(Status::Published.as_str()))
+        let all = entry::Entity::find().filter(entry::Column::Status.eq(Status::Published.as_str()));
+        match site {
+            Some(site_id) => all.filter(entry::Column::SiteId.eq(site_id)),
+            None => all,
+        }
     };
     let total = published().count(&ctx.db).await.map_err(|e| fail(e.to_string()))?;
     let total = i64::try_from(total).unwrap_or(i64::MAX);
@@ -286,8 +296,8 @@ pub async fn run_reindex(ctx: &AppContext, job: &entity::job::Model) -> Result<(
     let blocking = |f: Box<dyn FnOnce() -> Result<(), crate::engines::fulltext::FulltextError> + Send>| async move {
         tokio::task::spawn_blocking(f).await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())
     };
-    let drop_site = index.clone();
-    blocking(Box::new(move || drop_site.delete_site(site_id))).await.map_err(fail)?;
+    let clear = index.clone();
+    blocking(Box::new(move || clear.clear_uncommitted(site))).await.map_err(fail)?;
     let mut pages = published()
         .order_by_asc(entry::Column::TranslationGroup)
         .order_by_asc(entry::Column::Id)
@@ -300,14 +310,20 @@ pub async fn run_reindex(ctx: &AppContext, job: &entity::job::Model) -> Result<(
         let documents = hooks::documents(ctx, rows).await.map_err(|e| fail(e.to_string()))?;
         let add = index.clone();
         blocking(Box::new(move || add.add(&documents))).await.map_err(fail)?;
-        let alive =
-            jobs::progress(&ctx.db, job.id, "indexing", done, total, lease).await.map_err(|e| fail(e.to_string()))?;
-        if !alive {
-            return Err(JobError::Cancelled);
+        if let Some(job) = job {
+            let alive = jobs::progress(&ctx.db, job.id, "indexing", done, total, lease)
+                .await
+                .map_err(|e| fail(e.to_string()))?;
+            if !alive {
+                return Err(JobError::Cancelled);
+            }
         }
     }
     let commit = index.clone();
     blocking(Box::new(move || commit.commit())).await.map_err(fail)?;
-    ctx.content.public_cache.invalidate(site_id);
+    match site {
+        Some(site_id) => ctx.content.public_cache.invalidate(site_id),
+        None => ctx.content.public_cache.invalidate_all(),
+    }
     Ok(())
 }

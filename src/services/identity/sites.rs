@@ -296,7 +296,7 @@ pub async fn update(ctx: &AppContext, principal: &Principal, id: Uuid, patch: Si
         .map_err(|e| conflict_on_unique(e, "a site with this slug already exists in the tenant"))?;
     audit::record(&txn, &principal.actor(), "site.update", Target::new("site", id), serde_json::Value::Null).await?;
     txn.commit().await?;
-    crate::services::content::hooks::site_changed(ctx, id);
+    crate::services::content::hooks::site_changed(ctx, id).await;
     Ok(site.into())
 }
 
@@ -325,6 +325,8 @@ pub async fn delete(ctx: &AppContext, principal: &Principal, id: Uuid) -> ApiRes
             tracing::warn!(%error, "removing the site from the public search index failed");
         }
     }
+    let stale = crate::platform::coordination::Signal::SiteIndexStale { site_id: id };
+    crate::services::content::hooks::tell_other_nodes(ctx, stale).await;
     Ok(())
 }
 

@@ -311,7 +311,7 @@ pub async fn update(
     let saved = active.update(&txn).await?;
     audit::record(&txn, &principal.actor(), "media.update", Target::new("media", id), Value::Null).await?;
     txn.commit().await?;
-    hooks::site_changed(ctx, site_id);
+    hooks::site_changed(ctx, site_id).await;
     Ok(saved.into())
 }
 
@@ -347,7 +347,7 @@ pub async fn replace(
     audit::record(&txn, &principal.actor(), "media.replace", Target::new("media", id), json!({ "previous": old_sha }))
         .await?;
     txn.commit().await?;
-    hooks::site_changed(ctx, site_id);
+    hooks::site_changed(ctx, site_id).await;
     Ok(saved.into())
 }
 
@@ -377,7 +377,7 @@ pub async fn delete(ctx: &AppContext, principal: &Principal, site_id: Uuid, id: 
             tracing::warn!(%error, "removing an unused blob failed");
         }
     }
-    hooks::site_changed(ctx, site_id);
+    hooks::site_changed(ctx, site_id).await;
     Ok(())
 }
 
