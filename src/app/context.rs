@@ -39,6 +39,8 @@ pub struct IdentityRuntime {
     pub jwt: JwtKeys,
     pub login_throttle: LoginThrottle,
     pub mailer: Arc<dyn Mailer>,
+    /// Principals resolved recently, dropped on every node when identities change.
+    pub principals: crate::services::identity::principal_cache::PrincipalCache,
 }
 
 /// Chat state of this node.
@@ -98,7 +100,12 @@ impl AppContext {
                 settings.rate_limits,
                 settings.plan_rate_limits.clone(),
             ),
-            identity: IdentityRuntime { jwt, login_throttle: LoginThrottle::default(), mailer },
+            identity: IdentityRuntime {
+                jwt,
+                login_throttle: LoginThrottle::default(),
+                mailer,
+                principals: Default::default(),
+            },
             chat: ChatRuntime {
                 turns: crate::services::chat::in_flight::Turns::default(),
                 visitors,

@@ -59,6 +59,7 @@ impl Application {
                 .app_data(app_ctx.clone())
                 .configure(|cfg| http::configure(cfg, extra))
                 .default_service(web::to(http::routes::dashboard::serve))
+                .wrap(from_fn(http::middleware::identity_changes::middleware))
                 .wrap(from_fn(http::middleware::idempotency::middleware))
                 .wrap(from_fn(http::middleware::rate_limit::middleware))
                 .wrap(from_fn(http::readiness_gate))

@@ -32,6 +32,8 @@ pub enum Signal {
     /// A content type's fields changed: re-index its published entries.
     #[serde(rename_all = "camelCase")]
     TypeChanged { tenant_id: Uuid, type_id: Uuid },
+    /// Sessions, keys, roles or tenants changed: drop cached principals.
+    IdentitiesChanged,
     /// A site's index was rebuilt (or the site deleted) on one node: rebuild it here.
     #[serde(rename_all = "camelCase")]
     SiteIndexStale { site_id: Uuid },

@@ -34,10 +34,11 @@ pub fn spawn_listener(ctx: Arc<AppContext>) {
     });
 }
 
-/// The node (re)joined the channel: what it missed meanwhile is in the database, so its
-/// site index and public caches are rebuilt from there (in the background; they serve the
-/// old state until then).
+/// The node (re)joined the channel: what it missed meanwhile is in the database, so cached
+/// principals are dropped and its site index and public caches are rebuilt from there (in
+/// the background; they serve the old state until then).
 fn catch_up(ctx: Arc<AppContext>) {
+    ctx.identity.principals.invalidate();
     tokio::spawn(async move {
         if let Err(error) = site_search::rebuild(&ctx, None, None).await {
             tracing::warn!(%error, "rebuilding the site index after (re)joining the cluster failed");
@@ -59,6 +60,7 @@ async fn act(ctx: &AppContext, signal: Signal) {
         Signal::TenantLimitsChanged { tenant_id } => ctx.rate_limits.forget_tenant(tenant_id),
         Signal::ContentChanged { sites, groups } => hooks::apply_entries_changed(ctx, &sites, &groups).await,
         Signal::SiteChanged { site_id } => ctx.content.public_cache.invalidate(site_id),
+        Signal::IdentitiesChanged => ctx.identity.principals.invalidate(),
         Signal::TypeChanged { tenant_id, type_id } => hooks::apply_type_changed(ctx, tenant_id, type_id).await,
         Signal::SiteIndexStale { site_id } => {
             if let Err(error) = site_search::rebuild(ctx, Some(site_id), None).await {

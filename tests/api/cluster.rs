@@ -166,3 +166,33 @@ async fn a_node_that_joins_later_serves_what_was_published_before() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_key_revoked_on_one_node_is_refused_at_once_on_the_others() {
+    let Some((nodes, _shared)) = cluster(&[]).await else { return };
+    let (token, tenant) = nodes[0].bootstrap().await;
+    let created =
+        nodes[0].call(Method::POST, "/v1/api-keys", &token, Some(&tenant.id), Some(json!({"name": "ci"}))).await;
+    let created = json(created).await;
+    let (key, id) = (created["secret"].as_str().unwrap().to_owned(), created["id"].as_str().unwrap().to_owned());
+    for node in &nodes {
+        // Each node resolves the key and keeps it in its principal cache.
+        assert_eq!(node.call(Method::GET, "/v1/auth/test", &key, None, None).await.status(), 200);
+        assert_eq!(node.call(Method::GET, "/v1/auth/test", &key, None, None).await.status(), 200);
+    }
+    let revoked = nodes[1].call(Method::DELETE, &format!("/v1/api-keys/{id}"), &token, Some(&tenant.id), None).await;
+    assert_eq!(revoked.status(), 204);
+    for node in [&nodes[0], &nodes[2]] {
+        within(std::time::Duration::from_secs(1), || async {
+            node.call(Method::GET, "/v1/auth/test", &key, None, None).await.status() == 401
+        })
+        .await;
+    }
+    // A logout on one node ends the session on every node too.
+    assert_eq!(nodes[2].call(Method::GET, "/v1/auth/me", &token, None, None).await.status(), 200);
+    assert_eq!(nodes[0].call(Method::POST, "/v1/auth/logout", &token, None, None).await.status(), 204);
+    within(std::time::Duration::from_secs(1), || async {
+        nodes[2].call(Method::GET, "/v1/auth/me", &token, None, None).await.status() == 401
+    })
+    .await;
+}

@@ -12,6 +12,7 @@ pub mod members;
 pub mod oauth;
 pub mod permissions;
 pub mod principal;
+pub mod principal_cache;
 pub mod recovery;
 pub mod sessions;
 pub mod signup;

@@ -128,18 +128,30 @@ pub async fn authenticate(
     ip: Option<String>,
     request_id: Option<String>,
 ) -> ApiResult<Principal> {
-    let mut principal = if bearer.starts_with(API_KEY_LIVE_PREFIX) || bearer.starts_with(API_KEY_TEST_PREFIX) {
-        from_api_key(ctx, bearer, tenant_choice).await?
-    } else {
-        from_access_token(ctx, bearer, tenant_choice).await?
+    let is_key = bearer.starts_with(API_KEY_LIVE_PREFIX) || bearer.starts_with(API_KEY_TEST_PREFIX);
+    // An access token's signature and expiry are checked on every call (no query needed).
+    let claims = if is_key { None } else { Some(ctx.identity.jwt.verify(bearer).map_err(|r| unauthorized(&r))?) };
+    let mut principal = match ctx.identity.principals.get(bearer, tenant_choice) {
+        Ok(cached) => cached,
+        Err(ticket) => {
+            let (principal, until) = match claims {
+                None => from_api_key(ctx, bearer, tenant_choice).await?,
+                Some(claims) => (from_access_token(ctx, &claims, tenant_choice).await?, None),
+            };
+            ctx.identity.principals.put(ticket, &principal, until);
+            principal
+        }
     };
     principal.ip = ip;
     principal.request_id = request_id;
     Ok(principal)
 }
 
-async fn from_access_token(ctx: &AppContext, token: &str, tenant_choice: Option<Uuid>) -> ApiResult<Principal> {
-    let claims = ctx.identity.jwt.verify(token).map_err(|reason| unauthorized(&reason))?;
+async fn from_access_token(
+    ctx: &AppContext,
+    claims: &crate::services::identity::credentials::AccessClaims,
+    tenant_choice: Option<Uuid>,
+) -> ApiResult<Principal> {
     let live_session = session::Entity::find()
         .filter(session::Column::FamilyId.eq(claims.sid))
         .filter(session::Column::RevokedAt.is_null())
@@ -255,7 +267,12 @@ pub fn site_ids(value: Option<&serde_json::Value>) -> Option<Vec<Uuid>> {
     value.and_then(|v| serde_json::from_value(v.clone()).ok())
 }
 
-async fn from_api_key(ctx: &AppContext, key: &str, tenant_choice: Option<Uuid>) -> ApiResult<Principal> {
+/// The key's principal and, for a key that expires, when (a cached copy must not outlive it).
+async fn from_api_key(
+    ctx: &AppContext,
+    key: &str,
+    tenant_choice: Option<Uuid>,
+) -> ApiResult<(Principal, Option<std::time::Instant>)> {
     let now = Utc::now();
     let record = api_key::Entity::find()
         .filter(api_key::Column::KeyHash.eq(sha256_hex(key)))
@@ -282,7 +299,11 @@ async fn from_api_key(ctx: &AppContext, key: &str, tenant_choice: Option<Uuid>) 
             .await?;
     }
     let permissions = scopes(&record.scopes);
-    Ok(Principal {
+    let until = record.expires_at.map(|at| {
+        let left = (at - now).to_std().unwrap_or_default();
+        std::time::Instant::now() + left
+    });
+    let principal = Principal {
         credential: Credential::ApiKey { key_id: record.id, test_mode: record.mode == "test" },
         user_id: record.user_id,
         is_superadmin: false,
@@ -295,7 +316,8 @@ async fn from_api_key(ctx: &AppContext, key: &str, tenant_choice: Option<Uuid>) 
         }),
         ip: None,
         request_id: None,
-    })
+    };
+    Ok((principal, until))
 }
 
 pub fn scopes(value: &serde_json::Value) -> BTreeSet<Permission> {
