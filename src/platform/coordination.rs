@@ -76,6 +76,42 @@ redis.call('SET', KEYS[1], next_tat, 'PX', math.max(1, next_tat - now))
 return {1, math.floor((tolerance - (next_tat - now)) / interval), next_tat - now}
 ";
 
+/// Failures on one key (a login throttle's account or IP): how many in the window, and how
+/// long ago the last one was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Failures {
+    pub count: u32,
+    pub since_last: Duration,
+}
+
+/// Adds one failure to each key (a hash of count and last time, on Redis's clock) and keeps it
+/// for the window. ARGV: window (ms).
+const RECORD_FAILURE: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+for _, key in ipairs(KEYS) do
+  redis.call('HINCRBY', key, 'count', 1)
+  redis.call('HSET', key, 'last', now)
+  redis.call('PEXPIRE', key, ARGV[1])
+end
+return 1
+";
+
+/// Each key's failures as {count, ms since the last} (0, 0 when none).
+const READ_FAILURES: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local out = {}
+for _, key in ipairs(KEYS) do
+  local v = redis.call('HMGET', key, 'count', 'last')
+  local count = tonumber(v[1] or 0)
+  local last = tonumber(v[2] or now)
+  table.insert(out, count)
+  table.insert(out, now - last)
+end
+return out
+";
+
 pub struct Coordination {
     /// This process, as the sender of its signals.
     node: Uuid,
@@ -89,6 +125,8 @@ struct Redis {
     /// Connected on first use, reconnecting by itself after a blip.
     connection: OnceCell<redis::aio::ConnectionManager>,
     gcra: redis::Script,
+    record_failure: redis::Script,
+    read_failures: redis::Script,
 }
 
 impl Coordination {
@@ -100,6 +138,8 @@ impl Coordination {
                 client: redis::Client::open(url).map_err(|e| format!("REDIS_URL: {e}"))?,
                 connection: OnceCell::new(),
                 gcra: redis::Script::new(GCRA),
+                record_failure: redis::Script::new(RECORD_FAILURE),
+                read_failures: redis::Script::new(READ_FAILURES),
             }),
         };
         Ok(Self { node: Uuid::now_v7(), redis, heard: broadcast::channel(1024).0 })
@@ -190,6 +230,55 @@ impl Coordination {
     pub async fn count(&self, key: &str, count: u32, period: Duration) -> Option<Result<SharedCount, String>> {
         let redis = self.redis.as_ref()?;
         Some(redis.count(key, count, period).await.map_err(|e| e.to_string()))
+    }
+}
+
+/// Failure counters shared by all nodes (None without Redis: the caller keeps its own).
+impl Coordination {
+    pub async fn failures(&self, keys: &[String]) -> Option<Result<Vec<Failures>, String>> {
+        let redis = self.redis.as_ref()?;
+        let read = async {
+            let mut connection = redis.connection().await?;
+            let mut call = redis.read_failures.prepare_invoke();
+            for key in keys {
+                call.key(format!("lectern:fail:{key}"));
+            }
+            let flat: Vec<i64> = call.invoke_async(&mut connection).await?;
+            Ok::<_, redis::RedisError>(
+                flat.chunks(2)
+                    .map(|pair| Failures {
+                        count: u32::try_from(pair[0].max(0)).unwrap_or(u32::MAX),
+                        since_last: Duration::from_millis(
+                            u64::try_from(pair.get(1).copied().unwrap_or(0).max(0)).unwrap_or(0),
+                        ),
+                    })
+                    .collect(),
+            )
+        };
+        Some(read.await.map_err(|e| e.to_string()))
+    }
+
+    pub async fn record_failure(&self, keys: &[String], window: Duration) -> Option<Result<(), String>> {
+        let redis = self.redis.as_ref()?;
+        let record = async {
+            let mut connection = redis.connection().await?;
+            let mut call = redis.record_failure.prepare_invoke();
+            for key in keys {
+                call.key(format!("lectern:fail:{key}"));
+            }
+            call.arg(u64::try_from(window.as_millis()).unwrap_or(u64::MAX));
+            call.invoke_async::<i64>(&mut connection).await.map(|_| ())
+        };
+        Some(record.await.map_err(|e| e.to_string()))
+    }
+
+    pub async fn forget_failures(&self, key: &str) -> Option<Result<(), String>> {
+        let redis = self.redis.as_ref()?;
+        let forget = async {
+            let mut connection = redis.connection().await?;
+            redis::cmd("DEL").arg(format!("lectern:fail:{key}")).query_async::<i64>(&mut connection).await.map(|_| ())
+        };
+        Some(forget.await.map_err(|e| e.to_string()))
     }
 }
 
@@ -288,6 +377,14 @@ mod tests {
         );
         let other = nodes[0].count(&format!("{key}-b"), 5, Duration::from_secs(60)).await.unwrap().unwrap();
         assert!(other.allowed, "limits are per key");
+        let failures = [format!("{key}-account"), format!("{key}-ip")];
+        nodes[0].record_failure(&failures, Duration::from_secs(60)).await.unwrap().unwrap();
+        nodes[1].record_failure(&failures[..1], Duration::from_secs(60)).await.unwrap().unwrap();
+        let seen = nodes[2].failures(&failures).await.unwrap().unwrap();
+        assert_eq!(seen.iter().map(|f| f.count).collect::<Vec<_>>(), [2, 1], "failures counted across nodes");
+        assert!(seen[0].since_last < Duration::from_secs(5));
+        nodes[2].forget_failures(&failures[0]).await.unwrap().unwrap();
+        assert_eq!(nodes[0].failures(&failures).await.unwrap().unwrap()[0].count, 0);
         let broken = Coordination::new(Some("redis://127.0.0.1:1/")).unwrap();
         assert!(broken.count(&key, 5, Duration::from_secs(60)).await.unwrap().is_err(), "an error, not a panic");
         assert!(broken.check().await.is_err());

@@ -48,7 +48,7 @@ fn wrong_credentials() -> ApiError {
 
 pub async fn login(ctx: &AppContext, payload: LoginPayload, ip: &str) -> ApiResult<TokensView> {
     let email = payload.email.trim().to_lowercase();
-    if let Some(seconds) = ctx.identity.login_throttle.retry_after(&email, ip) {
+    if let Some(seconds) = ctx.identity.login_throttle.retry_after(&ctx.coordination, &email, ip).await {
         return Err(ApiError::new(ErrorCode::RateLimitExceeded, "too many failed logins; wait before trying again")
             .with_details(serde_json::json!({ "retryAfter": seconds })));
     }
@@ -62,11 +62,11 @@ pub async fn login(ctx: &AppContext, payload: LoginPayload, ip: &str) -> ApiResu
     let user = match user {
         Some(user) if password_ok && user.status == "active" => user,
         _ => {
-            ctx.identity.login_throttle.record_failure(&email, ip);
+            ctx.identity.login_throttle.record_failure(&ctx.coordination, &email, ip).await;
             return Err(wrong_credentials());
         }
     };
-    ctx.identity.login_throttle.record_success(&email, ip);
+    ctx.identity.login_throttle.record_success(&ctx.coordination, &email, ip).await;
     let txn = ctx.db.begin().await?;
     let tokens = start_session(ctx, &txn, user.id, Uuid::now_v7()).await?;
     let actor = Actor {
