@@ -1,9 +1,8 @@
 //! SIGKILL in the middle of ingesting a batch, then a restart: every document ends ready or
 //! failed with a reason, no chunk is duplicated, and both indexes hold exactly the chunk rows.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use reqwest::multipart::{Form, Part};
@@ -12,10 +11,7 @@ use serde_json::{json, Value};
 use crate::support::app::fresh_database_url;
 use crate::support::eventually;
 
-struct Server {
-    child: Child,
-    base: String,
-}
+use crate::support::process::{serve, Server};
 
 fn start(dir: &Path, database_url: &str) -> Server {
     start_with_workers(dir, database_url, 1)
@@ -26,50 +22,26 @@ fn start_with_workers(dir: &Path, database_url: &str, workers: usize) -> Server 
 }
 
 fn start_with(dir: &Path, database_url: &str, workers: usize, lease_secs: u32) -> Server {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_lectern"));
-    command.env_clear();
-    for key in ["PATH", "HOME", "LECTERN_MODELS_DIR", "ORT_DYLIB_PATH"] {
-        if let Ok(value) = std::env::var(key) {
-            command.env(key, value);
-        }
-    }
-    let mut child = command
-        .env("DATABASE_URL", database_url)
-        .env("LECTERN_JOB_LEASE_SECS", lease_secs.to_string())
-        .env("LECTERN_WORKERS", workers.to_string())
-        .args(["serve", "--addr", "127.0.0.1:0", "--log-format", "json"])
-        .arg("--data-dir")
-        .arg(dir)
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let port = loop {
-        let line = lines.next().expect("server exited before listening").unwrap();
-        if line.contains("\"listening\"") {
-            let event: Value = serde_json::from_str(&line).unwrap();
-            break event["addr"].as_str().unwrap().rsplit(':').next().unwrap().to_owned();
-        }
-    };
-    // Keep draining the log so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Server { child, base: format!("http://127.0.0.1:{port}") }
+    let (workers, lease_secs) = (workers.to_string(), lease_secs.to_string());
+    serve(
+        dir,
+        &[("DATABASE_URL", database_url), ("LECTERN_JOB_LEASE_SECS", &lease_secs), ("LECTERN_WORKERS", &workers)],
+    )
 }
 
-async fn ready(client: &reqwest::Client, base: &str) {
+pub async fn ready(client: &reqwest::Client, base: &str) {
     eventually("the server to be ready", Duration::from_secs(10), || async {
         client.get(format!("{base}/health/ready")).send().await.is_ok_and(|r| r.status() == 200).then_some(())
     })
     .await;
 }
 
-async fn get(client: &reqwest::Client, url: String, token: &str) -> Value {
+pub async fn get(client: &reqwest::Client, url: String, token: &str) -> Value {
     client.get(url).bearer_auth(token).send().await.unwrap().json().await.unwrap()
 }
 
 /// Sets the platform up over HTTP; returns the owner's token and a new knowledge base's id.
-async fn owner_with_kb(client: &reqwest::Client, base: &str) -> (String, String) {
+pub async fn owner_with_kb(client: &reqwest::Client, base: &str) -> (String, String) {
     let setup = json!({"email": "ops@example.com", "name": "Ops", "password": "quiet lantern harbor", "tenant": {"name": "Ops"}});
     client.post(format!("{base}/v1/auth/setup")).json(&setup).send().await.unwrap();
     let login: Value = client
@@ -248,7 +220,7 @@ async fn jobs_waiting_for_the_shared_embedder_keep_their_lease() {
 
 /// Waits until no document of `kb` is pending, checks that every one is ready (or failed with a
 /// reason) with exactly its chunk rows, and returns the number of chunks.
-async fn settle_and_check_rows(client: &reqwest::Client, base: &str, token: &str, kb: &str) -> u64 {
+pub async fn settle_and_check_rows(client: &reqwest::Client, base: &str, token: &str, kb: &str) -> u64 {
     // A job whose attempt failed while the process died backs off before its next try (5 s,
     // 25 s, 125 s): give the restart the time of the whole retry schedule.
     let mut settled = false;

@@ -32,6 +32,7 @@ mod lists;
 mod maintenance;
 mod media;
 mod metrics;
+mod nodes;
 mod oauth;
 mod onboarding;
 mod rate_limits;

@@ -8,6 +8,7 @@ pub mod fake_oauth;
 pub mod fake_smtp;
 pub mod fake_stripe;
 pub mod identity;
+pub mod process;
 pub mod webhook_receiver;
 
 use std::future::Future;
