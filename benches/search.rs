@@ -1,5 +1,6 @@
 //! Search latency on a large knowledge base and the gateway's streaming overhead:
-//! `cargo bench --bench search` (LECTERN_BENCH_CHUNKS, default 100000; 0 = gateway only).
+//! `cargo bench --bench search` (LECTERN_BENCH_CHUNKS, default 100000; 0 = gateway only;
+//! LECTERN_BENCH_QDRANT_URL: also on a Qdrant server, with the ratios to the in-process store).
 //!
 //! Search: a KB of N chunks (NFCorpus text, cycled; vectors from the real model for the first
 //! 2000 passages, the rest those vectors with small noise, since embedding 100k chunks takes
@@ -187,19 +188,22 @@ async fn measure(ctx: &AppContext, tenant: Uuid, kb: Uuid, queries: &[String], m
     (percentile(&mut samples, 50.0), percentile(&mut samples, 99.0))
 }
 
-async fn search_bench(chunks: usize) {
+/// p50/p99 per mode on the optimized index (edge: after `optimize`; a server optimizes itself).
+type Latencies = Vec<(Mode, (f64, f64))>;
+
+async fn search_bench(chunks: usize, label: &str, extra: &[(&str, &str)]) -> Latencies {
     let dir = tempfile::tempdir().unwrap();
-    let ctx = context(dir.path(), &[]).await;
+    let ctx = context(dir.path(), extra).await;
     let (corpus, queries) = nfcorpus();
     let (tenant, kb) = build_kb(&ctx, chunks, &corpus).await;
     let queries: Vec<String> = queries.into_iter().take(300).collect();
     // Warm the model and caches.
     measure(&ctx, tenant, kb, &queries[..20], Mode::Hybrid).await;
-    let report = |label: &str, rows: Vec<(Mode, (f64, f64))>| {
+    let report = |stage: &str, rows: &Latencies| {
         let lexical = rows[0].1 .0;
         for (mode, (p50, p99)) in rows {
             println!(
-                "{label:<16} {:<9} p50 {p50:>7.2} ms  p99 {p99:>7.2} ms  ({:.2}x lexical p50)",
+                "{label:<12} {stage:<16} {:<9} p50 {p50:>7.2} ms  p99 {p99:>7.2} ms  ({:.2}x lexical p50)",
                 mode.as_str(),
                 p50 / lexical
             );
@@ -209,16 +213,21 @@ async fn search_bench(chunks: usize) {
     for mode in Mode::ALL {
         before.push((mode, measure(&ctx, tenant, kb, &queries, mode).await));
     }
-    report("plain segments", before);
+    report("plain segments", &before);
     let t = Instant::now();
-    ctx.engines().unwrap().vectors.optimize().await.unwrap();
-    println!("optimize (HNSW) of {chunks} vectors: {:.1} s", t.elapsed().as_secs_f64());
+    if ctx.engines().unwrap().vectors.optimize().await.unwrap() {
+        println!("optimize (HNSW) of {chunks} vectors: {:.1} s", t.elapsed().as_secs_f64());
+    } else {
+        // A server builds its indexes in the background: give it time to finish.
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    }
     let mut after = Vec::new();
     for mode in Mode::ALL {
         after.push((mode, measure(&ctx, tenant, kb, &queries, mode).await));
     }
-    report("optimized", after);
+    report("optimized", &after);
     drop(ctx);
+    after
 }
 
 /// A minimal OpenAI-compatible upstream streaming 20 tokens at once.
@@ -331,7 +340,16 @@ async fn gateway_bench() {
 async fn main() {
     let chunks: usize = std::env::var("LECTERN_BENCH_CHUNKS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
     gateway_bench().await;
-    if chunks > 0 {
-        search_bench(chunks).await;
+    if chunks == 0 {
+        return;
+    }
+    let edge = search_bench(chunks, "qdrant-edge", &[]).await;
+    // The same knowledge base on a Qdrant server (vectors and BM25 sparse vectors), when one is
+    // given: `.ci/qdrant-serve DIR` starts one.
+    let Ok(url) = std::env::var("LECTERN_BENCH_QDRANT_URL") else { return };
+    let collection = format!("bench_{}", Uuid::now_v7().simple());
+    let server = search_bench(chunks, "qdrant", &[("QDRANT_URL", &url), ("QDRANT_COLLECTION", &collection)]).await;
+    for ((mode, (e50, e99)), (_, (s50, s99))) in edge.iter().zip(&server) {
+        println!("server vs in-process, {:<9} p50 {:.2}x  p99 {:.2}x", mode.as_str(), s50 / e50, s99 / e99);
     }
 }

@@ -44,6 +44,24 @@ fn a_bad_setting_exits_2_naming_the_key_and_why() {
 }
 
 #[test]
+fn a_cluster_node_without_shared_backends_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = lectern()
+        .current_dir(dir.path())
+        .env("LECTERN_NODE_MODE", "cluster")
+        .env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
+        .env("QDRANT_URL", "http://127.0.0.1:6334")
+        .arg("serve")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.starts_with("error: invalid setting LECTERN_NODE_MODE: cluster mode needs REDIS_URL"), "{stderr}");
+    assert!(stderr.contains("LECTERN_BLOB_STORE=s3://") && stderr.contains("LECTERN_JWT_SECRET"), "{stderr}");
+    assert!(!dir.path().join("data").exists(), "nothing was written");
+}
+
+#[test]
 fn a_dotenv_file_is_read_but_the_environment_wins() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join(".env"), "LOG_FORMAT=yaml\nLECTERN_ADDR=nonsense\n").unwrap();
