@@ -26,7 +26,9 @@ pub async fn open(
     name: &str,
     create: CreateCollectionBuilder,
 ) -> Result<Collection, String> {
-    let client = Qdrant::from_url(url).api_key(api_key).build().map_err(|e| format!("{url}: {e}"))?;
+    // The client's own version check prints to stdout; health reports the server's version.
+    let client =
+        Qdrant::from_url(url).api_key(api_key).skip_compatibility_check().build().map_err(|e| format!("{url}: {e}"))?;
     let exists = client.collection_exists(name).await.map_err(|e| format!("{url}: {e}"))?;
     if !exists {
         if let Err(e) = client.create_collection(create).await {

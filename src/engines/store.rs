@@ -70,10 +70,19 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     }
 }
 
-/// Applies every pending migration; returns how many were applied now.
+/// Applies every pending migration; returns how many were applied now. Nodes starting at once
+/// take turns: the whole run is one transaction holding the database's own lock (SQLite's
+/// write lock, across processes; a PostgreSQL advisory lock), so the second node finds
+/// nothing pending instead of applying a migration twice.
 pub async fn migrate(db: &DatabaseConnection) -> Result<usize, StoreError> {
-    let pending = Migrator::get_pending_migrations(db).await.map_err(StoreError::Migrate)?.len();
-    Migrator::up(db, None).await.map_err(StoreError::Migrate)?;
+    use sea_orm::ConnectionTrait;
+    let txn = begin_write(db).await.map_err(StoreError::Migrate)?;
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        txn.execute_unprepared("SELECT pg_advisory_xact_lock(7265766243)").await.map_err(StoreError::Migrate)?;
+    }
+    let pending = Migrator::get_pending_migrations(&txn).await.map_err(StoreError::Migrate)?.len();
+    Migrator::up(&txn, None).await.map_err(StoreError::Migrate)?;
+    txn.commit().await.map_err(StoreError::Migrate)?;
     Ok(pending)
 }
 

@@ -123,6 +123,7 @@ async fn vectors(ctx: &AppContext) -> ComponentHealth {
 async fn qdrant_server(url: &str, api_key: Option<String>) -> ComponentHealth {
     let client = qdrant_client::Qdrant::from_url(url)
         .api_key(api_key)
+        .skip_compatibility_check()
         .timeout(Duration::from_secs(2))
         .connect_timeout(Duration::from_secs(2))
         .build();
