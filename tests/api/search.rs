@@ -79,10 +79,10 @@ async fn each_mode_finds_the_right_passage_with_scores_snippets_and_sources() {
 /// Also run on the scale-out backends (tests/api/scale_out.rs).
 pub async fn each_mode_finds_the_right_passage(app: &TestApp) {
     let (token, _) = app.bootstrap().await;
-    let (kb, ids) = seeded(&app, &token, None).await;
+    let (kb, ids) = seeded(app, &token, None).await;
 
     // Lexical: exact words.
-    let (status, lexical) = search(&app, &token, &kb, json!({"query": "argon2id passwords", "mode": "lexical"})).await;
+    let (status, lexical) = search(app, &token, &kb, json!({"query": "argon2id passwords", "mode": "lexical"})).await;
     assert_eq!(status, 200, "{lexical}");
     let top = &lexical["hits"][0];
     assert_eq!(top["documentTitle"], "Security");
@@ -94,14 +94,14 @@ pub async fn each_mode_finds_the_right_passage(app: &TestApp) {
 
     // Semantic: no word in common with the answer.
     let (_, semantic) =
-        search(&app, &token, &kb, json!({"query": "can I get my money back?", "mode": "semantic", "limit": 3})).await;
+        search(app, &token, &kb, json!({"query": "can I get my money back?", "mode": "semantic", "limit": 3})).await;
     assert_eq!(titles(&semantic)[0], "Refund policy", "{semantic}");
     let cosine = semantic["hits"][0]["score"].as_f64().unwrap();
     assert!(cosine > 0.2 && cosine <= 1.0, "{cosine}");
     assert!(semantic["hits"][0]["scores"]["lexical"].is_null());
 
     // Hybrid (the default): both sources' ranks and a fused score in 0..1.
-    let (_, hybrid) = search(&app, &token, &kb, json!({"query": "how fast is express parcel delivery"})).await;
+    let (_, hybrid) = search(app, &token, &kb, json!({"query": "how fast is express parcel delivery"})).await;
     assert_eq!(hybrid["mode"], "hybrid");
     let top = &hybrid["hits"][0];
     assert_eq!(top["documentTitle"], "Shipping", "{hybrid}");
@@ -110,9 +110,9 @@ pub async fn each_mode_finds_the_right_passage(app: &TestApp) {
     assert!(top["text"].as_str().unwrap().contains("Rotterdam"));
 
     // minScore drops weak hits; limit caps the count.
-    let (_, strict) = search(&app, &token, &kb, json!({"query": "express parcel delivery", "minScore": 0.99})).await;
+    let (_, strict) = search(app, &token, &kb, json!({"query": "express parcel delivery", "minScore": 0.99})).await;
     assert_eq!(titles(&strict), ["Shipping"]);
-    let (_, one) = search(&app, &token, &kb, json!({"query": "the", "mode": "semantic", "limit": 1})).await;
+    let (_, one) = search(app, &token, &kb, json!({"query": "the", "mode": "semantic", "limit": 1})).await;
     assert_eq!(one["hits"].as_array().unwrap().len(), 1);
 }
 
@@ -189,8 +189,8 @@ pub async fn searches_never_cross_tenants(app: &TestApp) {
     let (superadmin, _) = app.bootstrap().await;
     let a = app.tenant_with_owner(&superadmin, "Tenant A", "owner-a@example.com").await;
     let b = app.tenant_with_owner(&superadmin, "Tenant B", "owner-b@example.com").await;
-    let (kb_a, _) = seeded(&app, &a.owner, Some(&a.id)).await;
-    let (kb_b, _) = seeded(&app, &b.owner, Some(&b.id)).await;
+    let (kb_a, _) = seeded(app, &a.owner, Some(&a.id)).await;
+    let (kb_b, _) = seeded(app, &b.owner, Some(&b.id)).await;
     let other_a = app.create("/v1/knowledge-bases", &a.owner, &a.id, json!({"name": "Empty"})).await;
 
     for mode in ["lexical", "semantic", "hybrid"] {
