@@ -102,6 +102,10 @@ pub enum Command {
         /// vector), to measure other engines on the same chunks.
         #[arg(long, value_name = "FILE")]
         export_chunks: Option<std::path::PathBuf>,
+        /// Keep vectors and lexical search on this Qdrant server (gRPC URL) instead of
+        /// qdrant-edge and tantivy, in collections of the run's own, dropped afterwards.
+        #[arg(long, value_name = "URL")]
+        qdrant_url: Option<String>,
         /// Print one JSON object instead of a table.
         #[arg(long)]
         json: bool,

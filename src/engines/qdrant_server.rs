@@ -51,6 +51,16 @@ pub async fn open(
     Ok(Collection { client, name: name.to_owned() })
 }
 
+/// Removes collections (a throwaway run's); failures are only logged.
+pub async fn drop_collections(url: &str, names: &[String]) {
+    let Ok(client) = Qdrant::from_url(url).skip_compatibility_check().build() else { return };
+    for name in names {
+        if let Err(error) = client.delete_collection(name.as_str()).await {
+            tracing::warn!(%error, collection = %name, "could not drop a throwaway collection");
+        }
+    }
+}
+
 /// The payload every point carries.
 pub fn payload(
     tenant_id: Uuid,

@@ -127,3 +127,39 @@ fn lectern_eval_without_a_dataset_or_files_says_what_it_needs() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--dataset"), "{stderr}");
 }
+
+/// The same evaluation with vectors and lexical search on the Qdrant server: the scores hold
+/// (the full set's comparison is in the README) and the run's collections are dropped after.
+#[tokio::test]
+async fn lectern_eval_on_a_qdrant_server_scores_alike_and_leaves_nothing() {
+    let Some(backends) = crate::scale_out::shared_backends() else { return };
+    let url = backends.iter().find(|(k, _)| *k == "QDRANT_URL").map(|(_, v)| v.clone()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("nfcorpus-slice");
+    slice(&data);
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_lectern"))
+        .args(["eval", "--json", "--qdrant-url", &url, "--dataset"])
+        .arg(&data)
+        .env("TMPDIR", dir.path())
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["backend"], "qdrant server", "{report}");
+    let ndcg = |mode: &str| report["modes"][mode]["ndcg@10"].as_f64().unwrap();
+    assert!(ndcg("lexical") > 0.15 && ndcg("semantic") > 0.15, "{report}");
+    assert!(ndcg("hybrid") >= 0.9 * ndcg("lexical").max(ndcg("semantic")), "{report}");
+    let client = qdrant_client::Qdrant::from_url(&url).skip_compatibility_check().build().unwrap();
+    let left: Vec<String> = client
+        .list_collections()
+        .await
+        .unwrap()
+        .collections
+        .into_iter()
+        .map(|c| c.name)
+        .filter(|n| n.starts_with("lectern_eval_"))
+        .collect();
+    assert!(left.is_empty(), "throwaway collections left: {left:?}");
+}

@@ -34,6 +34,8 @@ pub struct EvalOptions {
     /// Where to write the chunk texts (JSON lines, `{"text"}`, the first ones with the
     /// `/v1/embeddings` `vector`), so other engines can be measured on the same chunks.
     pub export_chunks: Option<PathBuf>,
+    /// A Qdrant server for the run's vectors and lexical search (None: the embedded engines).
+    pub qdrant_url: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -76,6 +78,8 @@ pub struct Report {
     pub embed_chunks_per_second: f64,
     /// The process's peak resident memory (the server runs in it), MB; 0 where unknown.
     pub peak_rss_mb: u64,
+    /// Where vectors and lexical search lived: `qdrant-edge + tantivy` or `qdrant server`.
+    pub backend: String,
     /// The settings that shape ingestion speed, as this run had them.
     pub workers: usize,
     pub embed_batch: usize,
@@ -118,8 +122,10 @@ async fn serve_and_evaluate(options: &EvalOptions, dir: &TempDir) -> anyhow::Res
         database_url: Some(format!("sqlite://{}?mode=rwc", dir.0.join("eval.db").display())),
         log_format: None,
     })?;
-    settings.qdrant_url = None; // a temporary KB never goes into a configured Qdrant cluster
-                                // Its own private server measures retrieval, not the limiter.
+    // A configured Qdrant server is used only when asked for, in collections of this run's own.
+    settings.qdrant_url.clone_from(&options.qdrant_url);
+    settings.qdrant_collection = format!("lectern_eval_{}", uuid::Uuid::now_v7().simple());
+    // Its own private server measures retrieval, not the limiter.
     settings.rate_limits = crate::platform::rate_limits::Limits::unlimited();
     let app = Application::build(settings).await?;
     let (port, handle, settings) = (app.port(), app.handle(), app.context().settings.clone());
@@ -127,6 +133,10 @@ async fn serve_and_evaluate(options: &EvalOptions, dir: &TempDir) -> anyhow::Res
     let result = evaluate(&dataset, options, &format!("http://127.0.0.1:{port}"), &settings).await;
     handle.stop(true).await;
     server.await??;
+    if let Some(url) = &settings.qdrant_url {
+        let name = &settings.qdrant_collection;
+        crate::engines::qdrant_server::drop_collections(url, &[name.clone(), format!("{name}_bm25")]).await;
+    }
     result
 }
 
@@ -190,6 +200,7 @@ async fn evaluate(
         ingest_chunks_per_second: ingested.chunks as f64 / ingest_seconds.max(1e-9),
         embed_chunks_per_second: embedded.per_second,
         peak_rss_mb: peak_rss_mb(),
+        backend: if settings.qdrant_url.is_some() { "qdrant server" } else { "qdrant-edge + tantivy" }.to_owned(),
         workers: settings.workers,
         embed_batch: settings.embed_batch,
         embed_token_budget: settings.embed_token_budget,
@@ -225,7 +236,8 @@ fn peak_rss_mb() -> u64 {
 pub fn render(report: &Report) -> String {
     let mut out = format!(
         "{}: {} documents ({} chunks, {} failed) ingested in {:.1} s ({:.1} chunks/s; /v1/embeddings on the same \
-         texts: {:.1} chunks/s, ratio {:.2}; peak RSS {} MB; {} workers, batch {}, budget {}, arena {}); {} queries\n",
+         texts: {:.1} chunks/s, ratio {:.2}; peak RSS {} MB; {} workers, batch {}, budget {}, arena {}); {} queries; \
+         {}\n",
         report.dataset,
         report.documents,
         report.chunks,
@@ -240,6 +252,7 @@ pub fn render(report: &Report) -> String {
         report.embed_token_budget,
         if report.embed_memory_arena { "on" } else { "off" },
         report.queries,
+        report.backend,
     );
     let modes =
         [("lexical", &report.modes.lexical), ("semantic", &report.modes.semantic), ("hybrid", &report.modes.hybrid)];

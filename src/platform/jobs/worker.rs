@@ -59,7 +59,13 @@ async fn run<R: Runner>(runner: Arc<R>, name: String, poll: Duration) {
             Ok(Some(job)) => {
                 // Where there was one job there may be more: idle workers look too.
                 runner.signal().notify_waiters();
-                process(runner.as_ref(), job).await;
+                // On a task of its own, so that nothing a job does (even a panic outside its
+                // handler) can end this worker: its job would wait out its lease with no
+                // worker left to take it over.
+                let (owned, id) = (runner.clone(), job.id);
+                if let Err(error) = tokio::spawn(async move { process(owned.as_ref(), job).await }).await {
+                    tracing::error!(worker = %name, job = %id, %error, "a job's task died; it runs again when its lease ends");
+                }
             }
             Ok(None) => {
                 runner.idle().await;

@@ -54,7 +54,17 @@ pub fn serve(dir: &Path, env: &[(&str, &str)]) -> Server {
             break event["addr"].as_str().unwrap().rsplit(':').next().unwrap().to_owned();
         }
     };
-    // Keep draining the log so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
+    // Keep draining the log so the server never blocks on a full pipe; it is kept in the data
+    // dir (`serve.log`) for a failing test to be diagnosed.
+    let log_path = dir.join("serve.log");
+    std::thread::spawn(move || {
+        use std::io::Write;
+        let mut log = std::fs::File::create(log_path).ok();
+        for line in lines.map_while(Result::ok) {
+            if let Some(file) = log.as_mut() {
+                let _ = writeln!(file, "{line}");
+            }
+        }
+    });
     Server { child, base: format!("http://127.0.0.1:{port}") }
 }
