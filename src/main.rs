@@ -18,7 +18,9 @@ fn main() -> ExitCode {
     if let Command::Import { paths, kb, url, api_key } = command {
         return import(lectern::cli::import::ImportArgs { paths, kb, url, api_key });
     }
-    if let Command::Eval { dataset, file, mode, split, queries, documents, export_chunks, qdrant_url, json } = command {
+    if let Command::Eval { dataset, file, mode, split, queries, documents, export_chunks, qdrant_url, variant, json } =
+        command
+    {
         let modes = if mode.is_empty() { Mode::ALL.to_vec() } else { mode.into_iter().map(Mode::from).collect() };
         let options = EvalOptions {
             dataset,
@@ -29,6 +31,7 @@ fn main() -> ExitCode {
             max_documents: documents,
             export_chunks,
             qdrant_url,
+            variants: variant,
         };
         return eval(options, json);
     }

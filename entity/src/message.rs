@@ -17,6 +17,8 @@ pub struct Model {
     pub status: String,
     /// JSON array of `{n, chunkId, documentId, documentTitle, pages, snippet}`.
     pub citations: Json,
+    /// The check of the answer's citations (see the API's `Verification`); None before it ran.
+    pub verification: Option<Json>,
     pub model: Option<String>,
     pub prompt_tokens: i32,
     pub completion_tokens: i32,

@@ -17,6 +17,7 @@ mod m20261123_000009_integrations;
 mod m20261123_000010_analysis;
 mod m20261206_000011_subscription_order;
 mod m20261207_000012_audit_platform;
+mod m20261207_000013_message_verification;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000010_analysis::Migration),
             Box::new(m20261206_000011_subscription_order::Migration),
             Box::new(m20261207_000012_audit_platform::Migration),
+            Box::new(m20261207_000013_message_verification::Migration),
         ]
     }
 }

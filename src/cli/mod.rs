@@ -106,6 +106,10 @@ pub enum Command {
         /// qdrant-edge and tantivy, in collections of the run's own, dropped afterwards.
         #[arg(long, value_name = "URL")]
         qdrant_url: Option<String>,
+        /// Also measure this retrieval variant (repeatable) in every mode it affects, on the
+        /// same ingestion: `chunk-scoring` ranks lexical hits by chunk instead of by document.
+        #[arg(long, value_enum)]
+        variant: Vec<crate::cli::eval::Variant>,
         /// Print one JSON object instead of a table.
         #[arg(long)]
         json: bool,

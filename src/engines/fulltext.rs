@@ -16,6 +16,7 @@ use tantivy::tokenizer::TokenStream;
 use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 use uuid::Uuid;
 
+use crate::engines::analysis;
 use crate::engines::group_commit::GroupCommit;
 use crate::platform::scope::SearchScope;
 
@@ -105,9 +106,9 @@ fn schema() -> (Schema, Fields) {
         tenant_id: builder.add_text_field("tenant_id", STRING),
         kb_id: builder.add_text_field("kb_id", STRING),
         document_id: builder.add_text_field("document_id", STRING | STORED),
-        text: builder.add_text_field("text", text_with("en_stem", true)),
-        text_plain: builder.add_text_field("text_plain", text_with("default", false)),
-        context: builder.add_text_field("context", text_with("en_stem", false)),
+        text: builder.add_text_field("text", text_with(analysis::STEMMED, true)),
+        text_plain: builder.add_text_field("text_plain", text_with(analysis::PLAIN, false)),
+        context: builder.add_text_field("context", text_with(analysis::STEMMED, false)),
     };
     (builder.build(), fields)
 }
@@ -135,6 +136,7 @@ impl FulltextIndex {
         }
         let directory = MmapDirectory::open(dir).map_err(|e| fail(e.to_string()))?;
         let index = Index::open_or_create(directory, schema).map_err(|e| fail(e.to_string()))?;
+        analysis::register(index.tokenizers());
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let writer = Arc::new(Mutex::new(index.writer(WRITER_MEMORY)?));
         let (committing, refreshing) = (writer.clone(), reader.clone());

@@ -9,6 +9,11 @@ const STOPWORDS: &[&str] = &[
     "should", "could",
 ];
 
+/// A common English word that says nothing about what a text is about.
+pub fn is_stopword(word: &str) -> bool {
+    STOPWORDS.contains(&word)
+}
+
 /// The words of a query worth highlighting, lower-cased.
 pub fn terms(query: &str) -> Vec<String> {
     let mut terms: Vec<String> = query

@@ -1,6 +1,7 @@
 //! Engines: storage, indexes, models and outbound I/O, each behind a small API that knows no
 //! domain. Engines never import a service.
 
+pub mod analysis;
 pub mod blobs;
 pub mod chunk;
 pub mod embed;

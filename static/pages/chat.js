@@ -103,6 +103,9 @@ export default async function render(view, { params }) {
             }
           } else if (type === 'indexing') {
             fill(meta, event.message);
+          } else if (type === 'retrieval') {
+            // A follow-up is searched as a standalone question: show what was searched.
+            if (event.rewrite !== 'none') fill(meta, `Searched for: ${event.retrievalQuery}`);
           } else if (type === 'token') {
             content += event.content;
             fill(body, withCitations(content, citations));
@@ -111,7 +114,7 @@ export default async function render(view, { params }) {
             citations.push(event);
             fill(body, withCitations(content, citations));
           } else if (type === 'done') {
-            bubble.replaceWith(renderMessage({ id: event.messageId, role: 'assistant', content, status: event.status, model: event.model, latencyMs: event.latencyMs, completionTokens: event.usage.completionTokens, notice: event.notice }, citations, conversationId));
+            bubble.replaceWith(renderMessage({ id: event.messageId, role: 'assistant', content, status: event.status, model: event.model, latencyMs: event.latencyMs, completionTokens: event.usage.completionTokens, notice: event.notice, verification: event.verification }, citations, conversationId));
           } else if (type === 'error') {
             fill(meta, h('span', { class: 'error-text', role: 'alert' }, event.message));
           }
@@ -151,6 +154,41 @@ function withCitations(text, citations) {
   });
 }
 
+/**
+ * The answer with each checked sentence marked: supported (its quote on hover) or not
+ * supported by the passage it cites. Offsets count Unicode code points, as the API does.
+ */
+function withVerification(text, verification, citations) {
+  const sentences = verification?.sentences || [];
+  if (!sentences.length) return withCitations(text, citations);
+  const chars = Array.from(text);
+  const parts = [];
+  let at = 0;
+  for (const s of sentences) {
+    if (s.start < at || s.end > chars.length) continue;
+    parts.push(withCitations(chars.slice(at, s.start).join(''), citations));
+    const supported = s.status === 'supported';
+    const hint = supported
+      ? `Supported by [${s.support.n}]: “${s.support.quote}”`
+      : 'Not supported: no cited passage says this';
+    parts.push(h('span', { class: `claim ${s.status}`, title: hint, 'data-testid': `claim-${s.status}` },
+      withCitations(chars.slice(s.start, s.end).join(''), citations)));
+    at = s.end;
+  }
+  parts.push(withCitations(chars.slice(at).join(''), citations));
+  return parts;
+}
+
+/** One line on the check of the answer's citations. */
+function verificationSummary(v) {
+  if (!v || !(v.supported + v.unsupported)) return null;
+  const total = v.supported + v.unsupported;
+  const how = v.method === 'extractive' ? 'quoted verbatim, verified by construction' : 'checked against the cited passages';
+  return h('div', { class: `small ${v.unsupported ? 'warning-text' : 'muted'}`, 'data-testid': 'verification' },
+    `Citations ${how}: ${v.supported} of ${total} sentence${total === 1 ? '' : 's'} supported`
+    + (v.unsupported ? ` (${v.unsupported} not supported, underlined)` : ''));
+}
+
 function showCitation(c) {
   const { close } = modal(c.documentTitle, [
     h('p', { class: 'muted' }, c.page ? `Page ${c.page}` : 'No page number (not a paged document)'),
@@ -181,9 +219,10 @@ function renderMessage(m, citations, conversationId) {
     } catch (error) { toastError(error); }
   }, { title: 'New conversation from here' }) : null;
   return h('div', { class: 'message assistant', 'data-testid': 'assistant-message' },
-    h('div', { class: 'message-text' }, withCitations(m.content, citations)),
+    h('div', { class: 'message-text' }, withVerification(m.content, m.verification, citations)),
     m.error ? h('div', { class: 'error-text', role: 'alert' }, m.error) : null,
     m.notice ? h('div', { class: 'small muted' }, m.notice) : null,
+    verificationSummary(m.verification),
     sources,
     h('div', { class: 'meta message-actions' },
       m.model ? h('span', {}, m.model) : null,

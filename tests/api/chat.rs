@@ -64,6 +64,11 @@ async fn an_extractive_turn_streams_an_answer_with_citations_and_stores_it() {
     assert_eq!(data.iter().map(|m| m["role"].as_str().unwrap()).collect::<Vec<_>>(), ["user", "assistant"]);
     assert_eq!(data[1]["content"].as_str().unwrap(), text);
     assert_eq!(data[1]["citations"][0]["documentId"], ids[0].as_str());
+    // Quotes are verbatim: every cited sentence is supported, and the check says why.
+    let verification = &done["verification"];
+    assert_eq!(verification["method"], "extractive", "{done}");
+    assert!(verification["supported"].as_u64().unwrap() >= 1 && verification["unsupported"] == 0, "{done}");
+    assert_eq!(data[1]["verification"], *verification, "stored with the message");
     let listed = json(app.call(Method::GET, "/v1/conversations", &token, None, None).await).await;
     assert_eq!(listed["data"][0]["title"], "Within how many days can customers return a…", "first words");
 
@@ -208,6 +213,115 @@ async fn an_upstream_model_gets_numbered_sources_and_its_failures_and_cancellati
     assert_eq!(done["status"], "cancelled");
     let tokens = named(&all, "token").len();
     assert!(tokens > 3 && tokens < 100, "stopped early: {tokens} tokens");
+}
+
+/// Every cited sentence of an upstream answer is checked against the passage it cites: the
+/// `done` event and the stored message say which hold, with the supporting quote.
+#[tokio::test]
+async fn citations_are_verified_sentence_by_sentence() {
+    let llm = FakeLlm::start().await;
+    let app = spawn_app_env(&[("LLM_BASE_URL", &llm.base), ("LLM_API_KEY", KEY), ("LLM_MODELS", "fake-model")]).await;
+    let (token, _) = app.bootstrap().await;
+    let (kb, ids) = seeded(&app, &token, None).await;
+    let ask = json!({"message": "What is the refund window?", "knowledgeBases": [kb], "model": "fake-model"});
+    llm.script(&[
+        "Customers may return a purchase within 30 days for a full refund [1]. Refunds reach the card in five business days [1].",
+        "Customers may return a purchase within 90 days [1]. Parcels leave Rotterdam every weekday [1].",
+        "Refunds are generous and quick.",
+    ]);
+
+    let right = turn(&app, &token, ask.clone()).await;
+    assert_eq!(named(&right, "citation")[0]["documentId"], ids[0].as_str());
+    let checked = &named(&right, "done")[0]["verification"];
+    assert_eq!((checked["method"].as_str(), checked["supported"].as_u64()), (Some("lexical"), Some(2)), "{checked}");
+    let first = &checked["sentences"][0];
+    assert_eq!(first["status"], "supported");
+    assert_eq!(first["cites"], json!([1]));
+    let quote = first["support"]["quote"].as_str().unwrap();
+    assert!(quote.contains("within 30 days for a full refund"), "{quote}");
+    assert_eq!(first["start"], 0);
+
+    // A figure the passage does not give, and a sentence citing a passage about something else.
+    let wrong = turn(&app, &token, ask.clone()).await;
+    let checked = &named(&wrong, "done")[0]["verification"];
+    assert_eq!((checked["supported"].as_u64(), checked["unsupported"].as_u64()), (Some(0), Some(2)), "{checked}");
+    assert!(checked["sentences"].as_array().unwrap().iter().all(|s| s["status"] == "unsupported"), "{checked}");
+
+    // Nothing cited: nothing to check.
+    let uncited = turn(&app, &token, ask).await;
+    let checked = &named(&uncited, "done")[0]["verification"];
+    assert_eq!((checked["supported"].as_u64(), checked["unsupported"].as_u64()), (Some(0), Some(0)), "{checked}");
+
+    // The stored answers keep their checks.
+    let conversation = named(&wrong, "start")[0]["conversationId"].as_str().unwrap().to_owned();
+    let stored =
+        json(app.call(Method::GET, &format!("/v1/conversations/{conversation}/messages"), &token, None, None).await)
+            .await;
+    assert_eq!(stored["data"][1]["verification"]["unsupported"], 2, "{stored}");
+}
+
+/// A follow-up retrieves with a standalone question: by rule with the extractive model, by the
+/// model when one serves the turn; the `retrieval` event says which, and an assistant can
+/// switch it off.
+#[tokio::test]
+async fn follow_up_questions_are_rewritten_for_retrieval() {
+    let llm = FakeLlm::start().await;
+    let app = spawn_app_env(&[("LLM_BASE_URL", &llm.base), ("LLM_API_KEY", KEY), ("LLM_MODELS", "fake-model")]).await;
+    let (token, _) = app.bootstrap().await;
+    let (kb, ids) = seeded(&app, &token, None).await;
+    let retrieval = |events: &[(String, Value)]| named(events, "retrieval")[0].clone();
+
+    let first =
+        turn(&app, &token, json!({"message": "Within how many days can customers return a purchase?", "knowledgeBases": [kb], "model": "extractive"}))
+            .await;
+    assert_eq!(retrieval(&first)["rewrite"], "none", "a first question stands alone");
+    let conversation = named(&first, "start")[0]["conversationId"].as_str().unwrap().to_owned();
+    let follow_up =
+        turn(&app, &token, json!({"conversationId": conversation, "message": "How is it paid back?"})).await;
+    let r = retrieval(&follow_up);
+    assert_eq!(r["rewrite"], "rule", "{r}");
+    let query = r["retrievalQuery"].as_str().unwrap();
+    assert!(query.starts_with("How is it paid back?") && query.contains("purchase"), "{query}");
+    assert_eq!(named(&follow_up, "citation")[0]["documentId"], ids[0].as_str(), "the refund policy answers it");
+
+    // With a language model, the model writes the standalone question.
+    let first = turn(
+        &app,
+        &token,
+        json!({"message": "What is the refund window?", "knowledgeBases": [kb], "model": "fake-model"}),
+    )
+    .await;
+    let conversation = named(&first, "start")[0]["conversationId"].as_str().unwrap().to_owned();
+    llm.script(&["How are refunds paid back to customers?"]);
+    let follow_up = turn(&app, &token, json!({"conversationId": conversation, "message": "And how is it paid?"})).await;
+    let r = retrieval(&follow_up);
+    assert_eq!(
+        (r["rewrite"].as_str(), r["retrievalQuery"].as_str()),
+        (Some("model"), Some("How are refunds paid back to customers?"))
+    );
+    let asked = llm.requests.lock().unwrap().iter().rev().nth(1).cloned().unwrap();
+    let prompt = asked["messages"].to_string();
+    assert!(prompt.contains("standalone") && prompt.contains("What is the refund window?"), "{prompt}");
+
+    // An assistant can keep retrieval on the user's own words.
+    let assistant = app
+        .create(
+            "/v1/assistants",
+            &token,
+            "",
+            json!({"name": "Literal", "knowledgeBases": [kb], "retrieval": {"rewriteFollowUps": false}}),
+        )
+        .await;
+    let first = turn(&app, &token, json!({"message": "What is the refund window?", "assistantId": assistant})).await;
+    let conversation = named(&first, "start")[0]["conversationId"].as_str().unwrap().to_owned();
+    let follow_up = turn(
+        &app,
+        &token,
+        json!({"conversationId": conversation, "message": "How is it paid?", "assistantId": assistant}),
+    )
+    .await;
+    let r = retrieval(&follow_up);
+    assert_eq!((r["rewrite"].as_str(), r["retrievalQuery"].as_str()), (Some("none"), Some("How is it paid?")));
 }
 
 #[tokio::test]

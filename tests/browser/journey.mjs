@@ -83,6 +83,10 @@ await step('chat streams an answer whose citation opens the source page', async 
   await page.getByRole('button', { name: 'Send' }).click();
   const answer = page.getByTestId('assistant-message').last();
   await answer.getByText('handbook', { exact: false }).waitFor();
+  // The fake model's sentence cites the invoice for something the invoice does not say: the
+  // check marks it, and says so under the answer.
+  await answer.getByTestId('claim-unsupported').waitFor();
+  await answer.getByTestId('verification').getByText('0 of 1 sentence supported', { exact: false }).waitFor();
   await page.waitForURL(/\/chat\/[0-9a-f-]{36}$/);
   // The new conversation joins the list at once and can be renamed there and then.
   const conversations = page.getByRole('navigation', { name: 'Conversations' });

@@ -207,8 +207,18 @@ impl Api {
     }
 
     /// The corpus ids of the best documents for a query, best first, each once.
-    pub async fn search(&self, ingested: &Ingested, query: &str, mode: Mode) -> anyhow::Result<Vec<String>> {
-        let payload = json!({"query": query, "mode": mode, "limit": MAX_LIMIT});
+    /// The corpus ids of a search's hits, best first; `fields` are added to the request.
+    pub async fn search(
+        &self,
+        ingested: &Ingested,
+        query: &str,
+        mode: Mode,
+        fields: &serde_json::Value,
+    ) -> anyhow::Result<Vec<String>> {
+        let mut payload = json!({"query": query, "mode": mode, "limit": MAX_LIMIT});
+        if let (Some(payload), Some(fields)) = (payload.as_object_mut(), fields.as_object()) {
+            payload.extend(fields.clone());
+        }
         let found = self.post(&format!("/v1/knowledge-bases/{}/search", ingested.kb), &payload).await?;
         let mut ranked: Vec<String> = Vec::new();
         for hit in found["hits"].as_array().into_iter().flatten() {

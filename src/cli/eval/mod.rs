@@ -36,12 +36,45 @@ pub struct EvalOptions {
     pub export_chunks: Option<PathBuf>,
     /// A Qdrant server for the run's vectors and lexical search (None: the embedded engines).
     pub qdrant_url: Option<String>,
+    /// Retrieval settings measured beside the defaults, each in every mode it affects, on the
+    /// same ingestion.
+    pub variants: Vec<Variant>,
+}
+
+/// A retrieval setting measured against the default in the same run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Variant {
+    /// Lexical hits ranked by their chunk's BM25 alone (the default ranks documents).
+    ChunkScoring,
+}
+
+impl Variant {
+    fn name(self) -> &'static str {
+        match self {
+            Variant::ChunkScoring => "chunk-scoring",
+        }
+    }
+
+    fn applies_to(self, mode: Mode) -> bool {
+        match self {
+            Variant::ChunkScoring => mode != Mode::Semantic,
+        }
+    }
+
+    /// The search request's fields that make the variant.
+    fn fields(self) -> serde_json::Value {
+        match self {
+            Variant::ChunkScoring => serde_json::json!({"lexicalScoring": "chunk"}),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
 pub struct ModeReport {
     #[serde(rename = "ndcg@10")]
     pub ndcg_10: f64,
+    #[serde(rename = "recall@10")]
+    pub recall_10: f64,
     #[serde(rename = "recall@100")]
     pub recall_100: f64,
     #[serde(rename = "mrr@10")]
@@ -60,6 +93,9 @@ pub struct Modes {
     pub semantic: Option<ModeReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hybrid: Option<ModeReport>,
+    /// Variants, as `<mode>+<variant>` (e.g. `lexical+chunk-scoring`).
+    #[serde(flatten)]
+    pub variants: std::collections::BTreeMap<String, ModeReport>,
 }
 
 #[derive(Debug, Serialize)]
@@ -161,33 +197,21 @@ async fn evaluate(
     }
     let queries: Vec<&beir::Query> = dataset.queries.iter().take(options.max_queries.unwrap_or(usize::MAX)).collect();
     let mut modes = Modes::default();
+    let mut runs: Vec<(Mode, Option<Variant>)> = options.modes.iter().map(|mode| (*mode, None)).collect();
+    for variant in &options.variants {
+        runs.extend(options.modes.iter().filter(|mode| variant.applies_to(**mode)).map(|mode| (*mode, Some(*variant))));
+    }
     // Without queries (throughput runs) there is nothing to score.
-    for mode in options.modes.iter().filter(|_| !queries.is_empty()) {
-        let (mut ndcg, mut recall, mut mrr, mut times) = (0.0, 0.0, 0.0, Vec::with_capacity(queries.len()));
-        for (n, query) in queries.iter().enumerate() {
-            let timer = Instant::now();
-            let ranked = api.search(&ingested, &query.text, *mode).await?;
-            times.push(timer.elapsed().as_secs_f64() * 1000.0);
-            let judged = dataset.qrels.get(&query.id).cloned().unwrap_or_default();
-            ndcg += metrics::ndcg_at(&ranked, &judged, 10);
-            recall += metrics::recall_at(&ranked, &judged, 100);
-            mrr += metrics::mrr_at(&ranked, &judged, 10);
-            if (n + 1) % 100 == 0 {
-                eprintln!("eval: {} {}/{} queries", mode.as_str(), n + 1, queries.len());
+    for (mode, variant) in runs.into_iter().filter(|_| !queries.is_empty()) {
+        let fields = variant.map_or(serde_json::Value::Null, Variant::fields);
+        let report = score(&api, &ingested, dataset, &queries, mode, &fields).await?;
+        match (mode, variant) {
+            (_, Some(variant)) => {
+                modes.variants.insert(format!("{}+{}", mode.as_str(), variant.name()), report);
             }
-        }
-        let count = queries.len().max(1) as f64;
-        let report = ModeReport {
-            ndcg_10: ndcg / count,
-            recall_100: recall / count,
-            mrr_10: mrr / count,
-            query_ms_p50: metrics::percentile(&times, 50.0),
-            query_ms_p99: metrics::percentile(&times, 99.0),
-        };
-        match mode {
-            Mode::Lexical => modes.lexical = Some(report),
-            Mode::Semantic => modes.semantic = Some(report),
-            Mode::Hybrid => modes.hybrid = Some(report),
+            (Mode::Lexical, None) => modes.lexical = Some(report),
+            (Mode::Semantic, None) => modes.semantic = Some(report),
+            (Mode::Hybrid, None) => modes.hybrid = Some(report),
         }
     }
     Ok(Report {
@@ -206,6 +230,41 @@ async fn evaluate(
         embed_token_budget: settings.embed_token_budget,
         embed_memory_arena: settings.embed_memory_arena,
         modes,
+    })
+}
+
+/// Runs every query in one mode (with a variant's request fields) and scores the rankings.
+async fn score(
+    api: &client::Api,
+    ingested: &client::Ingested,
+    dataset: &beir::Dataset,
+    queries: &[&beir::Query],
+    mode: Mode,
+    fields: &serde_json::Value,
+) -> anyhow::Result<ModeReport> {
+    let (mut ndcg, mut recall_10, mut recall, mut mrr) = (0.0, 0.0, 0.0, 0.0);
+    let mut times = Vec::with_capacity(queries.len());
+    for (n, query) in queries.iter().enumerate() {
+        let timer = Instant::now();
+        let ranked = api.search(ingested, &query.text, mode, fields).await?;
+        times.push(timer.elapsed().as_secs_f64() * 1000.0);
+        let judged = dataset.qrels.get(&query.id).cloned().unwrap_or_default();
+        ndcg += metrics::ndcg_at(&ranked, &judged, 10);
+        recall_10 += metrics::recall_at(&ranked, &judged, 10);
+        recall += metrics::recall_at(&ranked, &judged, 100);
+        mrr += metrics::mrr_at(&ranked, &judged, 10);
+        if (n + 1) % 100 == 0 {
+            eprintln!("eval: {} {}/{} queries", mode.as_str(), n + 1, queries.len());
+        }
+    }
+    let count = queries.len().max(1) as f64;
+    Ok(ModeReport {
+        ndcg_10: ndcg / count,
+        recall_10: recall_10 / count,
+        recall_100: recall / count,
+        mrr_10: mrr / count,
+        query_ms_p50: metrics::percentile(&times, 50.0),
+        query_ms_p99: metrics::percentile(&times, 99.0),
     })
 }
 
@@ -254,18 +313,23 @@ pub fn render(report: &Report) -> String {
         report.queries,
         report.backend,
     );
-    let modes =
-        [("lexical", &report.modes.lexical), ("semantic", &report.modes.semantic), ("hybrid", &report.modes.hybrid)];
-    if modes.iter().all(|(_, m)| m.is_none()) {
+    let mut modes: Vec<(&str, &ModeReport)> =
+        [("lexical", &report.modes.lexical), ("semantic", &report.modes.semantic), ("hybrid", &report.modes.hybrid)]
+            .into_iter()
+            .filter_map(|(name, m)| m.as_ref().map(|m| (name, m)))
+            .collect();
+    modes.extend(report.modes.variants.iter().map(|(name, m)| (name.as_str(), m)));
+    if modes.is_empty() {
         return out;
     }
+    let width = modes.iter().map(|(name, _)| name.len()).max().unwrap_or(4).max(4);
     out.push_str(&format!(
-        "\n{:<9} {:>8} {:>11} {:>8} {:>8} {:>8}\n",
+        "\n{:<width$} {:>8} {:>11} {:>8} {:>8} {:>8}\n",
         "mode", "nDCG@10", "Recall@100", "MRR@10", "p50 ms", "p99 ms"
     ));
-    for (name, m) in modes.iter().filter_map(|(name, m)| m.as_ref().map(|m| (name, m))) {
+    for (name, m) in modes {
         out.push_str(&format!(
-            "{name:<9} {:>8.4} {:>11.4} {:>8.4} {:>8.1} {:>8.1}\n",
+            "{name:<width$} {:>8.4} {:>11.4} {:>8.4} {:>8.1} {:>8.1}\n",
             m.ndcg_10, m.recall_100, m.mrr_10, m.query_ms_p50, m.query_ms_p99
         ));
     }

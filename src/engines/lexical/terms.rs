@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use tantivy::tokenizer::{TextAnalyzer, TokenizerManager};
+use crate::engines::analysis::{self, analyzer};
 
 /// BM25's parameters, tantivy's values.
 const K1: f32 = 1.2;
@@ -25,16 +25,12 @@ struct Field {
     average_terms: f32,
 }
 
-const TEXT: Field = Field { analyzer: "en_stem", namespace: b's', average_terms: 150.0 };
-const TEXT_PLAIN: Field = Field { analyzer: "default", namespace: b'p', average_terms: 150.0 };
-const CONTEXT: Field = Field { analyzer: "en_stem", namespace: b'c', average_terms: 12.0 };
+const TEXT: Field = Field { analyzer: analysis::STEMMED, namespace: b's', average_terms: 150.0 };
+const TEXT_PLAIN: Field = Field { analyzer: analysis::PLAIN, namespace: b'p', average_terms: 150.0 };
+const CONTEXT: Field = Field { analyzer: analysis::STEMMED, namespace: b'c', average_terms: 12.0 };
 
 /// Sparse dimensions and values, sorted by dimension, each dimension once.
 pub type Sparse = Vec<(u32, f32)>;
-
-fn analyzer(name: &str) -> TextAnalyzer {
-    TokenizerManager::default().get(name).unwrap_or_default()
-}
 
 /// FNV-1a over the namespace and the term: stable across versions and machines, which the
 /// stored vectors depend on (std's hasher makes no such promise).

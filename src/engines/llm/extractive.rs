@@ -10,7 +10,8 @@ use unicode_segmentation::UnicodeSegmentation;
 use super::{estimate_tokens, Delta, DeltaStream, Generation};
 use crate::engines::highlight;
 
-pub const PREAMBLE: &str = "Extractive answer (quoted from your documents; no language model is configured):";
+pub const PREAMBLE: &str = "Extractive answer (quoted verbatim from your documents, so every citation is verified; \
+no language model is configured):";
 pub const NOTHING_FOUND: &str =
     "I could not find an answer to this in the attached knowledge bases (extractive model: it only quotes documents).";
 pub const NO_SOURCES: &str = "The built-in extractive model only answers from documents: attach a knowledge base \

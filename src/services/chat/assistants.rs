@@ -25,6 +25,9 @@ pub struct Retrieval {
     /// Passages retrieved per turn (1–50, default 8).
     pub top_k: Option<usize>,
     pub min_score: Option<f32>,
+    /// In a conversation, retrieve with a standalone rewrite of a follow-up question (by the
+    /// language model, or by carrying the previous question's key words); default true.
+    pub rewrite_follow_ups: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -95,6 +95,9 @@ pub struct MessageView {
     /// `complete`, `streaming`, `cancelled` or `failed`.
     pub status: String,
     pub citations: Vec<Citation>,
+    /// Each cited sentence checked against the passage it cites (assistant answers from
+    /// knowledge bases).
+    pub verification: Option<super::verify::Verification>,
     pub model: Option<String>,
     pub prompt_tokens: i32,
     pub completion_tokens: i32,
@@ -114,6 +117,7 @@ impl From<message::Model> for MessageView {
             content: m.content,
             status: m.status,
             citations: serde_json::from_value(m.citations).unwrap_or_default(),
+            verification: m.verification.and_then(|v| serde_json::from_value(v).ok()),
             model: m.model,
             prompt_tokens: m.prompt_tokens,
             completion_tokens: m.completion_tokens,

@@ -5,6 +5,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::conversations::Citation;
+use super::rewrite::Rewrite;
+use super::verify::Verification;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -45,6 +47,12 @@ pub enum ChatEvent {
         page: Option<u32>,
         snippet: String,
     },
+    /// What the passages were retrieved with: the message, or its standalone rewrite.
+    #[serde(rename_all = "camelCase")]
+    Retrieval {
+        retrieval_query: String,
+        rewrite: Rewrite,
+    },
     #[serde(rename_all = "camelCase")]
     Done {
         message_id: Uuid,
@@ -58,6 +66,10 @@ pub enum ChatEvent {
         /// Set when documents were still indexing.
         #[serde(skip_serializing_if = "Option::is_none")]
         notice: Option<String>,
+        /// Each cited sentence checked against the passage it cites (answers from knowledge
+        /// bases; absent when no passage was retrieved).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        verification: Option<Verification>,
     },
     Error {
         code: String,
@@ -72,6 +84,7 @@ impl ChatEvent {
             Self::Indexing { .. } => "indexing",
             Self::Token { .. } => "token",
             Self::Citation { .. } => "citation",
+            Self::Retrieval { .. } => "retrieval",
             Self::Done { .. } => "done",
             Self::Error { .. } => "error",
         }

@@ -8,5 +8,7 @@ pub mod events;
 pub mod in_flight;
 pub mod messages;
 pub mod public;
+pub mod rewrite;
 pub mod turn;
 pub mod usage;
+pub mod verify;

@@ -184,6 +184,7 @@ async fn answer(ctx: Arc<AppContext>, plan: Plan, call: BilledCall, tx: mpsc::Se
                 latency_ms,
                 model: plan.model.clone(),
                 notice: answer.notice,
+                verification: answer.verification,
             }
         }
         Err(error) => ChatEvent::Error { code: error.code().as_str().to_owned(), message: error.public_parts().0 },

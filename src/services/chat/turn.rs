@@ -17,6 +17,8 @@ use entity::{conversation, message};
 
 use super::conversations::{self, Citation, ConversationPayload};
 use super::events::{cited_numbers, ChatEvent, Usage};
+use super::rewrite;
+use super::verify::{self, Verification};
 use super::{assistants, usage};
 use crate::app::context::AppContext;
 use crate::engines::llm::{self, ChatMessage, Delta, Generation, LlmError};
@@ -81,6 +83,7 @@ pub struct Answer {
     pub cancelled: bool,
     pub usage: Usage,
     pub notice: Option<String>,
+    pub verification: Option<Verification>,
 }
 
 pub struct Started {
@@ -224,6 +227,7 @@ async fn store_question(
         content: Set(content.to_owned()),
         status: Set(status.to_owned()),
         citations: Set(serde_json::json!([])),
+        verification: Set(None),
         model: Set((role == "assistant").then(|| model.to_owned())),
         prompt_tokens: Set(0),
         completion_tokens: Set(0),
@@ -246,12 +250,12 @@ async fn store_question(
     Ok((user_message_id, message_id))
 }
 
-async fn sources(ctx: &AppContext, p: &Plan) -> ApiResult<(Vec<ContextSource>, u64)> {
+async fn sources(ctx: &AppContext, p: &Plan, query: &str) -> ApiResult<(Vec<ContextSource>, u64)> {
     if p.kb_ids.is_empty() {
         return Ok((Vec::new(), 0));
     }
     let request = SearchRequest {
-        query: p.question.clone(),
+        query: query.to_owned(),
         mode: p.retrieval.mode.unwrap_or(Mode::Hybrid),
         limit: Some(p.retrieval.top_k.unwrap_or(8)),
         min_score: p.retrieval.min_score,
@@ -286,7 +290,18 @@ pub async fn answer(
     let send = |event: ChatEvent| async move {
         let _ = tx.send(event).await; // a closed connection does not stop the turn
     };
-    let (sources, indexing) = sources(ctx, p).await?;
+    let retrieval = match p.kb_ids.is_empty() {
+        true => None,
+        false => {
+            let enabled = p.retrieval.rewrite_follow_ups.unwrap_or(true);
+            Some(rewrite::retrieval_query(ctx, &p.model, &p.messages, enabled).await)
+        }
+    };
+    if let Some(r) = &retrieval {
+        send(ChatEvent::Retrieval { retrieval_query: r.query.clone(), rewrite: r.rewrite }).await;
+    }
+    let query = retrieval.as_ref().map_or(p.question.as_str(), |r| r.query.as_str());
+    let (sources, indexing) = sources(ctx, p, query).await?;
     let notice = (indexing > 0)
         .then(|| format!("{indexing} document(s) are still being indexed; this answer may not include them."));
     if let Some(message) = &notice {
@@ -335,7 +350,12 @@ pub async fn answer(
         let prompt: u32 = p.messages.iter().map(|m| llm::estimate_tokens(&m.content)).sum();
         (prompt, llm::estimate_tokens(&text))
     });
-    Ok(Answer { text, cited, cancelled, usage: Usage { prompt_tokens, completion_tokens }, notice })
+    // A model's rewrite of the retrieval query is part of the turn's cost.
+    let (rewrite_prompt, rewrite_completion) = retrieval.as_ref().map_or((0, 0), |r| r.usage);
+    let (prompt_tokens, completion_tokens) = (prompt_tokens + rewrite_prompt, completion_tokens + rewrite_completion);
+    let verification =
+        (!sources.is_empty() && !cancelled).then(|| verify::check(&text, &sources, p.model == llm::EXTRACTIVE));
+    Ok(Answer { text, cited, cancelled, usage: Usage { prompt_tokens, completion_tokens }, notice, verification })
 }
 
 /// The most a turn can cost: the prompt, room for retrieved passages, a full answer.
@@ -385,6 +405,7 @@ async fn run(
                 content: Set(answer.text),
                 status: Set(status.to_owned()),
                 citations: Set(serde_json::to_value(&answer.cited).unwrap_or_default()),
+                verification: Set(answer.verification.as_ref().and_then(|v| serde_json::to_value(v).ok())),
                 prompt_tokens: Set(clamp(answer.usage.prompt_tokens.into())),
                 completion_tokens: Set(clamp(answer.usage.completion_tokens.into())),
                 latency_ms: Set(clamp(latency_ms)),
@@ -411,6 +432,7 @@ async fn run(
                 latency_ms,
                 model: p.plan.model.clone(),
                 notice: answer.notice,
+                verification: answer.verification,
             })
             .await;
         }

@@ -20,6 +20,7 @@ use tantivy::tokenizer::TokenStream;
 use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, Term};
 use uuid::Uuid;
 
+use crate::engines::analysis;
 use crate::engines::fulltext::FulltextError;
 
 /// One published entry as the index sees it.
@@ -129,10 +130,10 @@ fn schema() -> (Schema, Fields) {
         tag_facet: b.add_facet_field("tag_facet", FacetOptions::default()),
         tags: b.add_text_field("tags", STORED),
         slug: b.add_text_field("slug", STORED),
-        title: b.add_text_field("title", text("en_stem", true)),
-        title_plain: b.add_text_field("title_plain", text("default", false)),
-        body: b.add_text_field("body", text("en_stem", true)),
-        body_plain: b.add_text_field("body_plain", text("default", false)),
+        title: b.add_text_field("title", text(analysis::STEMMED, true)),
+        title_plain: b.add_text_field("title_plain", text(analysis::PLAIN, false)),
+        body: b.add_text_field("body", text(analysis::STEMMED, true)),
+        body_plain: b.add_text_field("body_plain", text(analysis::PLAIN, false)),
         published_at: b.add_text_field("published_at", STORED),
     };
     (b.build(), fields)
@@ -147,9 +148,16 @@ pub fn typos_for(len: usize) -> u8 {
     }
 }
 
-/// The query's words as the index tokenises them (lower-cased, split on non-alphanumerics).
+/// The query's words as the index tokenises them (lower-cased, split on non-alphanumerics,
+/// Chinese/Japanese/Korean as character bigrams).
 pub fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).take(16).collect()
+    let mut analyzer = analysis::analyzer(analysis::PLAIN);
+    let mut stream = analyzer.token_stream(text);
+    let mut words = Vec::new();
+    while words.len() < 16 && stream.advance() {
+        words.push(stream.token().text.clone());
+    }
+    words
 }
 
 /// Optimal-string-alignment distance (a swap of neighbours counts once), for highlighting.
@@ -199,6 +207,7 @@ impl SiteIndex {
         }
         let directory = MmapDirectory::open(dir).map_err(|e| fail(e.to_string()))?;
         let index = Index::open_or_create(directory, schema).map_err(|e| fail(e.to_string()))?;
+        analysis::register(index.tokenizers());
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let writer = index.writer(20 * 1024 * 1024)?;
         Ok(Self { index, reader, writer: Mutex::new(writer), fields })
@@ -300,7 +309,7 @@ impl SiteIndex {
     }
 
     fn stem(&self, word: &str) -> String {
-        let Some(mut analyzer) = self.index.tokenizers().get("en_stem") else { return word.to_owned() };
+        let Some(mut analyzer) = self.index.tokenizers().get(analysis::STEMMED) else { return word.to_owned() };
         let mut stream = analyzer.token_stream(word);
         let mut out = word.to_owned();
         if stream.advance() {

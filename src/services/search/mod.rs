@@ -2,6 +2,7 @@
 //! (reciprocal rank fusion of both), with filters, per-source scores and snippets. Chat, the
 //! OpenAI-compatible gateway and `lectern eval` all retrieve through [`retrieve`].
 
+pub mod documents;
 pub mod filters;
 pub mod fusion;
 pub use crate::engines::highlight;
@@ -28,6 +29,7 @@ use crate::services::identity::permissions::Permission;
 use crate::services::identity::{Principal, TenantScope};
 use crate::services::knowledge::bases;
 
+pub use documents::LexicalScoring;
 pub use filters::SearchFilters;
 use fusion::{Ranked, RRF_K};
 
@@ -93,6 +95,12 @@ pub struct SearchRequest {
     /// semantic, and for hybrid the fused score normalised to 0–1 (1 = ranked first by both).
     pub min_score: Option<f32>,
     pub weights: Option<Weights>,
+    /// How lexical hits are ranked (lexical and hybrid modes): `document` (default) ranks
+    /// documents by their best chunk plus a damped sum of their other matching chunks, then
+    /// lists the best chunk of each document before any document's second; `chunk` ranks chunks
+    /// by their own BM25 score.
+    #[serde(default)]
+    pub lexical_scoring: LexicalScoring,
     /// Only for `POST /v1/search`: the knowledge bases to search (default: all of the tenant's).
     pub knowledge_bases: Option<Vec<Uuid>>,
     /// Only for `POST /v1/knowledge-bases/{id}/query`: the context's token budget (default 2000).
@@ -108,6 +116,9 @@ pub struct SourceScores {
     pub semantic: Option<f32>,
     /// The normalised fused score (hybrid only).
     pub fused: Option<f32>,
+    /// The chunk's document's lexical score: its best chunk plus a damped sum of its other
+    /// matching chunks (document lexical scoring only).
+    pub document: Option<f32>,
     pub lexical_rank: Option<usize>,
     pub semantic_rank: Option<usize>,
 }
@@ -283,11 +294,16 @@ async fn retrieve_checked(
     // Fusion needs more candidates than it returns: a chunk ranked 40th by one source may be
     // first overall.
     let candidates = if request.mode == Mode::Hybrid { (limit * 3).clamp(30, 300) } else { limit };
+    let by_document = request.lexical_scoring == LexicalScoring::Document;
     let lexical = async {
         if request.mode == Mode::Semantic {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), HashMap::new()));
         }
-        engines.lexical.search(&scope, &request.query, candidates).await.map_err(|e| ApiError::Internal(e.into()))
+        // Ranking documents needs their other matching chunks too.
+        let wanted = if by_document { (candidates * 3).clamp(50, 900) } else { candidates };
+        let hits =
+            engines.lexical.search(&scope, &request.query, wanted).await.map_err(|e| ApiError::Internal(e.into()))?;
+        Ok(if by_document { documents::rank(hits) } else { (hits, HashMap::new()) })
     };
     let semantic = async {
         if request.mode == Mode::Lexical {
@@ -298,8 +314,9 @@ async fn retrieve_checked(
         let vector = vector.into_iter().next().unwrap_or_default();
         engines.vectors.search(&scope, vector, candidates).await.map_err(|e| ApiError::Internal(e.into()))
     };
-    let (lexical, semantic) = tokio::try_join!(lexical, semantic)?;
+    let ((lexical, document_scores), semantic) = tokio::try_join!(lexical, semantic)?;
     let mut snippets: HashMap<Uuid, String> = HashMap::new();
+    let mut documents: HashMap<Uuid, Uuid> = HashMap::new();
     let fused = fusion::rrf(
         &[
             Ranked {
@@ -308,6 +325,7 @@ async fn retrieve_checked(
                     .into_iter()
                     .map(|h| {
                         snippets.insert(h.chunk_id, h.snippet);
+                        documents.insert(h.chunk_id, h.document_id);
                         (h.chunk_id, h.score)
                     })
                     .collect(),
@@ -329,6 +347,7 @@ async fn retrieve_checked(
                 lexical: lex.map(|s| s.1),
                 semantic: sem.map(|s| s.1),
                 fused: (request.mode == Mode::Hybrid).then_some(f.score),
+                document: documents.get(&f.item).and_then(|d| document_scores.get(d)).copied(),
                 lexical_rank: lex.map(|s| s.0),
                 semantic_rank: sem.map(|s| s.0),
             };

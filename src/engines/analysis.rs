@@ -1,0 +1,185 @@
+//! The text analyzers of every lexical index (knowledge bases in tantivy or Qdrant, site search).
+//!
+//! tantivy's own tokenizer cuts words at non-alphanumeric characters, which leaves Chinese and
+//! Japanese (written without spaces) as one token per sentence, longer than the 40-byte limit and
+//! so dropped: such text had no keyword hits at all. Here runs of CJK characters (Han, kana,
+//! Hangul) become overlapping character bigrams, as Lucene's CJK analyzer does: no dictionary to
+//! ship, and a query's bigrams match wherever the same characters appear. Words of other scripts
+//! are cut as before; a lone CJK character stays a token of its own.
+
+use std::str::CharIndices;
+use std::sync::OnceLock;
+
+use tantivy::tokenizer::{
+    Language, LowerCaser, RemoveLongFilter, Stemmer, TextAnalyzer, Token, TokenStream, Tokenizer, TokenizerManager,
+};
+
+/// Lower-cased words and CJK bigrams, English-stemmed.
+pub const STEMMED: &str = "lectern_stem";
+/// Lower-cased words and CJK bigrams, unstemmed.
+pub const PLAIN: &str = "lectern_plain";
+
+/// Adds the analyzers to an index's tokenizer manager.
+pub fn register(manager: &TokenizerManager) {
+    manager.register(
+        STEMMED,
+        TextAnalyzer::builder(WordsAndBigrams::default())
+            .filter(RemoveLongFilter::limit(40))
+            .filter(LowerCaser)
+            .filter(Stemmer::new(Language::English))
+            .build(),
+    );
+    manager.register(
+        PLAIN,
+        TextAnalyzer::builder(WordsAndBigrams::default())
+            .filter(RemoveLongFilter::limit(40))
+            .filter(LowerCaser)
+            .build(),
+    );
+}
+
+/// An analyzer by name, outside any index (for sparse vectors).
+pub fn analyzer(name: &str) -> TextAnalyzer {
+    static MANAGER: OnceLock<TokenizerManager> = OnceLock::new();
+    let manager = MANAGER.get_or_init(|| {
+        let manager = TokenizerManager::default();
+        register(&manager);
+        manager
+    });
+    manager.get(name).unwrap_or_default()
+}
+
+/// Characters of scripts written without spaces between words (and Hangul, whose spaced units
+/// carry attached particles): indexed as bigrams.
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF      // Hiragana, Katakana
+        | 0x31F0..=0x31FF    // Katakana phonetic extensions
+        | 0x3400..=0x4DBF    // CJK extension A
+        | 0x4E00..=0x9FFF    // CJK unified ideographs
+        | 0xF900..=0xFAFF    // CJK compatibility ideographs
+        | 0xFF66..=0xFF9F    // half-width Katakana
+        | 0x1100..=0x11FF    // Hangul Jamo
+        | 0x3130..=0x318F    // Hangul compatibility Jamo
+        | 0xAC00..=0xD7AF    // Hangul syllables
+        | 0x20000..=0x2EBEF  // CJK extensions B–F
+    )
+}
+
+#[derive(Clone, Default)]
+pub struct WordsAndBigrams {
+    token: Token,
+}
+
+pub struct WordsAndBigramsStream<'a> {
+    text: &'a str,
+    chars: std::iter::Peekable<CharIndices<'a>>,
+    token: &'a mut Token,
+    /// Inside a CJK run: the previous character and whether the run has given a bigram yet.
+    run: Option<(usize, char, bool)>,
+}
+
+impl Tokenizer for WordsAndBigrams {
+    type TokenStream<'a> = WordsAndBigramsStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> WordsAndBigramsStream<'a> {
+        self.token.reset();
+        WordsAndBigramsStream { text, chars: text.char_indices().peekable(), token: &mut self.token, run: None }
+    }
+}
+
+impl WordsAndBigramsStream<'_> {
+    fn emit(&mut self, from: usize, to: usize) -> bool {
+        self.token.text.clear();
+        self.token.text.push_str(&self.text[from..to]);
+        self.token.offset_from = from;
+        self.token.offset_to = to;
+        self.token.position = self.token.position.wrapping_add(1);
+        true
+    }
+}
+
+impl TokenStream for WordsAndBigramsStream<'_> {
+    fn advance(&mut self) -> bool {
+        loop {
+            if let Some((from, previous, paired)) = self.run {
+                match self.chars.peek().copied() {
+                    Some((offset, c)) if is_cjk(c) => {
+                        self.chars.next();
+                        self.run = Some((offset, c, true));
+                        return self.emit(from, offset + c.len_utf8());
+                    }
+                    _ => {
+                        self.run = None;
+                        if !paired {
+                            return self.emit(from, from + previous.len_utf8());
+                        }
+                    }
+                }
+            }
+            let Some((from, c)) = self.chars.next() else { return false };
+            if is_cjk(c) {
+                self.run = Some((from, c, false));
+            } else if c.is_alphanumeric() {
+                let mut to = from + c.len_utf8();
+                while let Some((offset, c)) = self.chars.peek().copied() {
+                    if !c.is_alphanumeric() || is_cjk(c) {
+                        break;
+                    }
+                    to = offset + c.len_utf8();
+                    self.chars.next();
+                }
+                return self.emit(from, to);
+            }
+        }
+    }
+
+    fn token(&self) -> &Token {
+        self.token
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.token
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokens(name: &str, text: &str) -> Vec<String> {
+        let mut analyzer = analyzer(name);
+        let mut stream = analyzer.token_stream(text);
+        let mut out = Vec::new();
+        while let Some(token) = stream.next() {
+            out.push(token.text.clone());
+        }
+        out
+    }
+
+    #[test]
+    fn chinese_and_japanese_become_bigrams_and_words_stay_words() {
+        assert_eq!(tokens(PLAIN, "机器学习"), ["机器", "器学", "学习"]);
+        assert_eq!(tokens(PLAIN, "東京タワー"), ["東京", "京タ", "タワ", "ワー"]);
+        assert_eq!(tokens(STEMMED, "Running 深度学习 models"), ["run", "深度", "度学", "学习", "model"]);
+        assert_eq!(tokens(PLAIN, "GPT4与人"), ["gpt4", "与人"]);
+    }
+
+    #[test]
+    fn a_lone_cjk_character_is_a_token_and_punctuation_splits_runs() {
+        assert_eq!(tokens(PLAIN, "猫。犬が好き"), ["猫", "犬が", "が好", "好き"]);
+        assert_eq!(tokens(PLAIN, "a 字 b"), ["a", "字", "b"]);
+    }
+
+    #[test]
+    fn offsets_point_at_the_characters() {
+        let mut analyzer = analyzer(PLAIN);
+        let text = "Ab 学习";
+        let mut stream = analyzer.token_stream(text);
+        let mut spans = Vec::new();
+        while let Some(token) = stream.next() {
+            spans.push(&text[token.offset_from..token.offset_to]);
+        }
+        assert_eq!(spans, ["Ab", "学习"]);
+    }
+}
