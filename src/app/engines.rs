@@ -11,6 +11,7 @@ use tokio::sync::OnceCell;
 use crate::engines::blobs::BlobStore;
 use crate::engines::embed::{BatchLimits, EmbedError, Embedder, LocalEmbedder, LocalOptions, ModelFiles};
 use crate::engines::lexical::{FulltextIndex, LexicalIndex, QdrantLexical};
+use crate::engines::rerank::{RerankConfig, RerankError, Reranker};
 use crate::engines::vectors::{EdgeStore, QdrantStore, VectorStore};
 use crate::platform::settings::Settings;
 
@@ -28,6 +29,8 @@ pub struct Engines {
     model_files: ModelFiles,
     embed_options: LocalOptions,
     embedder: OnceCell<Arc<dyn Embedder>>,
+    rerank_config: Option<RerankConfig>,
+    reranker: OnceCell<Arc<dyn Reranker>>,
 }
 
 /// The vector size of the configured model, from its config.json (`hidden_size`), so the
@@ -84,6 +87,8 @@ impl Engines {
                 memory_arena: settings.embed_memory_arena,
             },
             embedder: OnceCell::new(),
+            rerank_config: settings.rerank.clone(),
+            reranker: OnceCell::new(),
         })
     }
 
@@ -100,5 +105,27 @@ impl Engines {
             })
             .await
             .cloned()
+    }
+
+    /// Whether a reranker is configured (it may still fail to load).
+    pub fn has_reranker(&self) -> bool {
+        self.rerank_config.is_some()
+    }
+
+    /// The reranker, opened once on first use; None when none is configured. As with the
+    /// embedder, a failed load is tried again next time.
+    pub async fn reranker(&self) -> Option<Result<Arc<dyn Reranker>, RerankError>> {
+        let config = self.rerank_config.clone()?;
+        let opened = self
+            .reranker
+            .get_or_try_init(|| async {
+                let opened = tokio::task::spawn_blocking(move || crate::engines::rerank::open(&config))
+                    .await
+                    .map_err(|e| RerankError::Unavailable(e.to_string()))??;
+                Ok::<Arc<dyn Reranker>, RerankError>(Arc::from(opened))
+            })
+            .await
+            .cloned();
+        Some(opened)
     }
 }

@@ -14,6 +14,7 @@ pub mod mail;
 pub mod net;
 pub mod parse;
 pub mod qdrant_server;
+pub mod rerank;
 pub mod store;
 #[cfg(test)]
 pub(crate) mod test_servers;

@@ -38,6 +38,7 @@ mod onboarding;
 mod rate_limits;
 mod realtime;
 mod request_id;
+mod retrieval;
 mod roles;
 mod scale_out;
 mod search;

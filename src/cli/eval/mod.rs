@@ -46,18 +46,22 @@ pub struct EvalOptions {
 pub enum Variant {
     /// Lexical hits ranked by their chunk's BM25 alone (the default ranks documents).
     ChunkScoring,
+    /// Without the reranker (the default reranks when the server has one).
+    NoRerank,
 }
 
 impl Variant {
     fn name(self) -> &'static str {
         match self {
             Variant::ChunkScoring => "chunk-scoring",
+            Variant::NoRerank => "no-rerank",
         }
     }
 
     fn applies_to(self, mode: Mode) -> bool {
         match self {
             Variant::ChunkScoring => mode != Mode::Semantic,
+            Variant::NoRerank => true,
         }
     }
 
@@ -65,6 +69,7 @@ impl Variant {
     fn fields(self) -> serde_json::Value {
         match self {
             Variant::ChunkScoring => serde_json::json!({"lexicalScoring": "chunk"}),
+            Variant::NoRerank => serde_json::json!({"rerank": false}),
         }
     }
 }

@@ -56,7 +56,7 @@ impl TokenCounter for TokenizerCounter {
 /// ONNX Runtime is loaded once per process (one environment); later loads reuse it or its error.
 static RUNTIME: OnceLock<Result<ort::environment::Environment, String>> = OnceLock::new();
 
-fn load_runtime(files: &ModelFiles) -> Result<ort::environment::Environment, EmbedError> {
+pub(crate) fn load_runtime(files: &ModelFiles) -> Result<ort::environment::Environment, EmbedError> {
     RUNTIME
         .get_or_init(|| {
             ort::init_from(&files.runtime)

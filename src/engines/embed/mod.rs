@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use async_trait::async_trait;
 
 pub use batching::BatchLimits;
+pub(crate) use local::load_runtime;
 pub use local::{LocalEmbedder, LocalOptions};
 
 use crate::engines::chunk::TokenCounter;

@@ -26,6 +26,9 @@ pub struct InfoView {
     pub fulltext: String,
     /// `extractive` or `openai-compatible`.
     pub llm: String,
+    /// `none`, `local` (a cross-encoder on this server) or `upstream` (a `/rerank` service):
+    /// searches rerank by default unless `none`.
+    pub reranker: String,
     /// Feature areas this build serves.
     pub features: Vec<String>,
 }
@@ -42,6 +45,12 @@ pub async fn get_info(ctx: Data<AppContext>) -> Json<InfoView> {
         vectors: if s.qdrant_url.is_some() { "qdrant" } else { "qdrant-edge" }.to_owned(),
         fulltext: if s.qdrant_url.is_some() { "qdrant-sparse" } else { "tantivy" }.to_owned(),
         llm: if !s.llm_providers.is_empty() { "openai-compatible" } else { "extractive" }.to_owned(),
+        reranker: match &s.rerank {
+            None => "none",
+            Some(crate::engines::rerank::RerankConfig::Local(_)) => "local",
+            Some(crate::engines::rerank::RerankConfig::Upstream(_)) => "upstream",
+        }
+        .to_owned(),
         features: crate::FEATURES.iter().map(|f| (*f).to_owned()).collect(),
     })
 }

@@ -98,6 +98,9 @@ pub struct Settings {
     /// `LLM_BASE_URL` (+ `LLM_API_KEY`, `LLM_MODELS`, `LLM_TIMEOUT_SECS`) and `LLM_PROVIDERS`:
     /// OpenAI-compatible upstreams; none = the built-in extractive model.
     pub llm_providers: Vec<crate::engines::llm::ProviderConfig>,
+    /// `LECTERN_RERANK_MODEL` or `LECTERN_RERANK_URL` (+ `_CANDIDATES`): the reranker; none = off.
+    pub rerank: Option<crate::engines::rerank::RerankConfig>,
+    pub rerank_candidates: usize,
     /// `LLM_DEFAULT_MODEL`: the model used when a request names none.
     pub llm_default_model: Option<String>,
     /// `LECTERN_WS_MAX_SESSIONS`: concurrent WebSocket sessions per node.
@@ -320,6 +323,9 @@ impl Settings {
             return Err(invalid("EMBEDDING_MODEL", "must be a model directory name, e.g. all-minilm-l6-v2"));
         }
         let llm_providers = crate::engines::llm::config::providers(&var)?;
+        let ort_dylib_path = var("ORT_DYLIB_PATH")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| models_dir.join("onnxruntime").join("libonnxruntime.so"));
 
         Ok(Self {
             addr,
@@ -337,9 +343,9 @@ impl Settings {
             blob_s3: blob_s3(&var)?,
             redis_url: redis_url(&var)?,
             cluster: node_mode(&var)?,
-            ort_dylib_path: var("ORT_DYLIB_PATH")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| models_dir.join("onnxruntime").join("libonnxruntime.so")),
+            rerank: rerank::rerank(&var, &models_dir, &ort_dylib_path)?,
+            rerank_candidates: rerank::candidates(&var)?,
+            ort_dylib_path,
             models_dir,
             embedding_model,
             llm_providers,
@@ -501,6 +507,7 @@ fn backend_of(url: &str) -> Result<DatabaseBackend, SettingsError> {
 mod tests;
 
 mod parsers;
+mod rerank;
 mod scale_out;
 use parsers::{
     cors_origins, default_models_dir, default_sqlite_url, flag, image_sizes, number, plan_rate_limits, rate_limits,

@@ -39,6 +39,7 @@ fn describe() {
     );
     describe_counter!("lectern_embedded_texts_total", "Texts embedded.");
     describe_histogram!("lectern_search_duration_seconds", "Knowledge-base search latency by mode.");
+    describe_counter!("lectern_rerank_failures_total", "Reranker calls that failed (the search kept its fused order).");
     describe_counter!("lectern_llm_tokens_total", "Language-model tokens by model and kind (prompt, completion).");
     describe_histogram!("lectern_llm_request_duration_seconds", "Language-model call latency by model.");
     describe_counter!("lectern_credits_charged_micros_total", "Micro-credits charged for usage, by operation.");
@@ -86,6 +87,11 @@ pub fn group_commit(index: &str, writes: usize) {
 
 pub fn search(mode: &str, seconds: f64) {
     histogram!("lectern_search_duration_seconds", "mode" => mode.to_owned()).record(seconds);
+}
+
+/// A reranker call that failed (the search went on in fused order).
+pub fn rerank_failed() {
+    counter!("lectern_rerank_failures_total").increment(1);
 }
 
 pub fn llm_call(model: &str, prompt_tokens: u64, completion_tokens: u64, seconds: f64) {

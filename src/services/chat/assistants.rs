@@ -28,6 +28,8 @@ pub struct Retrieval {
     /// In a conversation, retrieve with a standalone rewrite of a follow-up question (by the
     /// language model, or by carrying the previous question's key words); default true.
     pub rewrite_follow_ups: Option<bool>,
+    /// Rerank the retrieved candidates (default: when the server has a reranker).
+    pub rerank: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

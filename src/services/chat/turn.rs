@@ -259,6 +259,7 @@ async fn sources(ctx: &AppContext, p: &Plan, query: &str) -> ApiResult<(Vec<Cont
         mode: p.retrieval.mode.unwrap_or(Mode::Hybrid),
         limit: Some(p.retrieval.top_k.unwrap_or(8)),
         min_score: p.retrieval.min_score,
+        rerank: p.retrieval.rerank,
         ..Default::default()
     };
     let hits = search::retrieve(ctx, p.tenant_id, &p.kb_ids, &request).await?;

@@ -7,6 +7,7 @@ pub mod filters;
 pub mod fusion;
 pub use crate::engines::highlight;
 pub mod prompt_context;
+pub mod rerank;
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -101,6 +102,12 @@ pub struct SearchRequest {
     /// by their own BM25 score.
     #[serde(default)]
     pub lexical_scoring: LexicalScoring,
+    /// Reorder the best candidates with the reranker (a cross-encoder reading query and passage
+    /// together). Default: on when the server has one (`GET /v1/info` says); `true` without one
+    /// is a 400.
+    pub rerank: Option<bool>,
+    /// Candidates the reranker reorders, 1–200 (default: the server's `LECTERN_RERANK_CANDIDATES`).
+    pub rerank_candidates: Option<usize>,
     /// Only for `POST /v1/search`: the knowledge bases to search (default: all of the tenant's).
     pub knowledge_bases: Option<Vec<Uuid>>,
     /// Only for `POST /v1/knowledge-bases/{id}/query`: the context's token budget (default 2000).
@@ -116,6 +123,8 @@ pub struct SourceScores {
     pub semantic: Option<f32>,
     /// The normalised fused score (hybrid only).
     pub fused: Option<f32>,
+    /// The reranker's score, where the hit was reranked.
+    pub rerank: Option<f32>,
     /// The chunk's document's lexical score: its best chunk plus a damped sum of its other
     /// matching chunks (document lexical scoring only).
     pub document: Option<f32>,
@@ -293,7 +302,9 @@ async fn retrieve_checked(
     }
     // Fusion needs more candidates than it returns: a chunk ranked 40th by one source may be
     // first overall.
+    let reranked = rerank::candidates(engines, request, ctx.settings.rerank_candidates)?;
     let candidates = if request.mode == Mode::Hybrid { (limit * 3).clamp(30, 300) } else { limit };
+    let candidates = candidates.max(reranked.unwrap_or(0));
     let by_document = request.lexical_scoring == LexicalScoring::Document;
     let lexical = async {
         if request.mode == Mode::Semantic {
@@ -347,6 +358,7 @@ async fn retrieve_checked(
                 lexical: lex.map(|s| s.1),
                 semantic: sem.map(|s| s.1),
                 fused: (request.mode == Mode::Hybrid).then_some(f.score),
+                rerank: None,
                 document: documents.get(&f.item).and_then(|d| document_scores.get(d)).copied(),
                 lexical_rank: lex.map(|s| s.0),
                 semantic_rank: sem.map(|s| s.0),
@@ -355,8 +367,13 @@ async fn retrieve_checked(
         })
         .filter(|(_, score, _)| request.min_score.is_none_or(|min| *score >= min))
         .collect();
-    ranked.truncate(limit);
-    hydrate(ctx, tenant_id, ranked, &request.query, snippets).await
+    let Some(reranked) = reranked else {
+        ranked.truncate(limit);
+        return hydrate(ctx, tenant_id, ranked, &request.query, snippets).await;
+    };
+    ranked.truncate(reranked.max(limit));
+    let hits = hydrate(ctx, tenant_id, ranked, &request.query, snippets).await?;
+    Ok(rerank::apply(engines, &request.query, hits, limit).await)
 }
 
 /// Loads the chunk rows and document titles of ranked ids, keeping the order.

@@ -100,6 +100,7 @@ pub(crate) mod tests {
                 lexical: None,
                 semantic: None,
                 fused: None,
+                rerank: None,
                 document: None,
                 lexical_rank: None,
                 semantic_rank: None,

@@ -5,6 +5,7 @@
 pub mod app;
 pub mod fake_llm;
 pub mod fake_oauth;
+pub mod fake_rerank;
 pub mod fake_smtp;
 pub mod fake_stripe;
 pub mod identity;

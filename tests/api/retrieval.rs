@@ -1,0 +1,193 @@
+//! Retrieval stages beyond fusion: document-level lexical ranking and the reranker (a `/rerank`
+//! upstream in the Cohere and TEI wire formats, and a local ONNX cross-encoder through the real
+//! fastembed + ONNX Runtime path).
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::support::app::{json, spawn_app, spawn_app_env, TestApp};
+use crate::support::fake_rerank::{FakeRerank, KEY};
+
+async fn add_documents(app: &TestApp, token: &str, kb: &str, docs: &[(&str, String)]) -> Vec<String> {
+    let mut ids = Vec::new();
+    for (title, text) in docs {
+        let path = format!("/v1/knowledge-bases/{kb}/documents");
+        let added =
+            json(app.call(Method::POST, &path, token, None, Some(json!({"title": title, "text": text}))).await).await;
+        let job = app.wait_for_job(token, added["job"]["id"].as_str().unwrap()).await;
+        assert_eq!(job["status"], "succeeded", "{job}");
+        ids.push(added["document"]["id"].as_str().unwrap().to_owned());
+    }
+    ids
+}
+
+async fn search(app: &TestApp, token: &str, kb: &str, body: Value) -> (u16, Value) {
+    let response = app.call(Method::POST, &format!("/v1/knowledge-bases/{kb}/search"), token, None, Some(body)).await;
+    (response.status().as_u16(), json(response).await)
+}
+
+fn documents(found: &Value) -> Vec<String> {
+    found["hits"].as_array().unwrap().iter().map(|h| h["documentTitle"].as_str().unwrap().to_owned()).collect()
+}
+
+/// A paragraph of about forty words about something else, with `word` `times` times.
+fn paragraph(n: usize, word: &str, times: usize) -> String {
+    let filler = format!(
+        "Section {n} describes the quarterly maintenance schedule for the northern depot, the inspection of \
+         the conveyor belts, the replacement of worn rollers and the training plan for new staff members who \
+         join the logistics team during the busy season"
+    );
+    format!("{filler} {}.", vec![word; times].join(" and "))
+}
+
+/// Lexical search ranks documents: one that matches in three chunks beats one whose single
+/// chunk matches a little better, and `lexicalScoring: chunk` gives the chunk order back.
+#[tokio::test]
+async fn lexical_search_ranks_documents_by_all_their_matching_chunks() {
+    let app = spawn_app().await;
+    let (token, _) = app.bootstrap().await;
+    let kb = app.create("/v1/knowledge-bases", &token, "", json!({"name": "Depot", "chunkMaxTokens": 64})).await;
+    let spread = (1..=3).map(|n| paragraph(n, "zephyr", 1)).collect::<Vec<_>>().join("\n\n");
+    let once = [paragraph(4, "zephyr", 2), paragraph(5, "depot", 1)].join("\n\n");
+    add_documents(&app, &token, &kb, &[("Spread", spread), ("Once", once)]).await;
+
+    let (status, by_chunk) =
+        search(&app, &token, &kb, json!({"query": "zephyr", "mode": "lexical", "lexicalScoring": "chunk"})).await;
+    assert_eq!(status, 200, "{by_chunk}");
+    assert_eq!(documents(&by_chunk)[0], "Once", "its chunk has the word twice: {by_chunk}");
+    assert_eq!(by_chunk["hits"].as_array().unwrap().len(), 4);
+
+    let (_, by_document) = search(&app, &token, &kb, json!({"query": "zephyr", "mode": "lexical"})).await;
+    // The best chunk of each document first, then the rest: nothing is lost.
+    assert_eq!(documents(&by_document), ["Spread", "Once", "Spread", "Spread"], "{by_document}");
+    let hits = by_document["hits"].as_array().unwrap();
+    let document_score = |i: usize| hits[i]["scores"]["document"].as_f64().unwrap();
+    assert!(document_score(0) > document_score(1), "{by_document}");
+    assert!(hits[1]["scores"]["lexical"].as_f64() > hits[0]["scores"]["lexical"].as_f64(), "{by_document}");
+    // Unknown values are a clear 400.
+    let (status, error) = search(&app, &token, &kb, json!({"query": "zephyr", "lexicalScoring": "best"})).await;
+    assert_eq!(status, 400, "{error}");
+}
+
+const HELP: [(&str, &str); 3] = [
+    ("Returns", "Customers may return any purchase within 30 days. Returns need the receipt."),
+    ("Shipping", "Parcels leave the Rotterdam warehouse every weekday; express parcels travel overnight."),
+    ("Warehouse", "The Rotterdam warehouse stores returns until they are inspected, then parcels go back to stock."),
+];
+
+async fn help_kb(app: &TestApp, token: &str) -> String {
+    let kb = app.create("/v1/knowledge-bases", token, "", json!({"name": "Help"})).await;
+    let docs: Vec<(&str, String)> = HELP.iter().map(|(t, text)| (*t, (*text).to_owned())).collect();
+    add_documents(app, token, &kb, &docs).await;
+    kb
+}
+
+/// With a Cohere-format upstream configured, searches rerank by default: the upstream gets the
+/// candidates (title and text) and its order wins; `rerank: false` keeps the fused order.
+#[tokio::test]
+async fn a_rerank_upstream_reorders_the_candidates_in_cohere_and_tei_formats() {
+    let fake = FakeRerank::start().await;
+    let url = format!("{}/v1/rerank", fake.base);
+    let app = spawn_app_env(&[
+        ("LECTERN_RERANK_URL", &url),
+        ("LECTERN_RERANK_API_KEY", KEY),
+        ("LECTERN_RERANK_UPSTREAM_MODEL", "rerank-v3.5"),
+        ("LECTERN_RERANK_CANDIDATES", "20"),
+    ])
+    .await;
+    let (token, _) = app.bootstrap().await;
+    let info = json(app.call(Method::GET, "/v1/info", &token, None, None).await).await;
+    assert_eq!(info["reranker"], "upstream");
+    let kb = help_kb(&app, &token).await;
+
+    // "warehouse" is the query's longest word: the fake scores by how often a passage has it.
+    let query = json!({"query": "returns in the warehouse", "mode": "lexical"});
+    let (status, reranked) = search(&app, &token, &kb, query.clone()).await;
+    assert_eq!(status, 200, "{reranked}");
+    assert_eq!(documents(&reranked)[0], "Warehouse", "title and text both say it: {reranked}");
+    let scores: Vec<f64> =
+        reranked["hits"].as_array().unwrap().iter().map(|h| h["scores"]["rerank"].as_f64().unwrap()).collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+    let sent = fake.requests.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(
+        (sent["model"].as_str(), sent["query"].as_str()),
+        (Some("rerank-v3.5"), Some("returns in the warehouse"))
+    );
+    let passages = sent["documents"].as_array().unwrap();
+    assert!(passages.iter().any(|p| p.as_str().unwrap().starts_with("Warehouse\n")), "{sent}");
+    assert_eq!(sent["top_n"].as_u64(), Some(passages.len() as u64));
+
+    let mut plain = query.clone();
+    plain["rerank"] = json!(false);
+    let (_, fused) = search(&app, &token, &kb, plain).await;
+    assert!(fused["hits"][0]["scores"]["rerank"].is_null(), "{fused}");
+    let (status, error) = search(&app, &token, &kb, json!({"query": "x", "rerankCandidates": 500})).await;
+    assert_eq!((status, error["details"]["field"].as_str()), (400, Some("rerankCandidates")), "{error}");
+
+    // Text Embeddings Inference's format, and an upstream that fails: the fused order stands.
+    for (path, format, reranked) in [("/rerank", "tei", true), ("/broken/rerank", "tei", false)] {
+        let url = format!("{}{path}", fake.base);
+        let app = spawn_app_env(&[("LECTERN_RERANK_URL", &url), ("LECTERN_RERANK_FORMAT", format)]).await;
+        let (token, _) = app.bootstrap().await;
+        let kb = help_kb(&app, &token).await;
+        let (status, found) = search(&app, &token, &kb, query.clone()).await;
+        assert_eq!(status, 200, "{found}");
+        assert_eq!(found["hits"][0]["scores"]["rerank"].is_number(), reranked, "{path}: {found}");
+        if reranked {
+            assert_eq!(documents(&found)[0], "Warehouse", "{found}");
+            let sent = fake.requests.lock().unwrap().last().cloned().unwrap();
+            assert!(sent["texts"].is_array() && sent.get("documents").is_none(), "{sent}");
+        }
+    }
+}
+
+/// Without a reranker, `rerank: true` says what is missing; the default is simply no reranking.
+#[tokio::test]
+async fn asking_for_reranking_without_a_reranker_is_a_clear_400() {
+    let app = spawn_app().await;
+    let (token, _) = app.bootstrap().await;
+    let info = json(app.call(Method::GET, "/v1/info", &token, None, None).await).await;
+    assert_eq!(info["reranker"], "none");
+    let kb = app.create("/v1/knowledge-bases", &token, "", json!({"name": "Empty"})).await;
+    let (status, error) = search(&app, &token, &kb, json!({"query": "anything", "rerank": true})).await;
+    assert_eq!((status, error["details"]["field"].as_str()), (400, Some("rerank")), "{error}");
+    assert!(error["message"].as_str().unwrap().contains("LECTERN_RERANK_MODEL"), "{error}");
+    let (status, _) = search(&app, &token, &kb, json!({"query": "anything"})).await;
+    assert_eq!(status, 200);
+}
+
+/// A local cross-encoder runs through fastembed's `TextRerank` on ONNX Runtime. No registry
+/// ships a trained one, so the test builds a tiny ONNX model with a real cross-encoder's inputs
+/// and output whose "relevance" is word overlap (tests/python/tiny_cross_encoder.py), with the
+/// embedding model's BERT tokenizer: the passage sharing the most words with the query wins.
+#[tokio::test]
+async fn a_local_cross_encoder_reranks_through_onnx_runtime() {
+    let models = std::env::var("LECTERN_MODELS_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| std::path::PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/lectern/models"));
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("tiny-cross-encoder");
+    std::fs::create_dir_all(&model).unwrap();
+    for file in ["tokenizer.json", "config.json", "special_tokens_map.json", "tokenizer_config.json"] {
+        std::fs::copy(models.join("all-minilm-l6-v2").join(file), model.join(file)).unwrap();
+    }
+    let python = std::env::var("LECTERN_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/tiny_cross_encoder.py");
+    let made = std::process::Command::new(python).arg(script).arg(model.join("model.onnx")).output().unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+
+    let app = spawn_app_env(&[("LECTERN_RERANK_MODEL", model.to_str().unwrap())]).await;
+    let (token, _) = app.bootstrap().await;
+    let info = json(app.call(Method::GET, "/v1/info", &token, None, None).await).await;
+    assert_eq!(info["reranker"], "local");
+    let kb = help_kb(&app, &token).await;
+    let (status, found) =
+        search(&app, &token, &kb, json!({"query": "express parcels overnight every weekday", "mode": "semantic"}))
+            .await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(documents(&found)[0], "Shipping", "{found}");
+    let scores: Vec<f64> =
+        found["hits"].as_array().unwrap().iter().map(|h| h["scores"]["rerank"].as_f64().unwrap()).collect();
+    assert_eq!(scores.len(), 3);
+    assert!(scores[0] > scores[1] && scores[1] >= scores[2], "{scores:?}");
+}
