@@ -69,6 +69,45 @@ async fn lexical_search_ranks_documents_by_all_their_matching_chunks() {
     assert_eq!(status, 400, "{error}");
 }
 
+/// A context block grows each passage with the chunks around it in the same section while the
+/// budget lasts; `expandContext: false` keeps the bare chunks.
+#[tokio::test]
+async fn context_blocks_give_the_section_around_a_hit() {
+    let app = spawn_app().await;
+    let (token, _) = app.bootstrap().await;
+    let kb = app.create("/v1/knowledge-bases", &token, "", json!({"name": "Depot", "chunkMaxTokens": 64})).await;
+    let text = format!(
+        "# Setup\n\n{}\n\n{}\n\n{}\n\n# Other\n\n{}",
+        paragraph(1, "depot", 1),
+        paragraph(2, "zephyr", 1),
+        paragraph(3, "depot", 1),
+        paragraph(4, "depot", 1)
+    );
+    add_documents(&app, &token, &kb, &[("Manual", text)]).await;
+    let query = |expand: bool, max_tokens: usize| {
+        json!({"query": "zephyr", "mode": "lexical", "limit": 1, "maxTokens": max_tokens, "expandContext": expand})
+    };
+    let path = format!("/v1/knowledge-bases/{kb}/query");
+    let block = json(app.call(Method::POST, &path, &token, None, Some(query(true, 1000))).await).await;
+    let context = block["context"].as_str().unwrap();
+    for part in ["Section 1 describes", "Section 2 describes", "zephyr", "Section 3 describes"] {
+        assert!(context.contains(part), "{part}: {context}");
+    }
+    assert!(!context.contains("Section 4"), "another section stays out: {context}");
+    assert!(context.find("Section 1").unwrap() < context.find("Section 2").unwrap(), "in document order");
+    assert!(block["tokens"].as_u64().unwrap() <= 1000);
+
+    let bare = json(app.call(Method::POST, &path, &token, None, Some(query(false, 1000))).await).await;
+    let context = bare["context"].as_str().unwrap();
+    assert!(context.contains("zephyr") && !context.contains("Section 1") && !context.contains("Section 3"), "{context}");
+    // A tight budget takes what fits and no more.
+    let tight = json(app.call(Method::POST, &path, &token, None, Some(query(true, 120))).await).await;
+    assert!(tight["tokens"].as_u64().unwrap() <= 120, "{tight}");
+    // Search itself has no context to expand.
+    let (status, error) = search(&app, &token, &kb, json!({"query": "zephyr", "expandContext": true})).await;
+    assert_eq!((status, error["details"]["field"].as_str()), (400, Some("expandContext")), "{error}");
+}
+
 const HELP: [(&str, &str); 3] = [
     ("Returns", "Customers may return any purchase within 30 days. Returns need the receipt."),
     ("Shipping", "Parcels leave the Rotterdam warehouse every weekday; express parcels travel overnight."),

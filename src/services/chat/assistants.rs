@@ -30,6 +30,9 @@ pub struct Retrieval {
     pub rewrite_follow_ups: Option<bool>,
     /// Rerank the retrieved candidates (default: when the server has a reranker).
     pub rerank: Option<bool>,
+    /// Give the model each passage with the chunks around it in its section, while the context
+    /// budget lasts (default true).
+    pub expand_context: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

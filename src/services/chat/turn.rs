@@ -264,7 +264,11 @@ async fn sources(ctx: &AppContext, p: &Plan, query: &str) -> ApiResult<(Vec<Cont
     };
     let hits = search::retrieve(ctx, p.tenant_id, &p.kb_ids, &request).await?;
     let indexing = search::indexing(ctx, p.tenant_id, &p.kb_ids).await?;
-    Ok((context_block::build(&hits, SOURCES_BUDGET).sources, indexing))
+    let mut block = context_block::build(&hits, SOURCES_BUDGET);
+    if p.retrieval.expand_context.unwrap_or(true) {
+        search::neighbours::expand(ctx, p.tenant_id, &mut block, SOURCES_BUDGET).await?;
+    }
+    Ok((block.sources, indexing))
 }
 
 /// What a stored answer keeps of a source it cites.

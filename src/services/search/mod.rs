@@ -5,6 +5,7 @@
 pub mod documents;
 pub mod filters;
 pub mod fusion;
+pub mod neighbours;
 pub use crate::engines::highlight;
 pub mod prompt_context;
 pub mod rerank;
@@ -112,6 +113,9 @@ pub struct SearchRequest {
     pub knowledge_bases: Option<Vec<Uuid>>,
     /// Only for `POST /v1/knowledge-bases/{id}/query`: the context's token budget (default 2000).
     pub max_tokens: Option<usize>,
+    /// Only for `POST /v1/knowledge-bases/{id}/query`: with budget left, grow each passage with
+    /// the chunks around it in the same section (default true).
+    pub expand_context: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -213,6 +217,9 @@ pub async fn search(
     };
     if request.max_tokens.is_some() {
         return Err(ApiError::invalid_field("maxTokens", "only the query endpoint takes a token budget"));
+    }
+    if request.expand_context.is_some() {
+        return Err(ApiError::invalid_field("expandContext", "only the query endpoint builds a context"));
     }
     meter::charge(ctx, principal, Operation::Search, None, &meter::one_search()).await?;
     let started = Instant::now();
@@ -460,9 +467,9 @@ pub async fn query(
     request.limit = Some(request.limit.unwrap_or(20));
     meter::charge(ctx, principal, Operation::Search, None, &meter::one_search()).await?;
     let hits = retrieve(ctx, tenant_id, &kb_ids, &request).await?;
-    Ok(QueryResponse {
-        query: request.query,
-        block: prompt_context::build(&hits, max_tokens),
-        indexing_documents: indexing(ctx, tenant_id, &kb_ids).await?,
-    })
+    let mut block = prompt_context::build(&hits, max_tokens);
+    if request.expand_context.unwrap_or(true) {
+        neighbours::expand(ctx, tenant_id, &mut block, max_tokens).await?;
+    }
+    Ok(QueryResponse { query: request.query, block, indexing_documents: indexing(ctx, tenant_id, &kb_ids).await? })
 }

@@ -21,6 +21,18 @@ pub struct ContextBlock {
     pub tokens: usize,
     /// Passages left out because the budget was full.
     pub omitted: usize,
+    /// Each source's header line, as in `context`.
+    #[serde(skip)]
+    heads: Vec<String>,
+}
+
+impl ContextBlock {
+    /// The prompt text of the sources as they are now.
+    pub fn render(&self) -> String {
+        let parts: Vec<String> =
+            self.heads.iter().zip(&self.sources).map(|(head, source)| format!("{head}\n{}", source.text)).collect();
+        parts.join("\n\n")
+    }
 }
 
 /// The header line of a source: `[n] Title, p. 3–4 (Section > Subsection)`.
@@ -38,7 +50,7 @@ pub fn header(n: usize, hit: &SearchHit) -> String {
 }
 
 /// A rough token count for text we did not tokenize (headers): ~4 characters per token.
-fn estimate(text: &str) -> usize {
+pub fn estimate(text: &str) -> usize {
     text.chars().count().div_ceil(4) + 1
 }
 
@@ -46,7 +58,7 @@ fn estimate(text: &str) -> usize {
 /// (a later, shorter one may). If not even the best fits, its start is included, cut to size.
 pub fn build(hits: &[SearchHit], max_tokens: usize) -> ContextBlock {
     let mut sources = Vec::new();
-    let mut parts = Vec::new();
+    let mut heads = Vec::new();
     let mut used = 0;
     for hit in hits {
         let n = sources.len() + 1;
@@ -62,7 +74,7 @@ pub fn build(hits: &[SearchHit], max_tokens: usize) -> ContextBlock {
             continue;
         };
         used += estimate(&head) + estimate(&text).min(cost);
-        parts.push(format!("{head}\n{text}"));
+        heads.push(head);
         sources.push(ContextSource {
             n,
             chunk_id: hit.chunk_id,
@@ -76,7 +88,9 @@ pub fn build(hits: &[SearchHit], max_tokens: usize) -> ContextBlock {
         });
     }
     let omitted = hits.len() - sources.len();
-    ContextBlock { context: parts.join("\n\n"), sources, tokens: used, omitted }
+    let mut block = ContextBlock { context: String::new(), sources, tokens: used, omitted, heads };
+    block.context = block.render();
+    block
 }
 
 #[cfg(test)]
