@@ -84,9 +84,7 @@ async fn context_blocks_give_the_section_around_a_hit() {
         paragraph(4, "depot", 1)
     );
     add_documents(&app, &token, &kb, &[("Manual", text)]).await;
-    let query = |expand: bool, max_tokens: usize| {
-        json!({"query": "zephyr", "mode": "lexical", "limit": 1, "maxTokens": max_tokens, "expandContext": expand})
-    };
+    let query = |expand: bool, max_tokens: usize| json!({"query": "zephyr", "mode": "lexical", "limit": 1, "maxTokens": max_tokens, "expandContext": expand});
     let path = format!("/v1/knowledge-bases/{kb}/query");
     let block = json(app.call(Method::POST, &path, &token, None, Some(query(true, 1000))).await).await;
     let context = block["context"].as_str().unwrap();
@@ -99,7 +97,10 @@ async fn context_blocks_give_the_section_around_a_hit() {
 
     let bare = json(app.call(Method::POST, &path, &token, None, Some(query(false, 1000))).await).await;
     let context = bare["context"].as_str().unwrap();
-    assert!(context.contains("zephyr") && !context.contains("Section 1") && !context.contains("Section 3"), "{context}");
+    assert!(
+        context.contains("zephyr") && !context.contains("Section 1") && !context.contains("Section 3"),
+        "{context}"
+    );
     // A tight budget takes what fits and no more.
     let tight = json(app.call(Method::POST, &path, &token, None, Some(query(true, 120))).await).await;
     assert!(tight["tokens"].as_u64().unwrap() <= 120, "{tight}");

@@ -31,6 +31,69 @@ fn words(text: &str) -> Vec<String> {
     text.unicode_words().map(str::to_lowercase).collect()
 }
 
+/// Whether a sentence says something on its own: a table cell or a heading fragment such as
+/// "Creative revenue in fiscal" is not quoted; a short sentence with a figure is.
+fn is_clause(sentence: &str, words: &[String]) -> bool {
+    let has_number = sentence.chars().any(|c| c.is_ascii_digit());
+    sentence.chars().count() >= 15 && (words.len() >= 5 || (has_number && words.len() >= 3))
+}
+
+/// What kind of answer a question asks for, from its first words.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Expected {
+    /// A date, a year, a count, an amount or a duration.
+    Number,
+    /// A person or an organisation.
+    Name,
+    Other,
+}
+
+impl Expected {
+    fn of(question: &str) -> Self {
+        let q = question.trim().to_lowercase();
+        let starts = |prefixes: &[&str]| prefixes.iter().any(|p| q.starts_with(p));
+        if starts(&[
+            "when",
+            "how many",
+            "how much",
+            "how long",
+            "how old",
+            "how far",
+            "what year",
+            "in what year",
+            "what percentage",
+            "which year",
+            "what century",
+            "in which year",
+        ]) {
+            Expected::Number
+        } else if starts(&["who", "whom", "whose"]) {
+            Expected::Name
+        } else {
+            Expected::Other
+        }
+    }
+
+    /// A mild preference for sentences that hold the kind of answer asked for.
+    fn fit(self, sentence: &str, sentence_words: &[String], question_words: &[String]) -> f64 {
+        match self {
+            Expected::Number if sentence.chars().any(|c| c.is_ascii_digit()) => 1.25,
+            Expected::Name => {
+                // A capitalised word the question does not have, past the sentence's first word.
+                let named = sentence.unicode_words().skip(1).any(|w| {
+                    w.chars().next().is_some_and(char::is_uppercase) && !question_words.contains(&w.to_lowercase())
+                });
+                if named && !sentence_words.is_empty() {
+                    1.15
+                } else {
+                    1.0
+                }
+            }
+            _ => 1.0,
+        }
+    }
+}
+
 /// The best sentences for a question, best first.
 pub fn select(generation: &Generation) -> Vec<Quote> {
     let terms = highlight::terms(generation.question());
@@ -41,10 +104,11 @@ pub fn select(generation: &Generation) -> Vec<Quote> {
     for (rank, source) in generation.sources.iter().enumerate() {
         for sentence in source.text.unicode_sentences() {
             let sentence = sentence.trim().trim_start_matches('#').trim();
-            if sentence.chars().count() < 15 {
+            let sentence_words = words(sentence);
+            if !is_clause(sentence, &sentence_words) {
                 continue;
             }
-            candidates.push((source.n, rank, sentence.to_owned(), words(sentence)));
+            candidates.push((source.n, rank, sentence.to_owned(), sentence_words));
         }
     }
     // Inverse sentence frequency: a question word found in few sentences says more.
@@ -56,6 +120,8 @@ pub fn select(generation: &Generation) -> Vec<Quote> {
         );
     }
     let total = candidates.len().max(1) as f64;
+    let expected = Expected::of(generation.question());
+    let question_words = words(generation.question());
     let mut quotes: Vec<Quote> = candidates
         .into_iter()
         .map(|(n, rank, sentence, sentence_words)| {
@@ -67,7 +133,8 @@ pub fn select(generation: &Generation) -> Vec<Quote> {
             // Long sentences match more words by chance; earlier sources were ranked better.
             let length = (sentence_words.len().max(8) as f64 / 8.0).powf(0.3);
             let prior = 1.0 / (1.0 + 0.05 * rank as f64);
-            Quote { n, sentence, score: overlap / length * prior }
+            let kind = expected.fit(&sentence, &sentence_words, &question_words);
+            Quote { n, sentence, score: overlap / length * prior * kind }
         })
         .filter(|q| q.score > 0.0)
         .collect();

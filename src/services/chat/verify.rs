@@ -178,7 +178,7 @@ fn is_number(term: &str) -> bool {
 /// more that are not stopwords.
 fn claim_terms(text: &str) -> Vec<String> {
     let mut terms = tokens(text);
-    terms.retain(|t| is_number(t) || t.chars().any(|c| !c.is_ascii()) || (t.len() >= 3 && !highlight::is_stopword(t)));
+    terms.retain(|t| is_number(t) || !t.is_ascii() || (t.len() >= 3 && !highlight::is_stopword(t)));
     terms.sort();
     terms.dedup();
     terms
@@ -202,7 +202,7 @@ fn coverage(terms: &[String], words: &[String]) -> f32 {
     }
     let mut found = 0;
     for term in terms {
-        let hit = if is_number(term) || term.chars().any(|c| !c.is_ascii()) {
+        let hit = if is_number(term) || !term.is_ascii() {
             words.iter().any(|w| w == term)
         } else {
             highlight::matches(term, words)
