@@ -171,6 +171,44 @@ mod tests {
         assert_eq!(tokens(PLAIN, "a 字 b"), ["a", "字", "b"]);
     }
 
+    /// On the Chinese/Japanese fixture (tests/fixtures/cjk): with tantivy's own analyzer almost
+    /// no query shares a single token with the document it is about; with bigrams every one does.
+    #[test]
+    fn cjk_queries_share_tokens_with_their_documents_only_with_bigrams() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/cjk");
+        let lines = |file: &str| -> Vec<serde_json::Value> {
+            std::fs::read_to_string(format!("{root}/{file}"))
+                .unwrap()
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect()
+        };
+        let corpus = lines("corpus.jsonl");
+        let queries = lines("queries.jsonl");
+        let sharing = |analyzer: &mut TextAnalyzer| {
+            let mut set = |text: &str| {
+                let mut stream = analyzer.token_stream(text);
+                let mut out = std::collections::HashSet::new();
+                while let Some(token) = stream.next() {
+                    out.insert(token.text.clone());
+                }
+                out
+            };
+            let mut shared = 0;
+            for (query, doc) in queries.iter().zip(&corpus) {
+                let doc_tokens = set(&format!("{} {}", doc["title"].as_str().unwrap(), doc["text"].as_str().unwrap()));
+                shared += usize::from(set(query["text"].as_str().unwrap()).iter().any(|t| doc_tokens.contains(t)));
+            }
+            shared
+        };
+        let before = sharing(&mut TokenizerManager::default().get("default").unwrap());
+        let after = sharing(&mut analyzer(PLAIN));
+        eprintln!("queries sharing a token with their document: tantivy default {before}/60, bigrams {after}/60");
+        assert_eq!(queries.len(), 60);
+        assert!(before <= 6, "tantivy's analyzer: {before} of 60");
+        assert_eq!(after, 60, "bigrams: {after} of 60");
+    }
+
     #[test]
     fn offsets_point_at_the_characters() {
         let mut analyzer = analyzer(PLAIN);

@@ -329,13 +329,13 @@ pub fn render(report: &Report) -> String {
     }
     let width = modes.iter().map(|(name, _)| name.len()).max().unwrap_or(4).max(4);
     out.push_str(&format!(
-        "\n{:<width$} {:>8} {:>11} {:>8} {:>8} {:>8}\n",
-        "mode", "nDCG@10", "Recall@100", "MRR@10", "p50 ms", "p99 ms"
+        "\n{:<width$} {:>8} {:>10} {:>11} {:>8} {:>8} {:>8}\n",
+        "mode", "nDCG@10", "Recall@10", "Recall@100", "MRR@10", "p50 ms", "p99 ms"
     ));
     for (name, m) in modes {
         out.push_str(&format!(
-            "{name:<width$} {:>8.4} {:>11.4} {:>8.4} {:>8.1} {:>8.1}\n",
-            m.ndcg_10, m.recall_100, m.mrr_10, m.query_ms_p50, m.query_ms_p99
+            "{name:<width$} {:>8.4} {:>10.4} {:>11.4} {:>8.4} {:>8.1} {:>8.1}\n",
+            m.ndcg_10, m.recall_10, m.recall_100, m.mrr_10, m.query_ms_p50, m.query_ms_p99
         ));
     }
     out
