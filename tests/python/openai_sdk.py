@@ -73,6 +73,8 @@ assert "30 days" in answer and "[1]" in answer, answer
 extra = rag.model_dump()
 citations = extra["choices"][0]["message"]["metadata"]["citations"]
 assert citations and citations[0]["documentTitle"] == "Refund policy", citations
+checked = extra["choices"][0]["message"]["metadata"]["verification"]
+assert checked["method"] == "extractive" and checked["supported"] >= 1 and checked["unsupported"] == 0, checked
 
 # Errors arrive as the SDK's typed exceptions.
 try:

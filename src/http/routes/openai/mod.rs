@@ -130,7 +130,11 @@ async fn respond_once(
     let citations = cited(prepared, &collected.text);
     let finish = collected.finish_reason.unwrap_or_else(|| "stop".to_owned());
     let choice = if chat {
-        let metadata = wire::Metadata { citations: &citations };
+        let sources = &prepared.generation.sources;
+        let verification = (!sources.is_empty()).then(|| {
+            crate::services::chat::verify::check(&collected.text, sources, prepared.generation.model == llm::EXTRACTIVE)
+        });
+        let metadata = wire::Metadata { citations: &citations, verification };
         let message = wire::Message { role: "assistant", content: &collected.text, metadata };
         wire::Choice::Chat { index: 0, message, finish_reason: &finish, logprobs: None }
     } else {

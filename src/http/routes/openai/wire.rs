@@ -71,6 +71,9 @@ pub struct Message<'a> {
 #[derive(Debug, Serialize)]
 pub struct Metadata<'a> {
     pub citations: &'a [Value],
+    /// Each cited sentence checked against the passage it cites (RAG calls).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification: Option<crate::services::chat::verify::Verification>,
 }
 
 /// One `chat.completion.chunk` (or streamed `text_completion`).
