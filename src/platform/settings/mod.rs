@@ -5,31 +5,9 @@
 //! [`Secret`] so they never reach a log line or an error message.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
-
-/// A value that must never be printed (passwords, API keys, URLs that may carry credentials).
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret<T>(T);
-
-impl<T> Secret<T> {
-    pub fn new(value: T) -> Self {
-        Self(value)
-    }
-
-    /// The only way to read the value; grep for it to audit where secrets flow.
-    pub fn expose(&self) -> &T {
-        &self.0
-    }
-}
-
-impl<T> fmt::Debug for Secret<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -509,9 +487,11 @@ mod tests;
 mod parsers;
 mod rerank;
 mod scale_out;
+mod secret;
 use parsers::{
     cors_origins, default_models_dir, default_sqlite_url, flag, image_sizes, number, plan_rate_limits, rate_limits,
     stripe_settings, switch, trusted_proxies,
 };
 pub use parsers::{StripeProduct, StripeSettings};
 use scale_out::{blob_s3, node_mode, redis_url};
+pub use secret::Secret;
