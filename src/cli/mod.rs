@@ -107,7 +107,7 @@ pub enum Command {
         #[arg(long, value_name = "URL")]
         qdrant_url: Option<String>,
         /// Also measure this retrieval variant (repeatable) in every mode it affects, on the
-        /// same ingestion: `chunk-scoring` ranks lexical hits by chunk instead of by document,
+        /// same ingestion: `document-scoring` ranks lexical hits by document instead of by chunk,
         /// `no-rerank` leaves the reranker out (with LECTERN_RERANK_MODEL or _URL set).
         #[arg(long, value_enum)]
         variant: Vec<crate::cli::eval::Variant>,

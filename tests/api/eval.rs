@@ -54,7 +54,7 @@ fn lectern_eval_measures_every_mode_through_the_real_pipeline() {
     let data = dir.path().join("nfcorpus-slice");
     slice(&data);
     let output = Command::new(env!("CARGO_BIN_EXE_lectern"))
-        .args(["eval", "--json", "--variant", "chunk-scoring", "--dataset"])
+        .args(["eval", "--json", "--variant", "document-scoring", "--dataset"])
         .arg(&data)
         .env("TMPDIR", dir.path())
         .output()
@@ -64,10 +64,10 @@ fn lectern_eval_measures_every_mode_through_the_real_pipeline() {
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!((report["queries"].as_u64(), report["failedDocuments"].as_u64()), (Some(QUERIES as u64), Some(0)));
     // The variant is measured in the modes it affects, on the same ingestion.
-    for mode in ["lexical+chunk-scoring", "hybrid+chunk-scoring"] {
+    for mode in ["lexical+document-scoring", "hybrid+document-scoring"] {
         assert!(report["modes"][mode]["ndcg@10"].as_f64().unwrap() > 0.15, "{report}");
     }
-    assert!(report["modes"].get("semantic+chunk-scoring").is_none(), "{report}");
+    assert!(report["modes"].get("semantic+document-scoring").is_none(), "{report}");
     let ndcg = |mode: &str| report["modes"][mode]["ndcg@10"].as_f64().unwrap();
     eprintln!("{report}");
     assert!(ndcg("lexical") > 0.15 && ndcg("semantic") > 0.15, "{report}");

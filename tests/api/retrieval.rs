@@ -40,8 +40,8 @@ fn paragraph(n: usize, word: &str, times: usize) -> String {
     format!("{filler} {}.", vec![word; times].join(" and "))
 }
 
-/// Lexical search ranks documents: one that matches in three chunks beats one whose single
-/// chunk matches a little better, and `lexicalScoring: chunk` gives the chunk order back.
+/// Lexical search ranks chunks by default; `lexicalScoring: document` ranks documents: one that
+/// matches in three chunks beats one whose single chunk matches a little better.
 #[tokio::test]
 async fn lexical_search_ranks_documents_by_all_their_matching_chunks() {
     let app = spawn_app().await;
@@ -51,13 +51,13 @@ async fn lexical_search_ranks_documents_by_all_their_matching_chunks() {
     let once = [paragraph(4, "zephyr", 2), paragraph(5, "depot", 1)].join("\n\n");
     add_documents(&app, &token, &kb, &[("Spread", spread), ("Once", once)]).await;
 
-    let (status, by_chunk) =
-        search(&app, &token, &kb, json!({"query": "zephyr", "mode": "lexical", "lexicalScoring": "chunk"})).await;
+    let (status, by_chunk) = search(&app, &token, &kb, json!({"query": "zephyr", "mode": "lexical"})).await;
     assert_eq!(status, 200, "{by_chunk}");
     assert_eq!(documents(&by_chunk)[0], "Once", "its chunk has the word twice: {by_chunk}");
     assert_eq!(by_chunk["hits"].as_array().unwrap().len(), 4);
 
-    let (_, by_document) = search(&app, &token, &kb, json!({"query": "zephyr", "mode": "lexical"})).await;
+    let (_, by_document) =
+        search(&app, &token, &kb, json!({"query": "zephyr", "mode": "lexical", "lexicalScoring": "document"})).await;
     // The best chunk of each document first, then the rest: nothing is lost.
     assert_eq!(documents(&by_document), ["Spread", "Once", "Spread", "Spread"], "{by_document}");
     let hits = by_document["hits"].as_array().unwrap();

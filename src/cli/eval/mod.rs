@@ -44,8 +44,8 @@ pub struct EvalOptions {
 /// A retrieval setting measured against the default in the same run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Variant {
-    /// Lexical hits ranked by their chunk's BM25 alone (the default ranks documents).
-    ChunkScoring,
+    /// Lexical hits ranked by document (the default ranks chunks).
+    DocumentScoring,
     /// Without the reranker (the default reranks when the server has one).
     NoRerank,
 }
@@ -53,14 +53,14 @@ pub enum Variant {
 impl Variant {
     fn name(self) -> &'static str {
         match self {
-            Variant::ChunkScoring => "chunk-scoring",
+            Variant::DocumentScoring => "document-scoring",
             Variant::NoRerank => "no-rerank",
         }
     }
 
     fn applies_to(self, mode: Mode) -> bool {
         match self {
-            Variant::ChunkScoring => mode != Mode::Semantic,
+            Variant::DocumentScoring => mode != Mode::Semantic,
             Variant::NoRerank => true,
         }
     }
@@ -68,7 +68,7 @@ impl Variant {
     /// The search request's fields that make the variant.
     fn fields(self) -> serde_json::Value {
         match self {
-            Variant::ChunkScoring => serde_json::json!({"lexicalScoring": "chunk"}),
+            Variant::DocumentScoring => serde_json::json!({"lexicalScoring": "document"}),
             Variant::NoRerank => serde_json::json!({"rerank": false}),
         }
     }
@@ -98,7 +98,7 @@ pub struct Modes {
     pub semantic: Option<ModeReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hybrid: Option<ModeReport>,
-    /// Variants, as `<mode>+<variant>` (e.g. `lexical+chunk-scoring`).
+    /// Variants, as `<mode>+<variant>` (e.g. `lexical+document-scoring`).
     #[serde(flatten)]
     pub variants: std::collections::BTreeMap<String, ModeReport>,
 }

@@ -97,10 +97,10 @@ pub struct SearchRequest {
     /// semantic, and for hybrid the fused score normalised to 0–1 (1 = ranked first by both).
     pub min_score: Option<f32>,
     pub weights: Option<Weights>,
-    /// How lexical hits are ranked (lexical and hybrid modes): `document` (default) ranks
-    /// documents by their best chunk plus a damped sum of their other matching chunks, then
-    /// lists the best chunk of each document before any document's second; `chunk` ranks chunks
-    /// by their own BM25 score.
+    /// How lexical hits are ranked (lexical and hybrid modes): `chunk` (default) by each chunk's
+    /// own BM25 score; `document` ranks documents by their best chunk plus a damped sum of their
+    /// other matching chunks, then lists the best chunk of each document before any document's
+    /// second.
     #[serde(default)]
     pub lexical_scoring: LexicalScoring,
     /// Reorder the best candidates with the reranker (a cross-encoder reading query and passage
