@@ -18,8 +18,20 @@ fn main() -> ExitCode {
     if let Command::Import { paths, kb, url, api_key } = command {
         return import(lectern::cli::import::ImportArgs { paths, kb, url, api_key });
     }
-    if let Command::Eval { dataset, file, mode, split, queries, documents, export_chunks, qdrant_url, variant, json } =
-        command
+    if let Command::Eval {
+        dataset,
+        qa,
+        model,
+        file,
+        mode,
+        split,
+        queries,
+        documents,
+        export_chunks,
+        qdrant_url,
+        variant,
+        json,
+    } = command
     {
         let modes = if mode.is_empty() { Mode::ALL.to_vec() } else { mode.into_iter().map(Mode::from).collect() };
         let options = EvalOptions {
@@ -32,6 +44,8 @@ fn main() -> ExitCode {
             export_chunks,
             qdrant_url,
             variants: variant,
+            qa,
+            model,
         };
         return eval(options, json);
     }

@@ -15,6 +15,8 @@ pub struct Model {
     pub chunk_overlap_tokens: i32,
     /// `private`, `tenant` or `public`.
     pub visibility: String,
+    /// Languages other than English found in its chunks, comma-led (`,de,fr`).
+    pub languages: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -18,6 +18,7 @@ mod m20261123_000010_analysis;
 mod m20261206_000011_subscription_order;
 mod m20261207_000012_audit_platform;
 mod m20261207_000013_message_verification;
+mod m20261207_000014_kb_languages;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000011_subscription_order::Migration),
             Box::new(m20261207_000012_audit_platform::Migration),
             Box::new(m20261207_000013_message_verification::Migration),
+            Box::new(m20261207_000014_kb_languages::Migration),
         ]
     }
 }

@@ -142,6 +142,11 @@ async fn start_up(ctx: Data<AppContext>, gate: Option<oneshot::Receiver<()>>) ->
                 .await
                 .context("rebuilding the search index")?;
         }
+        if engines.site_index.recreated {
+            crate::services::content::site_search::rebuild(&ctx, None, None)
+                .await
+                .map_err(|e| anyhow::anyhow!("rebuilding the site search index: {e}"))?;
+        }
         let totals = crate::services::knowledge::repair::check_at_startup(&ctx, engines)
             .await
             .context("checking the search indexes")?;

@@ -80,8 +80,16 @@ pub enum Command {
     /// query through the search API; prints nDCG@10, Recall@100, MRR@10 and timings per mode.
     Eval {
         /// The dataset's directory.
-        #[arg(long, value_name = "DIR", required_unless_present = "file")]
+        #[arg(long, value_name = "DIR", required_unless_present_any = ["file", "qa"])]
         dataset: Option<std::path::PathBuf>,
+        /// A question-answering set in SQuAD's JSON format instead of a dataset: its paragraphs
+        /// are ingested, the search modes measured, and every answerable question asked through
+        /// the chat API (exact match, token F1, citation precision).
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["dataset", "file"])]
+        qa: Option<std::path::PathBuf>,
+        /// The chat model that answers the QA questions (default: the server's).
+        #[arg(long, value_name = "NAME", requires = "qa")]
+        model: Option<String>,
         /// Ingest this file instead of a dataset (repeatable): throughput on real documents,
         /// such as one large PDF; no queries are run.
         #[arg(long, value_name = "FILE", conflicts_with = "dataset")]

@@ -6,36 +6,83 @@
 //! Hangul) become overlapping character bigrams, as Lucene's CJK analyzer does: no dictionary to
 //! ship, and a query's bigrams match wherever the same characters appear. Words of other scripts
 //! are cut as before; a lone CJK character stays a token of its own.
+//!
+//! The stemmed analyzer stems each text in its own language ([`language::of_text`]: detected,
+//! or English), so "Häuser" and "Haus" meet in a German chunk. A query has no reliable
+//! language of its own, so it is stemmed in several ([`query_terms`]) and matches either way.
 
 use std::str::CharIndices;
 use std::sync::OnceLock;
 
 use tantivy::tokenizer::{
-    Language, LowerCaser, RemoveLongFilter, Stemmer, TextAnalyzer, Token, TokenStream, Tokenizer, TokenizerManager,
+    BoxTokenStream, Language, LowerCaser, RemoveLongFilter, Stemmer, TextAnalyzer, Token, TokenStream, Tokenizer,
+    TokenizerManager,
 };
 
-/// Lower-cased words and CJK bigrams, English-stemmed.
-pub const STEMMED: &str = "lectern_stem";
+use crate::engines::language;
+
+/// Lower-cased words and CJK bigrams, stemmed in the text's language. (The name changed when
+/// the language started to be detected: indexes made with English-only stemming are rebuilt.)
+pub const STEMMED: &str = "lectern_stem_detected";
 /// Lower-cased words and CJK bigrams, unstemmed.
 pub const PLAIN: &str = "lectern_plain";
 
+/// Words and bigrams, lower-cased, stemmed in `language` (unstemmed with None).
+fn words(language: Option<Language>) -> TextAnalyzer {
+    let builder =
+        TextAnalyzer::builder(WordsAndBigrams::default()).filter(RemoveLongFilter::limit(40)).filter(LowerCaser);
+    match language {
+        Some(language) => builder.filter(Stemmer::new(language)).build(),
+        None => builder.build(),
+    }
+}
+
 /// Adds the analyzers to an index's tokenizer manager.
 pub fn register(manager: &TokenizerManager) {
-    manager.register(
-        STEMMED,
-        TextAnalyzer::builder(WordsAndBigrams::default())
-            .filter(RemoveLongFilter::limit(40))
-            .filter(LowerCaser)
-            .filter(Stemmer::new(Language::English))
-            .build(),
-    );
-    manager.register(
-        PLAIN,
-        TextAnalyzer::builder(WordsAndBigrams::default())
-            .filter(RemoveLongFilter::limit(40))
-            .filter(LowerCaser)
-            .build(),
-    );
+    manager.register(STEMMED, DetectingStemmer::default());
+    manager.register(PLAIN, words(None));
+}
+
+/// Stems each text it is given in that text's language (one analyzer per stemmed language,
+/// picked per field value).
+#[derive(Clone)]
+pub struct DetectingStemmer {
+    analyzers: Vec<TextAnalyzer>,
+}
+
+impl Default for DetectingStemmer {
+    fn default() -> Self {
+        Self { analyzers: language::stemmed().map(|(_, stemmer)| words(Some(stemmer))).collect() }
+    }
+}
+
+impl Tokenizer for DetectingStemmer {
+    type TokenStream<'a> = BoxTokenStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> BoxTokenStream<'a> {
+        self.analyzers[language::position(language::of_text(text))].token_stream(text)
+    }
+}
+
+/// A query's stemmed terms in each of `languages`, in order: per word its stems, each once
+/// (a word stemmed alike in two languages is one term). Every analyzer splits the same words,
+/// so the streams run side by side.
+pub fn query_terms(text: &str, languages: &[&str]) -> Vec<String> {
+    let mut analyzers: Vec<TextAnalyzer> = languages.iter().map(|code| words(Some(language::stemmer(code)))).collect();
+    let mut streams: Vec<BoxTokenStream<'_>> = analyzers.iter_mut().map(|a| a.token_stream(text)).collect();
+    let mut terms = Vec::new();
+    loop {
+        let mut word: Vec<String> = Vec::new();
+        for stream in &mut streams {
+            if stream.advance() && !word.contains(&stream.token().text) {
+                word.push(stream.token().text.clone());
+            }
+        }
+        if word.is_empty() {
+            return terms;
+        }
+        terms.extend(word);
+    }
 }
 
 /// An analyzer by name, outside any index (for sparse vectors).
@@ -163,6 +210,32 @@ mod tests {
         assert_eq!(tokens(PLAIN, "東京タワー"), ["東京", "京タ", "タワ", "ワー"]);
         assert_eq!(tokens(STEMMED, "Running 深度学习 models"), ["run", "深度", "度学", "学习", "model"]);
         assert_eq!(tokens(PLAIN, "GPT4与人"), ["gpt4", "与人"]);
+    }
+
+    #[test]
+    fn each_text_is_stemmed_in_its_own_language() {
+        let german = "Die Zeitungen der Stadt berichten täglich über die neuen Bibliotheken und ihre Leser.";
+        assert!(tokens(STEMMED, german).contains(&"bibliothek".to_owned()), "German stemming");
+        assert!(tokens(PLAIN, german).contains(&"bibliotheken".to_owned()));
+        let french = "Les chevaux de l'université courent chaque matin dans le grand parc de la ville.";
+        assert!(tokens(STEMMED, french).contains(&"cheval".to_owned()), "French stemming");
+        let english = "The newspapers of the city report daily on the new libraries and their readers.";
+        assert!(tokens(STEMMED, english).contains(&"librari".to_owned()), "English as before");
+    }
+
+    #[test]
+    fn a_query_is_stemmed_in_every_language_asked_for() {
+        assert_eq!(query_terms("Zeitungen chevaux", &["en"]), ["zeitungen", "chevaux"]);
+        assert_eq!(
+            query_terms("Zeitungen chevaux", &["en", "de", "fr"]),
+            ["zeitungen", "zeitung", "chevaux", "cheval"]
+        );
+        assert_eq!(
+            query_terms("running 学习", &["en", "de"]),
+            ["run", "running", "学习"],
+            "one term per distinct stem"
+        );
+        assert!(query_terms("?!", &["en", "de"]).is_empty());
     }
 
     #[test]

@@ -228,20 +228,24 @@ impl FulltextIndex {
         TermQuery::new(Term::from_field_text(field, &id.to_string()), IndexRecordOption::Basic)
     }
 
-    /// The words of `text` as BM25 expects them: every token each field's analyzer makes of it
-    /// is a should-clause over that field. User text is never read as query syntax, so
-    /// `Revenue: growth`, `"unbalanced`, `a AND (b` or `-x^2` find what their words find.
-    fn words_query(&self, text: &str) -> Result<Option<Box<dyn Query>>, FulltextError> {
+    /// The words of `text` as BM25 expects them: every term each field's analyzer makes of it
+    /// (the stemmed fields: in each of `languages`) is a should-clause over that field. User
+    /// text is never read as query syntax, so `Revenue: growth`, `"unbalanced`, `a AND (b` or
+    /// `-x^2` find what their words find.
+    fn words_query(&self, text: &str, languages: &[&str]) -> Result<Option<Box<dyn Query>>, FulltextError> {
         let f = self.fields;
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for field in [f.text, f.text_plain, f.context] {
-            let mut analyzer = self.index.tokenizer_for_field(field)?;
-            let mut tokens = analyzer.token_stream(text);
-            while let Some(token) = tokens.next() {
-                let term = Term::from_field_text(field, &token.text);
-                clauses.push((Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs))));
-            }
+        let stemmed = analysis::query_terms(text, languages);
+        let mut plain = Vec::new();
+        let mut analyzer = self.index.tokenizer_for_field(f.text_plain)?;
+        let mut tokens = analyzer.token_stream(text);
+        while let Some(token) = tokens.next() {
+            plain.push(token.text.clone());
         }
+        let clauses: Vec<(Occur, Box<dyn Query>)> = [(f.text, &stemmed), (f.text_plain, &plain), (f.context, &stemmed)]
+            .into_iter()
+            .flat_map(|(field, terms)| terms.iter().map(move |t| Term::from_field_text(field, t)))
+            .map(|term| (Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)) as Box<dyn Query>))
+            .collect();
         Ok((!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>))
     }
 
@@ -252,7 +256,7 @@ impl FulltextIndex {
             return Ok(Vec::new());
         }
         let f = self.fields;
-        let Some(text_query) = self.words_query(query)? else { return Ok(Vec::new()) };
+        let Some(text_query) = self.words_query(query, &scope.query_languages(query))? else { return Ok(Vec::new()) };
         let any_of = |field: Field, ids: &[Uuid]| -> Box<dyn Query> {
             Box::new(TermSetQuery::new(ids.iter().map(|id| Term::from_field_text(field, &id.to_string()))))
         };

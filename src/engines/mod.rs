@@ -8,6 +8,7 @@ pub mod embed;
 pub mod fulltext;
 pub mod group_commit;
 pub mod highlight;
+pub mod language;
 pub mod lexical;
 pub mod llm;
 pub mod mail;

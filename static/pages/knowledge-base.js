@@ -88,7 +88,7 @@ export default async function render(view, { params }) {
   }
 
   view.append(
-    pageHeader(kb.name, { subtitle: kb.description || `Embedding model ${kb.embeddingModel} · chunks of ${kb.chunkMaxTokens} tokens`, actions }),
+    pageHeader(kb.name, { subtitle: kb.description || `Embedding model ${kb.embeddingModel} · chunks of ${kb.chunkMaxTokens} tokens · languages ${(kb.languages || ['en']).join(', ')}`, actions }),
     summary,
     canWrite ? uploader(base, queue, () => documents.refresh(), signal) : null,
     queue,

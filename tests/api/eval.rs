@@ -151,6 +151,36 @@ async fn chinese_and_japanese_text_is_found_by_lexical_search_on_either_backend(
     }
 }
 
+/// QA mode on the shared SQuAD subset: paragraphs ingested, questions asked through the chat
+/// API with the built-in extractive model, answers scored against the references.
+#[test]
+fn lectern_eval_scores_answers_from_the_chat_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let squad =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/qa/squad_v2_dev_subset/small.json");
+    let output = Command::new(env!("CARGO_BIN_EXE_lectern"))
+        .args(["eval", "--json", "--mode", "hybrid", "--queries", "40", "--model", "extractive", "--qa"])
+        .arg(&squad)
+        .env("TMPDIR", dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    eprintln!("{report}");
+    assert_eq!((report["documents"].as_u64(), report["queries"].as_u64()), (Some(87), Some(40)), "{report}");
+    let qa = &report["qa"];
+    let share = |key: &str| qa[key].as_f64().unwrap();
+    assert_eq!((qa["questions"].as_u64(), qa["model"].as_str()), (Some(40), Some("extractive")), "{report}");
+    // The paragraph holding the answer is found and cited, and the answer quotes it.
+    assert!(report["modes"]["hybrid"]["recall@10"].as_f64().unwrap() >= 0.8, "{report}");
+    assert!(share("goldCited") >= 0.7, "{report}");
+    assert!(share("answerContainsReference") >= 0.5, "{report}");
+    // Quotes are whole sentences, not the short reference span: F1 is low but not zero.
+    assert!(share("f1") > 0.0 && share("exactMatch") <= share("answerContainsReference"), "{report}");
+    assert!(share("citationPrecision") >= 0.9, "extractive answers quote what they cite: {report}");
+}
+
 #[test]
 fn lectern_eval_without_a_dataset_or_files_says_what_it_needs() {
     let output = Command::new(env!("CARGO_BIN_EXE_lectern")).args(["eval", "--json"]).output().unwrap();

@@ -14,7 +14,7 @@ async fn add_documents(app: &TestApp, token: &str, kb: &str, docs: &[(&str, Stri
         let path = format!("/v1/knowledge-bases/{kb}/documents");
         let added =
             json(app.call(Method::POST, &path, token, None, Some(json!({"title": title, "text": text}))).await).await;
-        let job = app.wait_for_job(token, added["job"]["id"].as_str().unwrap()).await;
+        let job = app.wait_for_job(token, added["job"]["id"].as_str().unwrap_or_else(|| panic!("{added}"))).await;
         assert_eq!(job["status"], "succeeded", "{job}");
         ids.push(added["document"]["id"].as_str().unwrap().to_owned());
     }
@@ -67,6 +67,102 @@ async fn lexical_search_ranks_documents_by_all_their_matching_chunks() {
     // Unknown values are a clear 400.
     let (status, error) = search(&app, &token, &kb, json!({"query": "zephyr", "lexicalScoring": "best"})).await;
     assert_eq!(status, 400, "{error}");
+}
+
+/// Each chunk is stemmed in its detected language and the knowledge base lists the languages,
+/// so a query in an inflected form finds German and French text; English is unchanged.
+#[tokio::test]
+async fn knowledge_bases_learn_their_languages_and_queries_are_stemmed_in_each() {
+    let app = spawn_app().await;
+    let (token, _) = app.bootstrap().await;
+    let kb = app.create("/v1/knowledge-bases", &token, "", json!({"name": "Mixed"})).await;
+    let languages = |kb_view: &Value| kb_view["languages"].clone();
+    let english = "The newspapers of the city report daily on the new libraries and their readers.";
+    add_documents(&app, &token, &kb, &[("City", english.to_owned())]).await;
+    let view = json(app.call(Method::GET, &format!("/v1/knowledge-bases/{kb}"), &token, None, None).await).await;
+    assert_eq!(languages(&view), json!(["en"]), "{view}");
+    let (_, found) = search(&app, &token, &kb, json!({"query": "Zeitungen Bibliotheken", "mode": "lexical"})).await;
+    assert!(documents(&found).is_empty(), "{found}");
+
+    let german = "Die Zeitung der Stadt berichtet täglich über die neue Bibliothek und ihre Leser.";
+    let french = "Le cheval de l'université court chaque matin dans le grand parc de la ville.";
+    add_documents(&app, &token, &kb, &[("Stadt", german.to_owned()), ("Ville", french.to_owned())]).await;
+    let view = json(app.call(Method::GET, &format!("/v1/knowledge-bases/{kb}"), &token, None, None).await).await;
+    assert_eq!(languages(&view), json!(["en", "de", "fr"]), "{view}");
+    let (_, found) = search(&app, &token, &kb, json!({"query": "Zeitungen Bibliotheken", "mode": "lexical"})).await;
+    assert_eq!(documents(&found), ["Stadt"], "{found}");
+    let (_, found) = search(&app, &token, &kb, json!({"query": "chevaux universités", "mode": "lexical"})).await;
+    assert_eq!(documents(&found), ["Ville"], "{found}");
+    let (_, found) = search(&app, &token, &kb, json!({"query": "library readers", "mode": "lexical"})).await;
+    assert_eq!(documents(&found), ["City"], "{found}");
+}
+
+/// An index made before languages were detected (an older schema, a knowledge base without its
+/// languages) is rebuilt at startup: the German document and the German site entry are then
+/// found by their inflected forms without anyone reindexing.
+#[tokio::test]
+async fn an_upgrade_rebuilds_the_indexes_with_each_texts_language() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    let site = {
+        let (token, tenant) = app.bootstrap().await;
+        let id = app.create("/v1/sites", &token, &tenant.id, json!({"name": "Blog", "locales": ["de"]})).await;
+        crate::content::Site { id, token, tenant: tenant.id }
+    };
+    let kb = app.create("/v1/knowledge-bases", &site.token, &site.tenant, json!({"name": "Stadt"})).await;
+    let german = "Die Zeitung der Stadt berichtet täglich über die neue Bibliothek und ihre Leser.";
+    add_documents(&app, &site.token, &kb, &[("Stadt", german.to_owned())]).await;
+    let body = "Das alte Haus am Fluss wurde im letzten Jahrhundert von den Bauern des Dorfes gebaut.";
+    let entry =
+        site.entry(&app, json!({"type": "post", "locale": "de", "title": "Am Fluss", "data": {"body": body}})).await;
+    site.publish(&app, entry["id"].as_str().unwrap()).await;
+    app.handle.stop(true).await;
+    let TestApp { data_dir: first_dir, database_url, run, .. } = app;
+    run.await.unwrap().unwrap();
+
+    // What an older version left: the originals, indexes of another schema, no languages
+    // recorded (the vector store starts empty, so the document is also re-ingested).
+    let second_dir = tempfile::tempdir().unwrap();
+    copy_dir(&first_dir.path().join("blobs"), &second_dir.path().join("blobs"));
+    for dir in ["search", "site-search"] {
+        let path = second_dir.path().join(dir);
+        std::fs::create_dir_all(&path).unwrap();
+        let mut schema = tantivy::schema::Schema::builder();
+        schema.add_text_field("chunk_id", tantivy::schema::STRING);
+        let old = tantivy::Index::create_in_dir(&path, schema.build()).unwrap();
+        let mut writer: tantivy::IndexWriter = old.writer(15_000_000).unwrap();
+        writer.commit().unwrap();
+    }
+    let db = sea_orm::Database::connect(database_url.as_str()).await.unwrap();
+    db.execute_unprepared("UPDATE knowledge_bases SET languages = ''").await.unwrap();
+    drop(db);
+
+    let settings = crate::support::app::test_settings(&second_dir, &[("DATABASE_URL", database_url.as_str())]).await;
+    let app = crate::support::app::spawn_app_with(second_dir, settings).await;
+    let token = app.login(crate::support::identity::ADMIN_EMAIL, crate::support::identity::PASSWORD).await;
+    let view = json(app.call(Method::GET, &format!("/v1/knowledge-bases/{kb}"), &token, None, None).await).await;
+    assert_eq!(view["languages"], json!(["en", "de"]), "{view}");
+    // The fresh vector store also makes startup re-ingest the document: wait for it to settle.
+    crate::support::eventually("the German document found", std::time::Duration::from_secs(60), || async {
+        let (_, found) = search(&app, &token, &kb, json!({"query": "Zeitungen Bibliotheken", "mode": "lexical"})).await;
+        (documents(&found) == ["Stadt"]).then_some(())
+    })
+    .await;
+    let path = format!("/public/v1/sites/{}/search?q=H%C3%A4user%20&locale=de", site.id);
+    let results = json(app.client.get(app.url(&path)).send().await.unwrap()).await;
+    assert_eq!(results["total"], 1, "{results}");
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().map(Result::unwrap) {
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
 }
 
 /// A context block grows each passage with the chunks around it in the same section while the

@@ -92,6 +92,21 @@ async fn visitors_find_published_entries_despite_typos_and_while_typing() {
     assert_eq!(titles(&search(&app, &site, "q=recieve").await)[0], "How to receive payments");
 }
 
+/// A German entry is stemmed in German and a German visitor's query too: "Häuser" finds the
+/// entry that only says "Haus" (no typo budget reaches it; English stemming keeps "häuser").
+#[tokio::test]
+async fn each_locale_is_searched_with_its_own_stemmer() {
+    let app = spawn_app().await;
+    let site = site(&app).await;
+    let body = "Das alte Haus am Fluss wurde im letzten Jahrhundert von den Bauern des Dorfes gebaut.";
+    let entry =
+        site.entry(&app, json!({"type": "post", "locale": "de", "title": "Am Fluss", "data": {"body": body}})).await;
+    site.publish(&app, entry["id"].as_str().unwrap()).await;
+    assert_eq!(titles(&search(&app, &site, "q=H%C3%A4user%20&locale=de").await), ["Am Fluss"]);
+    assert_eq!(titles(&search(&app, &site, "q=Bauer%20&locale=de").await), ["Am Fluss"], "Bauern and Bauer: bau");
+    assert!(titles(&search(&app, &site, "q=H%C3%A4user%20&locale=en").await).is_empty(), "another locale");
+}
+
 #[tokio::test]
 async fn search_analytics_and_site_statistics_count_without_tracking_visitors() {
     let app = spawn_app().await;

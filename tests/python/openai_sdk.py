@@ -76,6 +76,20 @@ assert citations and citations[0]["documentTitle"] == "Refund policy", citations
 checked = extra["choices"][0]["message"]["metadata"]["verification"]
 assert checked["method"] == "extractive" and checked["supported"] >= 1 and checked["unsupported"] == 0, checked
 
+# Streamed, the last chunk carries the citations and their check.
+streamed = client.chat.completions.create(
+    model="extractive",
+    messages=[{"role": "user", "content": "Within how many days can customers return a purchase?"}],
+    extra_body={"knowledge_base": kb},
+    stream=True,
+)
+chunks = [chunk.model_dump() for chunk in streamed]
+text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
+assert "30 days" in text, text
+last = [c for c in chunks if c.get("verification")]
+assert len(last) == 1 and last[0]["choices"][0]["finish_reason"] == "stop", chunks[-2:]
+assert last[0]["verification"]["supported"] >= 1 and last[0]["citations"], last
+
 # Errors arrive as the SDK's typed exceptions.
 try:
     client.chat.completions.create(model="no-such-model", messages=[{"role": "user", "content": "x"}])

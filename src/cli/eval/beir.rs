@@ -52,6 +52,8 @@ pub struct Dataset {
     /// Only the queries that have judgements in the split, in file order.
     pub queries: Vec<Query>,
     pub qrels: HashMap<String, Judgements>,
+    /// Reference answers by query id (QA sets only, see `qa`).
+    pub answers: HashMap<String, Vec<String>>,
 }
 
 fn jsonl<T: for<'de> Deserialize<'de>>(path: &Path) -> anyhow::Result<Vec<T>> {
@@ -89,7 +91,7 @@ pub fn load(dir: &Path, split: &str) -> anyhow::Result<Dataset> {
     anyhow::ensure!(!corpus.is_empty(), "{} has no documents", dir.join("corpus.jsonl").display());
     anyhow::ensure!(!queries.is_empty(), "no query of queries.jsonl has judgements in {}", qrels_path.display());
     let name = dir.file_name().map_or_else(|| "dataset".to_owned(), |n| n.to_string_lossy().into_owned());
-    Ok(Dataset { name, corpus, queries, qrels })
+    Ok(Dataset { name, corpus, queries, qrels, answers: HashMap::new() })
 }
 
 impl Dataset {
@@ -101,7 +103,7 @@ impl Dataset {
             (Some(first), n) => format!("{first} and {} more files", n - 1),
             (None, _) => "files".to_owned(),
         };
-        Self { name, corpus: Vec::new(), queries: Vec::new(), qrels: HashMap::new() }
+        Self { name, corpus: Vec::new(), queries: Vec::new(), qrels: HashMap::new(), answers: HashMap::new() }
     }
 }
 
@@ -117,6 +119,60 @@ mod tests {
         assert_eq!(qrels["q2"].len(), 1);
         assert!(parse_qrels("q1\td1\tx\n").is_ok(), "a non-numeric first line is a header");
         assert!(parse_qrels("q1\td1\t1\nq2\td2\tx\n").is_err());
+    }
+
+    /// Stemming queries in more languages than their own must not cost English retrieval:
+    /// NFCorpus (two of its 3,633 abstracts are German and French, so a knowledge base of it
+    /// lists both) scored through tantivy with whole documents, English-only vs en+de+fr.
+    #[test]
+    fn extra_query_languages_cost_english_retrieval_nothing() {
+        use crate::engines::fulltext::{ChunkText, FulltextIndex};
+        use crate::platform::scope::SearchScope;
+        let data = load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/beir/nfcorpus"), "test").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let index = FulltextIndex::open(dir.path()).unwrap();
+        let (tenant, kb) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+        let ids: Vec<uuid::Uuid> = data.corpus.iter().map(|_| uuid::Uuid::now_v7()).collect();
+        let chunks: Vec<ChunkText> = data
+            .corpus
+            .iter()
+            .zip(&ids)
+            .map(|(doc, id)| ChunkText {
+                chunk_id: *id,
+                tenant_id: tenant,
+                kb_id: kb,
+                document_id: *id,
+                text: doc.text.clone(),
+                context: doc.title.clone(),
+            })
+            .collect();
+        index.add(&chunks).unwrap();
+        let corpus_id: HashMap<uuid::Uuid, &str> =
+            ids.iter().copied().zip(data.corpus.iter().map(|d| d.id.as_str())).collect();
+        let ndcg = |languages: &[&str]| {
+            let scope = SearchScope {
+                languages: languages.iter().map(|l| (*l).to_owned()).collect(),
+                ..SearchScope::kbs(tenant, &[kb])
+            };
+            let total: f64 = data
+                .queries
+                .iter()
+                .map(|q| {
+                    let ranked: Vec<String> = index
+                        .search(&scope, &q.text, 10)
+                        .unwrap()
+                        .iter()
+                        .map(|h| corpus_id[&h.document_id].to_owned())
+                        .collect();
+                    super::super::metrics::ndcg_at(&ranked, &data.qrels[&q.id], 10)
+                })
+                .sum();
+            total / data.queries.len() as f64
+        };
+        let (english, three) = (ndcg(&[]), ndcg(&["de", "fr"]));
+        eprintln!("NFCorpus lexical nDCG@10, whole documents: English-only {english:.4}, en+de+fr {three:.4}");
+        assert!(english > 0.3, "{english}");
+        assert!((english - three).abs() <= 0.005, "English-only {english:.4} vs en+de+fr {three:.4}");
     }
 
     #[test]

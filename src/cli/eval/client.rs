@@ -50,6 +50,17 @@ impl Upload<'_> {
     }
 }
 
+/// A chat answer as the QA evaluation reads it.
+pub struct ChatAnswer {
+    pub content: String,
+    pub model: String,
+    /// The corpus ids of the cited documents.
+    pub cited: Vec<String>,
+    /// Cited sentences the citation check verified, and those it did not.
+    pub supported: usize,
+    pub unsupported: usize,
+}
+
 /// What the ingestion left: the knowledge base and which document is which corpus id.
 pub struct Ingested {
     kb: String,
@@ -206,7 +217,31 @@ impl Api {
         Ok(EmbedRate { per_second, sample: sample.into_iter().map(|(_, v)| v).collect(), texts })
     }
 
-    /// The corpus ids of the best documents for a query, best first, each once.
+    /// Asks a question about the ingested knowledge base in a new conversation (one JSON
+    /// answer, not a stream).
+    pub async fn ask(&self, ingested: &Ingested, question: &str, model: Option<&str>) -> anyhow::Result<ChatAnswer> {
+        let mut payload = json!({"message": question, "knowledgeBases": [ingested.kb], "stream": false});
+        if let Some(model) = model {
+            payload["model"] = json!(model);
+        }
+        let answer = self.post("/v1/chat", &payload).await?;
+        let count = |key: &str| answer["verification"][key].as_u64().and_then(|n| usize::try_from(n).ok()).unwrap_or(0);
+        let cited = answer["citations"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c["documentId"].as_str()?.parse::<Uuid>().ok())
+            .filter_map(|id| ingested.corpus_ids.get(&id).cloned())
+            .collect();
+        Ok(ChatAnswer {
+            content: answer["content"].as_str().unwrap_or_default().to_owned(),
+            model: answer["model"].as_str().unwrap_or_default().to_owned(),
+            cited,
+            supported: count("supported"),
+            unsupported: count("unsupported"),
+        })
+    }
+
     /// The corpus ids of a search's hits, best first; `fields` are added to the request.
     pub async fn search(
         &self,

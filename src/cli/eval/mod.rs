@@ -2,9 +2,12 @@
 //! itself. A throwaway server (SQLite, tantivy, qdrant-edge and the local model in a temporary
 //! directory) ingests the corpus through the real pipeline and answers every query through the
 //! real search endpoint; the report gives nDCG@10, Recall@100 and MRR@10 per mode with timings.
+//! With `--qa` (a SQuAD-format file) it also asks every question through the chat API and
+//! scores the answers (see [`qa`]).
 
 pub mod beir;
 pub mod metrics;
+pub mod qa;
 
 mod client;
 
@@ -39,6 +42,11 @@ pub struct EvalOptions {
     /// Retrieval settings measured beside the defaults, each in every mode it affects, on the
     /// same ingestion.
     pub variants: Vec<Variant>,
+    /// A SQuAD-format QA file instead of a BEIR dataset: its paragraphs are ingested, the
+    /// retrieval modes measured, and every answerable question asked through the chat API.
+    pub qa: Option<PathBuf>,
+    /// The chat model that answers in QA runs (None: the server's default).
+    pub model: Option<String>,
 }
 
 /// A retrieval setting measured against the default in the same run.
@@ -127,6 +135,9 @@ pub struct Report {
     pub embed_token_budget: usize,
     pub embed_memory_arena: bool,
     pub modes: Modes,
+    /// Answers scored against references (QA runs only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qa: Option<qa::QaReport>,
 }
 
 /// Where the throwaway server keeps its data; removed when dropped.
@@ -150,8 +161,9 @@ pub fn run(options: &EvalOptions) -> anyhow::Result<Report> {
 }
 
 async fn serve_and_evaluate(options: &EvalOptions, dir: &TempDir) -> anyhow::Result<Report> {
-    let mut dataset = match &options.dataset {
-        Some(dir) if options.files.is_empty() => beir::load(dir, &options.split)?,
+    let mut dataset = match (&options.qa, &options.dataset) {
+        (Some(file), _) => qa::load(file)?,
+        (None, Some(dir)) if options.files.is_empty() => beir::load(dir, &options.split)?,
         _ => beir::Dataset::of_files(&options.files),
     };
     if let Some(max) = options.max_documents {
@@ -219,6 +231,10 @@ async fn evaluate(
             (Mode::Hybrid, None) => modes.hybrid = Some(report),
         }
     }
+    let qa = match &options.qa {
+        Some(_) => Some(qa::score(&api, &ingested, dataset, &queries, options.model.as_deref()).await?),
+        None => None,
+    };
     Ok(Report {
         dataset: dataset.name.clone(),
         documents: uploads.len(),
@@ -235,6 +251,7 @@ async fn evaluate(
         embed_token_budget: settings.embed_token_budget,
         embed_memory_arena: settings.embed_memory_arena,
         modes,
+        qa,
     })
 }
 
@@ -324,6 +341,21 @@ pub fn render(report: &Report) -> String {
             .filter_map(|(name, m)| m.as_ref().map(|m| (name, m)))
             .collect();
     modes.extend(report.modes.variants.iter().map(|(name, m)| (name.as_str(), m)));
+    if let Some(qa) = &report.qa {
+        out.push_str(&format!(
+            "answers ({} questions, model {}): exact match {:.4}, F1 {:.4}, contains a reference {:.4}, citation \
+             precision {:.4}, gold paragraph cited {:.4}, p50 {:.1} ms, p99 {:.1} ms\n",
+            qa.questions,
+            qa.model,
+            qa.exact_match,
+            qa.f1,
+            qa.answer_contains_reference,
+            qa.citation_precision,
+            qa.gold_cited,
+            qa.answer_ms_p50,
+            qa.answer_ms_p99
+        ));
+    }
     if modes.is_empty() {
         return out;
     }

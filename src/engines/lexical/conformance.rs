@@ -58,6 +58,8 @@ async fn conformance(index: &dyn LexicalIndex) {
     }
     assert!(ids(index, &scope, "?!: ()").await.is_empty(), "{backend}: no words, no hits");
 
+    languages(index).await;
+
     assert_eq!(index.count(Some(t1)).await.unwrap(), 6, "{backend}");
     assert_eq!(index.count_document(t1, d2).await.unwrap(), 4, "{backend}");
     index.delete_document(t1, d1).await.unwrap();
@@ -67,6 +69,37 @@ async fn conformance(index: &dyn LexicalIndex) {
     index.delete_kb(t1, kb1).await.unwrap();
     assert_eq!(index.count(Some(t1)).await.unwrap(), 1, "{backend}: only the other KB's chunk is left");
     assert_eq!(index.count(Some(t2)).await.unwrap(), 1, "{backend}: the other tenant keeps its chunk");
+}
+
+/// Chunks are stemmed in their own language; a query finds an inflected form when the scope
+/// names the language (a knowledge base lists the languages of its chunks).
+async fn languages(index: &dyn LexicalIndex) {
+    let backend = index.backend();
+    let (t, kb) = (Uuid::now_v7(), Uuid::now_v7());
+    let german = chunk(
+        t,
+        kb,
+        Uuid::now_v7(),
+        "Die Zeitung der Stadt berichtet täglich über die neue Bibliothek und ihre Leser.",
+        "",
+    );
+    let french = chunk(
+        t,
+        kb,
+        Uuid::now_v7(),
+        "Le cheval de l'université court chaque matin dans le grand parc de la ville.",
+        "",
+    );
+    index.add(vec![german.clone(), french.clone()]).await.unwrap();
+    let english_only = SearchScope::kbs(t, &[kb]);
+    assert!(
+        ids(index, &english_only, "Zeitungen Bibliotheken").await.is_empty(),
+        "{backend}: plural ≠ singular in English"
+    );
+    let with = SearchScope { languages: vec!["de".into(), "fr".into()], ..english_only.clone() };
+    assert_eq!(ids(index, &with, "Zeitungen Bibliotheken").await, [german.chunk_id], "{backend}: German stems");
+    assert_eq!(ids(index, &with, "chevaux universités").await, [french.chunk_id], "{backend}: French stems");
+    assert_eq!(ids(index, &english_only, "Zeitung").await, [german.chunk_id], "{backend}: the exact word always");
 }
 
 #[tokio::test]

@@ -95,7 +95,7 @@ impl LexicalIndex for QdrantLexical {
     }
 
     async fn search(&self, scope: &SearchScope, query: &str, limit: usize) -> Result<Vec<LexicalHit>, LexicalError> {
-        let vector = terms::query(query);
+        let vector = terms::query(query, &scope.query_languages(query));
         if scope.is_empty() || vector.is_empty() || limit == 0 {
             return Ok(Vec::new());
         }

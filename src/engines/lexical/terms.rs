@@ -71,11 +71,15 @@ pub fn document(text: &str, context: &str) -> Sparse {
 }
 
 /// The vector of a query: each term of each namespace weighted by how often the query has it
-/// (tantivy's boolean query scores a repeated word once per occurrence).
-pub fn query(text: &str) -> Sparse {
+/// (tantivy's boolean query scores a repeated word once per occurrence); the stemmed
+/// namespaces hold its stems in each of `languages`, as the embedded index's query does.
+pub fn query(text: &str, languages: &[&str]) -> Sparse {
     let mut vector = BTreeMap::new();
-    for field in [&TEXT, &TEXT_PLAIN, &CONTEXT] {
-        counts(field, text, &mut vector);
+    counts(&TEXT_PLAIN, text, &mut vector);
+    for term in analysis::query_terms(text, languages) {
+        for field in [&TEXT, &CONTEXT] {
+            *vector.entry(dimension(field.namespace, &term)).or_default() += 1.0;
+        }
     }
     vector.into_iter().collect()
 }
@@ -91,11 +95,11 @@ mod tests {
     #[test]
     fn a_query_shares_dimensions_with_its_word_forms_and_title() {
         let doc = document("She runs the indexing pipelines daily.", "Operations > Pipelines");
-        let q = query("running pipeline");
+        let q = query("running pipeline", &["en"]);
         let shared = dims(&q).into_iter().filter(|d| dims(&doc).contains(d)).count();
         // "run" and "pipelin" in the stemmed text, "pipelin" in the stemmed context.
         assert_eq!(shared, 3, "{q:?}");
-        assert!(query("?!: ()").is_empty());
+        assert!(query("?!: ()", &["en"]).is_empty());
         assert!(doc.windows(2).all(|w| w[0].0 < w[1].0), "sorted, unique dimensions");
     }
 

@@ -98,7 +98,8 @@ struct Fields {
 }
 
 pub struct SiteIndex {
-    index: Index,
+    /// The index on disk had an older schema and was recreated empty: startup refills it.
+    pub recreated: bool,
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     fields: Fields,
@@ -199,8 +200,9 @@ impl SiteIndex {
         std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
         let (schema, fields) = schema();
         let directory = MmapDirectory::open(dir).map_err(|e| fail(e.to_string()))?;
-        if Index::open(directory.clone()).is_ok_and(|old| old.schema() != schema) {
-            // Derived data: rebuilt by `POST /v1/sites/{site}/search/reindex`.
+        let recreated = Index::open(directory.clone()).is_ok_and(|old| old.schema() != schema);
+        if recreated {
+            // Derived data: rebuilt from the entries at startup (see `recreated`).
             drop(directory);
             std::fs::remove_dir_all(dir).map_err(|e| fail(e.to_string()))?;
             std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
@@ -210,7 +212,7 @@ impl SiteIndex {
         analysis::register(index.tokenizers());
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let writer = index.writer(20 * 1024 * 1024)?;
-        Ok(Self { index, reader, writer: Mutex::new(writer), fields })
+        Ok(Self { recreated, reader, writer: Mutex::new(writer), fields })
     }
 
     fn writer(&self) -> std::sync::MutexGuard<'_, IndexWriter> {
@@ -308,31 +310,23 @@ impl SiteIndex {
         TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::Basic)
     }
 
-    fn stem(&self, word: &str) -> String {
-        let Some(mut analyzer) = self.index.tokenizers().get(analysis::STEMMED) else { return word.to_owned() };
-        let mut stream = analyzer.token_stream(word);
-        let mut out = word.to_owned();
-        if stream.advance() {
-            out = stream.token().text.clone();
-        }
-        out
-    }
-
-    /// What one query word matches: the exact word (BM25, titles weigh more), its stem, words
-    /// within its typo budget, and for the word being typed, words it starts.
-    fn word_query(&self, word: &str, prefix: bool) -> Box<dyn Query> {
+    /// What one query word matches: the exact word (BM25, titles weigh more), its stem in each
+    /// of `languages` (entries are stemmed in their detected language), words within its typo
+    /// budget, and for the word being typed, words it starts.
+    fn word_query(&self, word: &str, prefix: bool, languages: &[&str]) -> Box<dyn Query> {
         let f = self.fields;
         let term = |field: Field, text: &str| Term::from_field_text(field, text);
         let boosted = |q: Box<dyn Query>, boost: f32| -> (Occur, Box<dyn Query>) {
             (Occur::Should, Box::new(BoostQuery::new(q, boost)))
         };
-        let stem = self.stem(word);
         let mut clauses = vec![
             boosted(Box::new(TermQuery::new(term(f.title_plain, word), IndexRecordOption::WithFreqs)), 3.0),
             boosted(Box::new(TermQuery::new(term(f.body_plain, word), IndexRecordOption::WithFreqs)), 1.0),
-            boosted(Box::new(TermQuery::new(term(f.title, &stem), IndexRecordOption::WithFreqs)), 2.0),
-            boosted(Box::new(TermQuery::new(term(f.body, &stem), IndexRecordOption::WithFreqs)), 0.8),
         ];
+        for stem in analysis::query_terms(word, languages) {
+            clauses.push(boosted(Box::new(TermQuery::new(term(f.title, &stem), IndexRecordOption::WithFreqs)), 2.0));
+            clauses.push(boosted(Box::new(TermQuery::new(term(f.body, &stem), IndexRecordOption::WithFreqs)), 0.8));
+        }
         let typos = typos_for(word.chars().count());
         if typos > 0 {
             for (field, boost) in [(f.title_plain, 0.6), (f.body_plain, 0.3)] {
@@ -378,12 +372,16 @@ impl SiteIndex {
     /// the caller's sort; here by index order).
     pub fn search(&self, q: &SiteQuery<'_>) -> Result<SiteResults, FulltextError> {
         let words = words(q.text);
+        let languages = crate::engines::language::for_query(q.text, [q.locale]);
         let typing = !q.text.ends_with(char::is_whitespace);
         let build = |occur: Occur| -> Box<dyn Query> {
             let mut clauses = self.filters(q);
             let last = words.len().saturating_sub(1);
-            let mut word_clauses: Vec<(Occur, Box<dyn Query>)> =
-                words.iter().enumerate().map(|(i, w)| (occur, self.word_query(w, typing && i == last))).collect();
+            let mut word_clauses: Vec<(Occur, Box<dyn Query>)> = words
+                .iter()
+                .enumerate()
+                .map(|(i, w)| (occur, self.word_query(w, typing && i == last, &languages)))
+                .collect();
             if occur == Occur::Should && !word_clauses.is_empty() {
                 clauses.push((Occur::Must, Box::new(BooleanQuery::new(std::mem::take(&mut word_clauses)))));
             }

@@ -76,6 +76,8 @@ pub struct KbView {
     pub chunk_max_tokens: i32,
     pub chunk_overlap_tokens: i32,
     pub visibility: Visibility,
+    /// Languages its text is stemmed in (ISO 639-1, detected per chunk; English always).
+    pub languages: Vec<String>,
     pub documents: u64,
     pub chunks: u64,
     pub bytes: u64,
@@ -199,6 +201,7 @@ async fn views(ctx: &AppContext, kbs: Vec<knowledge_base::Model>) -> ApiResult<V
         .into_iter()
         .map(|kb| {
             let c = counts.remove(&kb.id).unwrap_or_default();
+            let languages = super::languages::of_kb(&kb).into_iter().map(str::to_owned).collect();
             KbView {
                 id: kb.id,
                 name: kb.name,
@@ -207,6 +210,7 @@ async fn views(ctx: &AppContext, kbs: Vec<knowledge_base::Model>) -> ApiResult<V
                 chunk_max_tokens: kb.chunk_max_tokens,
                 chunk_overlap_tokens: kb.chunk_overlap_tokens,
                 visibility: visibility(&kb.visibility),
+                languages,
                 documents: c.documents,
                 chunks: c.chunks,
                 bytes: c.bytes,
@@ -239,6 +243,7 @@ pub async fn create(ctx: &AppContext, principal: &Principal, payload: KbPayload)
         chunk_max_tokens: Set(max),
         chunk_overlap_tokens: Set(overlap),
         visibility: Set(visibility_str(payload.visibility).to_owned()),
+        languages: Set(String::new()),
         created_at: Set(now),
         updated_at: Set(now),
     }

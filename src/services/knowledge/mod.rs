@@ -4,5 +4,6 @@
 
 pub mod bases;
 pub mod documents;
+pub mod languages;
 pub mod pipeline;
 pub mod repair;

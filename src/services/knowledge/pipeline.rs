@@ -188,9 +188,12 @@ pub async fn ingest(ctx: &AppContext, job: &job::Model) -> Result<(), JobError> 
         .collect();
     // Chunk rows are committed only after both indexes hold the chunks durably; the two
     // commits run side by side, each shared with the other documents in flight.
-    let (committed, upserted) = tokio::join!(engines.lexical.add(texts), engines.vectors.upsert(points));
+    let languages = super::languages::detect(texts.iter().map(|t| t.text.clone()).collect());
+    let (committed, upserted, languages) =
+        tokio::join!(engines.lexical.add(texts), engines.vectors.upsert(points), languages);
     committed.map_err(JobError::transient)?;
     upserted.map_err(JobError::transient)?;
+    super::languages::record(&ctx.db, doc.tenant_id, doc.kb_id, &languages).await?;
 
     let now = Utc::now();
     let txn = ctx.db.begin().await?;

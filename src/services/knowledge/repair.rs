@@ -80,6 +80,21 @@ pub fn chunk_texts(doc: &document::Model, rows: &[chunk::Model]) -> Vec<ChunkTex
         .collect()
 }
 
+/// Adds a document's chunk rows to the lexical index, and their languages to its knowledge
+/// base's (an index made before languages were detected learns them here).
+async fn add_lexical(
+    ctx: &AppContext,
+    engines: &Engines,
+    doc: &document::Model,
+    rows: &[chunk::Model],
+) -> anyhow::Result<()> {
+    let texts = chunk_texts(doc, rows);
+    let languages = super::languages::detect(texts.iter().map(|t| t.text.clone()).collect()).await;
+    engines.lexical.add(texts).await?;
+    super::languages::record(&ctx.db, doc.tenant_id, doc.kb_id, &languages).await?;
+    Ok(())
+}
+
 /// Rewrites one document's lexical entries from its chunk rows (after a title change, or to
 /// refill a recreated index). No embedding needed.
 pub async fn refresh_fulltext(ctx: &AppContext, engines: &Engines, doc: &document::Model) -> anyhow::Result<usize> {
@@ -89,7 +104,7 @@ pub async fn refresh_fulltext(ctx: &AppContext, engines: &Engines, doc: &documen
         .all(&ctx.db)
         .await?;
     engines.lexical.delete_document(doc.tenant_id, doc.id).await?;
-    engines.lexical.add(chunk_texts(doc, &rows)).await?;
+    add_lexical(ctx, engines, doc, &rows).await?;
     Ok(rows.len())
 }
 
@@ -129,7 +144,7 @@ pub async fn rebuild(
             .all(&ctx.db)
             .await?;
         crate::services::knowledge::pipeline::remove_from_indexes(engines, doc.tenant_id, doc.id).await?;
-        engines.lexical.add(chunk_texts(doc, &rows)).await?;
+        add_lexical(ctx, engines, doc, &rows).await?;
         let vectors = embedder.embed(rows.iter().map(|c| c.text.clone()).collect()).await?;
         let points = rows
             .iter()

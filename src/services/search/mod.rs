@@ -303,6 +303,7 @@ async fn retrieve_checked(
         tenant_id,
         kb_ids: kb_ids.to_vec(),
         document_ids: filters::document_ids(ctx, tenant_id, kb_ids, &request.filters).await?,
+        languages: crate::services::knowledge::languages::of_kbs(&ctx.db, tenant_id, kb_ids).await?,
     };
     if scope.is_empty() {
         return Ok(Vec::new());

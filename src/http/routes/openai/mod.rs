@@ -71,6 +71,13 @@ fn cited(prepared: &Prepared, text: &str) -> Vec<Value> {
         .collect()
 }
 
+/// The citation check of a RAG answer (None without retrieved passages).
+fn verify(prepared: &Prepared, text: &str) -> Option<crate::services::chat::verify::Verification> {
+    let sources = &prepared.generation.sources;
+    (!sources.is_empty())
+        .then(|| crate::services::chat::verify::check(text, sources, prepared.generation.model == llm::EXTRACTIVE))
+}
+
 fn estimate(prepared: &Prepared, text: &str) -> (u32, u32) {
     let prompt: u32 = prepared.generation.messages.iter().map(|m| llm::estimate_tokens(&m.content)).sum::<u32>()
         + prepared.generation.sources.iter().map(|s| llm::estimate_tokens(&s.text)).sum::<u32>();
@@ -130,10 +137,7 @@ async fn respond_once(
     let citations = cited(prepared, &collected.text);
     let finish = collected.finish_reason.unwrap_or_else(|| "stop".to_owned());
     let choice = if chat {
-        let sources = &prepared.generation.sources;
-        let verification = (!sources.is_empty()).then(|| {
-            crate::services::chat::verify::check(&collected.text, sources, prepared.generation.model == llm::EXTRACTIVE)
-        });
+        let verification = verify(prepared, &collected.text);
         let metadata = wire::Metadata { citations: &citations, verification };
         let message = wire::Message { role: "assistant", content: &collected.text, metadata };
         wire::Choice::Chat { index: 0, message, finish_reason: &finish, logprobs: None }
@@ -167,12 +171,12 @@ fn respond_streaming(
     tokio::spawn(async move {
         let (mut text, mut usage, mut finish) = (String::new(), None, None);
         let opening = wire::Delta { role: Some("assistant"), content: Some("") };
-        let _ = tx.send(chunks.delta(opening, None, None)).await;
+        let _ = tx.send(chunks.delta(opening)).await;
         while let Some(delta) = deltas.next().await {
             match delta {
                 Ok(Delta::Text(t)) => {
                     text.push_str(&t);
-                    let _ = tx.send(chunks.delta(wire::Delta { role: None, content: Some(&t) }, None, None)).await;
+                    let _ = tx.send(chunks.delta(wire::Delta { role: None, content: Some(&t) })).await;
                 }
                 Ok(Delta::Usage { prompt_tokens, completion_tokens }) => {
                     usage = Some((prompt_tokens, completion_tokens))
@@ -193,7 +197,8 @@ fn respond_streaming(
         let usage = usage.unwrap_or_else(|| estimate(&prepared, &text));
         let citations = cited(&prepared, &text);
         let finish = finish.unwrap_or_else(|| "stop".to_owned());
-        let _ = tx.send(chunks.delta(wire::Delta::default(), Some(&finish), Some(&citations))).await;
+        let verification = if chat { verify(&prepared, &text) } else { None };
+        let _ = tx.send(chunks.closing(&finish, &citations, verification.as_ref())).await;
         if include_usage {
             let _ = tx.send(chunks.usage(wire::Usage::new(usage))).await;
         }

@@ -86,6 +86,9 @@ pub struct Chunk<'a> {
     pub choices: Vec<ChunkChoice<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub citations: Option<&'a [Value]>,
+    /// On the last chunk of a RAG chat: each cited sentence checked against its passage.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification: Option<&'a crate::services::chat::verify::Verification>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub usage: Option<Usage>,
 }
@@ -115,7 +118,28 @@ pub struct Chunks {
 }
 
 impl Chunks {
-    pub fn delta(&self, delta: Delta<'_>, finish: Option<&str>, citations: Option<&[Value]>) -> Bytes {
+    /// A piece of the answer.
+    pub fn delta(&self, delta: Delta<'_>) -> Bytes {
+        self.chunk(delta, None, None, None)
+    }
+
+    /// The last chunk of the answer: why it ended, what it cited and how the citations held.
+    pub fn closing(
+        &self,
+        finish: &str,
+        citations: &[Value],
+        verification: Option<&crate::services::chat::verify::Verification>,
+    ) -> Bytes {
+        self.chunk(Delta::default(), Some(finish), Some(citations), verification)
+    }
+
+    fn chunk(
+        &self,
+        delta: Delta<'_>,
+        finish: Option<&str>,
+        citations: Option<&[Value]>,
+        verification: Option<&crate::services::chat::verify::Verification>,
+    ) -> Bytes {
         let choice = if self.chat {
             ChunkChoice::Chat { index: 0, delta, finish_reason: finish, logprobs: None }
         } else {
@@ -128,6 +152,7 @@ impl Chunks {
             model: &self.model,
             choices: vec![choice],
             citations,
+            verification,
             usage: None,
         })
     }
@@ -141,6 +166,7 @@ impl Chunks {
             model: &self.model,
             choices: Vec::new(),
             citations: None,
+            verification: None,
             usage: Some(usage),
         })
     }
