@@ -153,6 +153,38 @@ async fn an_upgrade_rebuilds_the_indexes_with_each_texts_language() {
     assert_eq!(results["total"], 1, "{results}");
 }
 
+/// With `LECTERN_EMBED_CONTEXT` a chunk's vector is the embedding of its title and heading path
+/// followed by its text (a query of exactly that text scores a cosine of 1); by default it is
+/// the embedding of the text alone.
+#[tokio::test]
+async fn chunks_are_embedded_with_their_title_and_headings_when_asked() {
+    for (setting, contextual) in [("false", false), ("true", true)] {
+        let app = spawn_app_env(&[("LECTERN_EMBED_CONTEXT", setting)]).await;
+        let (token, _) = app.bootstrap().await;
+        let kb = app.create("/v1/knowledge-bases", &token, "", json!({"name": "Depot"})).await;
+        let text = "# Rollers\n\nWorn rollers on the conveyor belts are replaced every spring.";
+        let id = add_documents(&app, &token, &kb, &[("Depot handbook", text.to_owned())]).await.remove(0);
+        let path = format!("/v1/knowledge-bases/{kb}/documents/{id}/chunks");
+        let chunks = json(app.call(Method::GET, &path, &token, None, None).await).await;
+        let chunk = &chunks["data"][0];
+        let headings: Vec<&str> = chunk["headings"].as_array().unwrap().iter().map(|h| h.as_str().unwrap()).collect();
+        let own = chunk["text"].as_str().unwrap().to_owned();
+        let place: Vec<&str> = std::iter::once("Depot handbook").chain(headings).collect();
+        let with_context = format!("{}\n\n{own}", place.join(" > "));
+        let cosine = |query: String| {
+            let (app, token, kb) = (&app, &token, &kb);
+            async move {
+                let (_, found) = search(app, token, kb, json!({"query": query, "mode": "semantic"})).await;
+                found["hits"][0]["scores"]["semantic"].as_f64().unwrap()
+            }
+        };
+        let (plain, contextual_score) = (cosine(own).await, cosine(with_context).await);
+        let (embedded, other) = if contextual { (contextual_score, plain) } else { (plain, contextual_score) };
+        assert!(embedded > 0.999, "LECTERN_EMBED_CONTEXT={setting}: {embedded} vs {other}");
+        assert!(other < 0.99, "LECTERN_EMBED_CONTEXT={setting}: {embedded} vs {other}");
+    }
+}
+
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap().map(Result::unwrap) {

@@ -268,7 +268,10 @@ async fn score(
     let mut times = Vec::with_capacity(queries.len());
     for (n, query) in queries.iter().enumerate() {
         let timer = Instant::now();
-        let ranked = api.search(ingested, &query.text, mode, fields).await?;
+        let mut ranked = api.search(ingested, &query.text, mode, fields).await?;
+        // As BEIR scores (`ignore_identical_ids`): where queries are corpus passages too
+        // (ArguAna), finding the query itself is not a hit.
+        ranked.retain(|id| *id != query.id);
         times.push(timer.elapsed().as_secs_f64() * 1000.0);
         let judged = dataset.qrels.get(&query.id).cloned().unwrap_or_default();
         ndcg += metrics::ndcg_at(&ranked, &judged, 10);

@@ -31,6 +31,16 @@ const EMBED_BATCH: usize = 32;
 /// A parser that runs longer than this on one document is abandoned.
 const PARSE_TIMEOUT: Duration = Duration::from_secs(300);
 
+/// The text a chunk is embedded as: its own, or with its place in the document in front
+/// (`LECTERN_EMBED_CONTEXT`), so a chunk that never names its subject still carries it.
+pub fn embedding_input(with_context: bool, context: &str, text: &str) -> String {
+    if with_context && !context.trim().is_empty() {
+        format!("{context}\n\n{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
 pub async fn remove_from_indexes(engines: &Engines, tenant_id: Uuid, document_id: Uuid) -> Result<(), JobError> {
     engines.lexical.delete_document(tenant_id, document_id).await.map_err(JobError::transient)?;
     engines.vectors.delete_document(tenant_id, document_id).await.map_err(JobError::transient)
@@ -145,8 +155,16 @@ pub async fn ingest(ctx: &AppContext, job: &job::Model) -> Result<(), JobError> 
     report(ctx, job, "embedding", 0, total).await?;
     // Two requests in flight keep the model busy while a result is reported; the embedder
     // joins them with other documents' texts into its calls.
-    let calls: Vec<Vec<String>> =
-        pieces.chunks(EMBED_BATCH).map(|batch| batch.iter().map(|c| c.text.clone()).collect()).collect();
+    let with_context = ctx.settings.embed_context;
+    let calls: Vec<Vec<String>> = pieces
+        .chunks(EMBED_BATCH)
+        .map(|batch| {
+            batch
+                .iter()
+                .map(|c| embedding_input(with_context, &ChunkText::context_of(&doc.title, &c.headings), &c.text))
+                .collect()
+        })
+        .collect();
     let mut embedding = stream::iter(calls)
         .map(|texts| {
             let embedder = embedder.clone();

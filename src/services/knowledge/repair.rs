@@ -145,7 +145,13 @@ pub async fn rebuild(
             .await?;
         crate::services::knowledge::pipeline::remove_from_indexes(engines, doc.tenant_id, doc.id).await?;
         add_lexical(ctx, engines, doc, &rows).await?;
-        let vectors = embedder.embed(rows.iter().map(|c| c.text.clone()).collect()).await?;
+        let inputs = chunk_texts(doc, &rows)
+            .into_iter()
+            .map(|c| {
+                crate::services::knowledge::pipeline::embedding_input(ctx.settings.embed_context, &c.context, &c.text)
+            })
+            .collect();
+        let vectors = embedder.embed(inputs).await?;
         let points = rows
             .iter()
             .zip(vectors)
