@@ -17,6 +17,12 @@ const EMAIL: &str = "eval@lectern.invalid";
 const CONCURRENCY: usize = 8;
 /// Texts whose `/v1/embeddings` vectors are kept for comparison with other runtimes.
 const SAMPLE: usize = 256;
+/// Texts `/v1/embeddings`' rate is measured on: enough for a steady rate, without embedding a
+/// large corpus a second time.
+const RATE_SAMPLE: usize = 2048;
+/// The search API's longest query; longer queries (ArguAna's are whole arguments) are cut, as
+/// the embedding model cuts its input.
+const MAX_QUERY_CHARS: usize = 4000;
 
 /// `/v1/embeddings` on the ingested texts.
 pub struct EmbedRate {
@@ -181,8 +187,8 @@ impl Api {
         }
     }
 
-    /// `/v1/embeddings`' rate on the ingested chunks' texts (up to 100 per document): the
-    /// embedder's own speed, the ceiling of ingestion. Batches of 64, two in flight, as a client
+    /// `/v1/embeddings`' rate on the ingested chunks' texts (up to 100 per document; the rate
+    /// on the first [`RATE_SAMPLE`]): the embedder's own speed, the ceiling of ingestion. Batches of 64, two in flight, as a client
     /// that wants throughput sends them. The vectors of the first [`SAMPLE`] texts are kept, so
     /// that other runtimes can be checked against them.
     pub async fn embed_rate(&self, ingested: &Ingested, model: &str) -> anyhow::Result<EmbedRate> {
@@ -194,7 +200,8 @@ impl Api {
             texts.extend(chunks.filter_map(|c| c["text"].as_str().map(str::to_owned)));
         }
         let started = std::time::Instant::now();
-        let mut calls = stream::iter(texts.chunks(64).enumerate())
+        let timed = &texts[..texts.len().min(RATE_SAMPLE)];
+        let mut calls = stream::iter(timed.chunks(64).enumerate())
             .map(|(n, batch)| async move {
                 let answer = self.post("/v1/embeddings", &json!({"model": model, "input": batch})).await?;
                 anyhow::Ok((n, answer))
@@ -211,7 +218,7 @@ impl Api {
                 }
             }
         }
-        let per_second = texts.len() as f64 / started.elapsed().as_secs_f64().max(1e-9);
+        let per_second = timed.len() as f64 / started.elapsed().as_secs_f64().max(1e-9);
         drop(calls);
         sample.sort_by_key(|(index, _)| *index);
         Ok(EmbedRate { per_second, sample: sample.into_iter().map(|(_, v)| v).collect(), texts })
@@ -250,6 +257,7 @@ impl Api {
         mode: Mode,
         fields: &serde_json::Value,
     ) -> anyhow::Result<Vec<String>> {
+        let query: String = query.chars().take(MAX_QUERY_CHARS).collect();
         let mut payload = json!({"query": query, "mode": mode, "limit": MAX_LIMIT});
         if let (Some(payload), Some(fields)) = (payload.as_object_mut(), fields.as_object()) {
             payload.extend(fields.clone());
