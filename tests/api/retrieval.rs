@@ -153,13 +153,15 @@ async fn an_upgrade_rebuilds_the_indexes_with_each_texts_language() {
     assert_eq!(results["total"], 1, "{results}");
 }
 
-/// With `LECTERN_EMBED_CONTEXT` a chunk's vector is the embedding of its title and heading path
-/// followed by its text (a query of exactly that text scores a cosine of 1); by default it is
-/// the embedding of the text alone.
+/// By default a chunk's vector is the embedding of its title and heading path followed by its
+/// text (a query of exactly that text scores a cosine of 1); with `LECTERN_EMBED_CONTEXT=false`
+/// it is the embedding of the text alone.
 #[tokio::test]
-async fn chunks_are_embedded_with_their_title_and_headings_when_asked() {
-    for (setting, contextual) in [("false", false), ("true", true)] {
-        let app = spawn_app_env(&[("LECTERN_EMBED_CONTEXT", setting)]).await;
+async fn chunks_are_embedded_with_their_title_and_headings_by_default() {
+    for (setting, contextual) in [(None, true), (Some("false"), false)] {
+        let env: Vec<(&str, &str)> = setting.map(|s| ("LECTERN_EMBED_CONTEXT", s)).into_iter().collect();
+        let app = spawn_app_env(&env).await;
+        let setting = setting.unwrap_or("default");
         let (token, _) = app.bootstrap().await;
         let kb = app.create("/v1/knowledge-bases", &token, "", json!({"name": "Depot"})).await;
         let text = "# Rollers\n\nWorn rollers on the conveyor belts are replaced every spring.";
