@@ -15,6 +15,36 @@ fn main() -> ExitCode {
         println!("lectern {}", lectern::VERSION);
         return ExitCode::SUCCESS;
     }
+    if let Command::Parse { file, format, ocr_languages, no_ocr } = command {
+        let languages = (!no_ocr).then_some(ocr_languages.as_str());
+        let args = lectern::cli::parse::ParseArgs { file: &file, format, ocr_languages: languages };
+        return match lectern::cli::parse::run(&args) {
+            Ok(out) => {
+                print!("{out}");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("error: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    if let Command::EvalParse { dataset, json } = command {
+        return match lectern::cli::eval_parse::run(&dataset) {
+            Ok(scores) if json => {
+                println!("{}", serde_json::to_string_pretty(&scores).unwrap_or_default());
+                ExitCode::SUCCESS
+            }
+            Ok(scores) => {
+                print!("{}", lectern::cli::eval_parse::table(&scores));
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("error: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if let Command::Import { paths, kb, url, api_key } = command {
         return import(lectern::cli::import::ImportArgs { paths, kb, url, api_key });
     }

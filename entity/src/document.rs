@@ -27,6 +27,8 @@ pub struct Model {
     pub pages: Option<i32>,
     pub chunk_count: i32,
     pub metadata: Json,
+    /// What parsing found besides text (OCRed pages, tables); null before the first parse.
+    pub parse: Option<Json>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

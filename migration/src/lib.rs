@@ -19,6 +19,7 @@ mod m20261206_000011_subscription_order;
 mod m20261207_000012_audit_platform;
 mod m20261207_000013_message_verification;
 mod m20261207_000014_kb_languages;
+mod m20261207_000015_document_parse;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000012_audit_platform::Migration),
             Box::new(m20261207_000013_message_verification::Migration),
             Box::new(m20261207_000014_kb_languages::Migration),
+            Box::new(m20261207_000015_document_parse::Migration),
         ]
     }
 }

@@ -26,6 +26,10 @@ pub struct Engines {
     /// Parses running at once: one per core, so that many documents can be in flight (their
     /// chunks share the model's calls) without parsing more than the machine can.
     pub parsing: Arc<tokio::sync::Semaphore>,
+    /// Tesseract and pdftoppm when installed and `LECTERN_OCR` is on.
+    pub ocr: Option<crate::engines::parse::ocr::Ocr>,
+    /// Pages being recognised at once, apart from parsing (`LECTERN_OCR_WORKERS`).
+    pub ocr_slots: Arc<tokio::sync::Semaphore>,
     model_files: ModelFiles,
     embed_options: LocalOptions,
     embedder: OnceCell<Arc<dyn Embedder>>,
@@ -81,6 +85,17 @@ impl Engines {
             parsing: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
             )),
+            ocr: settings
+                .ocr
+                .then(|| {
+                    crate::engines::parse::ocr::Ocr::locate(
+                        &settings.ocr_languages,
+                        settings.ocr_page_timeout,
+                        settings.ocr_dpi,
+                    )
+                })
+                .flatten(),
+            ocr_slots: Arc::new(tokio::sync::Semaphore::new(settings.ocr_workers)),
             model_files,
             embed_options: LocalOptions {
                 limits: BatchLimits { max_texts: settings.embed_batch, token_budget: settings.embed_token_budget },

@@ -2,7 +2,9 @@
 
 pub mod admin;
 pub mod eval;
+pub mod eval_parse;
 pub mod import;
+pub mod parse;
 pub mod retry;
 
 use std::path::PathBuf;
@@ -120,6 +122,29 @@ pub enum Command {
         #[arg(long, value_enum)]
         variant: Vec<crate::cli::eval::Variant>,
         /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print what the ingestion pipeline reads in a file (type, pages, heading paths, tables,
+    /// OCRed pages) as Markdown or JSON, without a server.
+    Parse {
+        file: std::path::PathBuf,
+        #[arg(long, value_enum, default_value = "markdown")]
+        format: crate::cli::parse::ParseFormat,
+        /// Tesseract languages for pages without a text layer (`eng+deu`).
+        #[arg(long, default_value = "eng")]
+        ocr_languages: String,
+        /// Do not OCR (pages without a text layer stay empty).
+        #[arg(long)]
+        no_ocr: bool,
+    },
+    /// Score parsing against reference Markdown/text: every file in DIR with a reference in
+    /// DIR/expected/ (`<stem>__*.md|txt`): text similarity, heading recall, table-cell F1 and
+    /// seconds per page.
+    EvalParse {
+        #[arg(long, value_name = "DIR")]
+        dataset: std::path::PathBuf,
+        /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
     },

@@ -5,7 +5,9 @@
 //! than the budget is cut at word boundaries (single ideographs for CJK). Consecutive chunks
 //! under the same heading overlap by whole trailing sentences. Every chunk records the pages it
 //! spans, its heading path and its character offsets in [`ParsedDocument::text`], so a citation
-//! can point at the exact passage. Pure and deterministic.
+//! can point at the exact passage. Tables are cut between rows only, and every chunk of a
+//! table starts with the table's header (so a row is never read without its column names);
+//! its offsets cover its rows. Pure and deterministic.
 
 use unicode_segmentation::UnicodeSegmentation;
 
@@ -64,6 +66,8 @@ struct Unit {
     page: Option<u32>,
     group: usize,
     paragraph_start: bool,
+    /// A table row: the tokens of its table's header, which every chunk of rows repeats.
+    header_tokens: Option<usize>,
 }
 
 pub fn chunk(doc: &ParsedDocument, config: &ChunkConfig, counter: &dyn TokenCounter) -> Vec<Chunk> {
@@ -75,12 +79,13 @@ pub fn chunk(doc: &ParsedDocument, config: &ChunkConfig, counter: &dyn TokenCoun
     let mut tokens = 0;
     for unit in &units {
         let heading_changed = current.last().is_some_and(|last| last.group != unit.group);
-        let full = tokens + unit.tokens > max;
+        let full = tokens + unit.tokens + unit.header_tokens.unwrap_or(0) > max;
         // Past three quarters of the budget, a new paragraph is a better place to cut.
         let paragraph_break = unit.paragraph_start && tokens * 4 >= max * 3;
         if !current.is_empty() && (heading_changed || full || paragraph_break) {
             chunks.push(build(doc, &text, &current, chunks.len()));
-            current = if heading_changed {
+            // Rows never overlap: the header already gives the next chunk its context.
+            current = if heading_changed || unit.header_tokens.is_some() {
                 Vec::new()
             } else {
                 overlap(&current, config.overlap_tokens, max - unit.tokens.min(max))
@@ -116,20 +121,34 @@ fn overlap<'a>(previous: &[&'a Unit], budget: usize, room: usize) -> Vec<&'a Uni
     taken
 }
 
-fn build(doc: &ParsedDocument, text: &str, units: &[&Unit], index: usize) -> Chunk {
+fn build(doc: &ParsedDocument, source: &str, units: &[&Unit], index: usize) -> Chunk {
     let (first, last) = (units[0], units[units.len() - 1]);
     let mut pages: Vec<u32> = units.iter().filter_map(|u| u.page).collect();
     pages.dedup();
-    let headings = doc.sections.get(first.group).map(|s| s.headings.clone()).unwrap_or_default();
+    let section = doc.sections.get(first.group);
+    let headings = section.map(|s| s.headings.clone()).unwrap_or_default();
+    let own = source[first.start..last.end].trim();
+    let mut tokens: usize = units.iter().map(|u| u.tokens).sum();
+    let text = match (first.header_tokens, section.and_then(|s| s.table.as_ref())) {
+        (Some(header_tokens), Some(table)) => {
+            tokens += header_tokens;
+            format!("{}\n{own}", table.header_markdown())
+        }
+        _ => own.to_owned(),
+    };
     Chunk {
         index: u32::try_from(index).unwrap_or(u32::MAX),
-        text: text[first.start..last.end].trim().to_owned(),
+        text,
         pages,
         headings,
-        start: text[..first.start].chars().count(),
-        end: text[..last.end].chars().count(),
-        tokens: units.iter().map(|u| u.tokens).sum(),
+        start: source_chars(source, first.start),
+        end: source_chars(source, last.end),
+        tokens,
     }
+}
+
+fn source_chars(text: &str, byte: usize) -> usize {
+    text[..byte].chars().count()
 }
 
 /// Splits every section into sentence units located in `text` (sections are joined there by
@@ -142,11 +161,23 @@ fn units(doc: &ParsedDocument, text: &str, max: usize, counter: &dyn TokenCounte
     for (i, section) in doc.sections.iter().enumerate() {
         if i > 0 {
             offset += 2; // the "\n\n" separator of ParsedDocument::text
-            if section.headings != doc.sections[i - 1].headings {
+                         // A table is a group of its own, and so is what follows it.
+            let previous = &doc.sections[i - 1];
+            if section.headings != previous.headings || section.table.is_some() || previous.table.is_some() {
                 group = i;
             }
         } else {
             group = 0;
+        }
+        if let Some(table) = &section.table {
+            let header_tokens = counter.count(&table.header_markdown());
+            // A header that would crowd out the rows is not repeated: the rows are then cut
+            // like prose lines (the header being the first of them).
+            if header_tokens * 2 <= max {
+                table_units(section, offset, group, header_tokens, max, counter, &mut out);
+                offset += section.text.len();
+                continue;
+            }
         }
         let base = offset;
         offset += section.text.len();
@@ -170,6 +201,7 @@ fn units(doc: &ParsedDocument, text: &str, max: usize, counter: &dyn TokenCounte
                         page: section.page,
                         group,
                         paragraph_start,
+                        header_tokens: None,
                     });
                     paragraph_start = false;
                 }
@@ -179,6 +211,43 @@ fn units(doc: &ParsedDocument, text: &str, max: usize, counter: &dyn TokenCounte
     }
     debug_assert!(out.iter().all(|u| text.is_char_boundary(u.start) && text.is_char_boundary(u.end)));
     out
+}
+
+/// One unit per row of a table section (its lines after the header and separator), a row
+/// longer than the room left beside the header cut at words.
+fn table_units(
+    section: &crate::engines::parse::Section,
+    base: usize,
+    group: usize,
+    header_tokens: usize,
+    max: usize,
+    counter: &dyn TokenCounter,
+    out: &mut Vec<Unit>,
+) {
+    let mut line_start = 0;
+    for (n, line) in section.text.split('\n').enumerate() {
+        let start = line_start;
+        line_start += line.len() + 1;
+        if n < 2 || line.trim().is_empty() {
+            continue;
+        }
+        for (w_start, piece) in fit(line, max - header_tokens, counter) {
+            let tokens = counter.count(piece);
+            if tokens == 0 {
+                continue;
+            }
+            let begin = base + start + w_start;
+            out.push(Unit {
+                start: begin,
+                end: begin + piece.len(),
+                tokens,
+                page: section.page,
+                group,
+                paragraph_start: false,
+                header_tokens: Some(header_tokens),
+            });
+        }
+    }
 }
 
 /// Paragraphs (separated by blank lines) with their byte offsets in `text`.
@@ -226,19 +295,11 @@ mod tests {
     use crate::engines::parse::{DocumentKind, Section};
 
     fn doc(sections: Vec<(Option<u32>, &[&str], String)>) -> ParsedDocument {
-        ParsedDocument {
-            kind: DocumentKind::Text,
-            title: None,
-            pages: None,
-            sections: sections
-                .into_iter()
-                .map(|(page, headings, text)| Section {
-                    page,
-                    headings: headings.iter().map(|h| h.to_string()).collect(),
-                    text,
-                })
-                .collect(),
-        }
+        let sections = sections
+            .into_iter()
+            .map(|(page, headings, text)| Section::prose(page, headings.iter().map(|h| h.to_string()).collect(), text))
+            .collect();
+        ParsedDocument::new(DocumentKind::Text, None, None, sections)
     }
 
     fn config(max: usize, overlap: usize) -> ChunkConfig {
@@ -349,6 +410,32 @@ mod tests {
     fn empty_documents_and_pages_give_no_chunks() {
         assert!(chunk(&doc(vec![]), &ChunkConfig::default(), &WordCounter).is_empty());
         assert!(chunk(&doc(vec![(Some(1), &[], "  \n\n ".into())]), &ChunkConfig::default(), &WordCounter).is_empty());
+    }
+
+    #[test]
+    fn tables_are_cut_between_rows_and_every_chunk_repeats_the_header() {
+        let rows: Vec<Vec<String>> = std::iter::once(vec!["Port".to_owned(), "Berth".to_owned(), "Ship".to_owned()])
+            .chain((0..60).map(|i| vec![format!("Harbour {i}"), format!("berth {i}"), format!("ship number {i}")]))
+            .collect();
+        let table = crate::engines::parse::table::section(None, vec!["Berths".into()], rows).unwrap();
+        let mut d = doc(vec![(None, &["Intro"], sentences(3))]);
+        d.sections.push(table);
+        d.sections.push(Section::prose(None, vec!["Berths".into()], "Ships leave at dawn.".into()));
+        let chunks = chunk(&d, &config(60, 20), &WordCounter);
+        let full: Vec<char> = d.text().chars().collect();
+        let table_chunks: Vec<&Chunk> = chunks.iter().filter(|c| c.text.starts_with("| Port |")).collect();
+        assert!(table_chunks.len() >= 4, "{chunks:#?}");
+        for c in &table_chunks {
+            assert!(c.tokens <= 60, "{} tokens", c.tokens);
+            assert!(c.text.starts_with("| Port | Berth | Ship |\n| --- | --- | --- |\n| Harbour "), "{}", c.text);
+            assert!(c.text.lines().all(|l| l.starts_with('|') && l.ends_with('|')), "whole rows only: {}", c.text);
+            let rows = full[c.start..c.end].iter().collect::<String>();
+            assert!(c.text.ends_with(rows.trim()), "offsets cover the rows");
+        }
+        let all_rows: usize = table_chunks.iter().map(|c| c.text.lines().count() - 2).sum();
+        assert_eq!(all_rows, 60, "every row once: no overlap between row groups");
+        assert_eq!(chunks.first().unwrap().headings, ["Intro"]);
+        assert_eq!(chunks.last().unwrap().text, "Ships leave at dawn.", "prose after a table is a chunk of its own");
     }
 
     #[test]

@@ -26,10 +26,22 @@ export default async function render(view, { params, query }) {
       { label: 'Size', value: formatBytes(doc.bytes) },
       { label: 'Source', value: doc.sourceKind, hint: doc.sourceName || '' },
     ]),
+    parseDetails(doc.parse),
     Object.keys(doc.metadata || {}).length ? h('details', {}, h('summary', {}, 'Metadata'), h('pre', {}, JSON.stringify(doc.metadata, null, 2))) : null,
     h('h2', {}, wanted ? `Chunks · page ${wanted} highlighted` : 'Chunks'),
     chunks);
   await showChunks(chunks, `${kbPath}/documents/${doc.id}/chunks`, wanted);
+}
+
+/** What parsing found besides text: pages read by OCR (with Tesseract's confidence), pages OCR
+ * could not read, tables kept as tables. */
+function parseDetails(parse) {
+  if (!parse || (!parse.ocrPages.length && !parse.ocrFailures.length && !parse.tables)) return null;
+  const where = (page) => (page == null ? 'the image' : `page ${page}`);
+  return h('section', { class: 'parse-report', 'aria-label': 'Parsing' },
+    parse.tables ? h('p', {}, `${formatNumber(parse.tables)} ${parse.tables === 1 ? 'table' : 'tables'} kept as tables (chunked by rows under their header).`) : null,
+    parse.ocrPages.length ? h('p', {}, `Read by OCR: ${parse.ocrPages.map((p) => `${where(p.page)} (${p.words} words, ${Math.round(p.confidence)}% confidence)`).join(', ')}.`) : null,
+    parse.ocrFailures.length ? h('p', { class: 'error-text' }, `OCR could not read ${parse.ocrFailures.map((f) => `${where(f.page)}: ${f.reason}`).join('; ')}.`) : null);
 }
 
 /** Pages through the chunks; starts at the page of the chunk list that holds `wanted`. */

@@ -7,9 +7,9 @@ import { session } from '../lib/session.js';
 import { navigate, pageSignal } from '../lib/router.js';
 import { pageHeader, pagedTable, emptyState, button, actionButton, modal, form, statusBadge, confirmDialog, toast, badge } from '../lib/ui.js';
 import { formatBytes, formatNumber, formatRelative } from '../lib/format.js';
-import { followJob, progressBar, VISIBILITY_LABELS, VISIBILITY_OPTIONS } from './knowledge-common.js';
+import { followJob, progressBar, stageLabel, VISIBILITY_LABELS, VISIBILITY_OPTIONS } from './knowledge-common.js';
 
-const ACCEPT = '.pdf,.docx,.html,.htm,.md,.markdown,.txt,.csv,.json,application/pdf,text/*';
+const ACCEPT = '.pdf,.docx,.xlsx,.xls,.ods,.pptx,.odt,.epub,.rtf,.eml,.html,.htm,.md,.markdown,.txt,.csv,.tsv,.json,.png,.jpg,.jpeg,.tif,.tiff,application/pdf,text/*,image/png,image/jpeg,image/tiff';
 
 export default async function render(view, { params }) {
   const kb = await get(`/v1/knowledge-bases/${params.id}`);
@@ -107,7 +107,7 @@ function summaryBadges(kb) {
 function documentStatus(d) {
   if (d.status === 'failed') return h('div', {}, statusBadge('failed'), d.error ? h('div', { class: 'small error-text' }, d.error) : null);
   if (d.progress && d.status !== 'ready') {
-    return h('div', { class: 'doc-progress' }, statusBadge(d.status), h('div', { class: 'small muted' }, `${d.progress.stage} ${d.progress.percent}%`), progressBar(d.progress.percent, `Ingestion of ${d.title}`));
+    return h('div', { class: 'doc-progress' }, statusBadge(d.status), h('div', { class: 'small muted' }, stageLabel(d.progress.stage, d.progress.done, d.progress.total, d.progress.percent)), progressBar(d.progress.percent, `Ingestion of ${d.title}`));
   }
   return statusBadge(d.status);
 }
@@ -140,7 +140,7 @@ function uploader(base, queue, changed, signal) {
       if (!accepted?.job) { fill(state, 'added'); return; }
       await followJob(accepted.job.id, (job) => {
         bar.update(job.progress);
-        fill(state, job.status === 'succeeded' ? statusBadge('ready') : job.status === 'failed' ? h('span', { class: 'error-text' }, job.error || 'failed') : `${job.stage} ${job.progress}%`);
+        fill(state, job.status === 'succeeded' ? statusBadge('ready') : job.status === 'failed' ? h('span', { class: 'error-text' }, job.error || 'failed') : stageLabel(job.stage, job.done, job.total, job.progress));
       }, signal);
       changed();
       if (!item.querySelector('.error-text')) setTimeout(() => item.remove(), 4000);

@@ -90,6 +90,12 @@ export function documentHref(kbId, docId, page) {
   return `/knowledge-bases/${kbId}/documents/${docId}${page ? `?page=${page}` : ''}`;
 }
 
+/** An ingestion stage in words: "OCR page 3 of 40" while scanned pages are read. */
+export function stageLabel(stage, done, total, percent) {
+  if (stage === 'ocr' && total) return `OCR page ${Math.min(done + 1, total)} of ${total}`;
+  return `${stage} ${percent}%`;
+}
+
 export function pagesLabel(pages) {
   if (!pages?.length) return '';
   return pages.length === 1 ? `Page ${pages[0]}` : `Pages ${pages[0]}–${pages[pages.length - 1]}`;

@@ -111,7 +111,7 @@ async fn in_one_upload_bad_files_are_rejected_or_fail_with_reasons_and_good_ones
     let (token, _) = app.bootstrap().await;
     let kb = kb(&app, &token).await;
     let files = vec![
-        ("photo.pdf", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec()),
+        ("photo.pdf", b"GIF89a\x01\0\x01\0".to_vec()),
         ("empty.txt", Vec::new()),
         ("huge.txt", vec![b'a'; 300_000]),
         ("bomb.docx", zip_bomb()),
@@ -195,7 +195,13 @@ async fn single_file_errors_answer_with_their_status_and_duplicates_are_caught()
     let unsupported = app.upload(&token, &kb, vec![("x.pdf", vec![0u8, 159, 146, 150, 1, 2, 3])], "").await;
     assert_eq!(unsupported.status(), 415);
     let body = json(unsupported).await;
-    assert_eq!(body["details"]["supported"], json!(["pdf", "docx", "html", "markdown", "text", "csv", "json"]));
+    assert_eq!(
+        body["details"]["supported"],
+        json!([
+            "pdf", "docx", "html", "markdown", "text", "csv", "json", "xlsx", "xls", "ods", "pptx", "odt", "epub",
+            "rtf", "eml", "png", "jpeg", "tiff"
+        ])
+    );
     let big = app.upload(&token, &kb, vec![("big.txt", vec![b'a'; 30_000])], "").await;
     assert_eq!(big.status(), 413);
     assert_eq!(json(big).await["details"]["limitBytes"], 20000);
@@ -442,7 +448,7 @@ async fn the_import_command_uploads_a_folder_and_reports_each_file() {
     std::fs::write(folder.path().join("guide.md"), "# Guide\n\nPress the green button to start.\n").unwrap();
     std::fs::write(folder.path().join("tables.docx"), shared("docs/docx/mammoth__tables.docx")).unwrap();
     std::fs::write(folder.path().join("locked.pdf"), shared("pdfs/pypdf__r4-aes-user-password.pdf")).unwrap();
-    std::fs::write(folder.path().join("picture.pdf"), b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap();
+    std::fs::write(folder.path().join("picture.pdf"), b"GIF89a\x01\0\x01\0").unwrap();
     std::fs::create_dir(folder.path().join(".git")).unwrap();
     std::fs::write(folder.path().join(".git/config"), "ignored").unwrap();
 
@@ -477,7 +483,7 @@ async fn the_import_command_uploads_a_folder_and_reports_each_file() {
         line("locked.pdf").contains("failed") && line("locked.pdf").contains("encrypted with a password"),
         "{stdout}"
     );
-    assert!(line("picture.pdf").contains("rejected") && line("picture.pdf").contains("a PNG image"), "{stdout}");
+    assert!(line("picture.pdf").contains("rejected") && line("picture.pdf").contains("a GIF image"), "{stdout}");
     assert!(!stdout.contains(".git"), "hidden folders are skipped");
     assert!(stdout.trim_end().ends_with("2 of 4 files imported"), "{stdout}");
     let summary = json(app.call(Method::GET, &format!("/v1/knowledge-bases/{kb_id}"), &token, None, None).await).await;

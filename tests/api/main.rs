@@ -20,6 +20,7 @@ mod crash;
 mod docs;
 mod errors;
 mod eval;
+mod formats;
 mod fuzz;
 mod gateway;
 mod groups;

@@ -1,53 +1,24 @@
 //! DOCX (Office Open XML): paragraphs, headings (from the document's own style names, so
-//! localised styles work) and tables as text. Unpacked sizes are checked before reading, so a
+//! localised styles work) and tables as tables (nested ones read into their cells). Unpacked sizes are checked before reading, so a
 //! zip bomb is refused rather than inflated.
 
 use std::collections::HashMap;
-use std::io::{Cursor, Read};
 
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
-use super::{DocumentKind, Limits, ParseError, ParsedDocument, Section};
-
-pub fn is_docx(bytes: &[u8]) -> bool {
-    zip::ZipArchive::new(Cursor::new(bytes)).is_ok_and(|z| z.index_for_name("word/document.xml").is_some())
-}
-
-fn read_part(
-    archive: &mut zip::ZipArchive<Cursor<&[u8]>>,
-    name: &str,
-    limits: &Limits,
-) -> Result<Option<String>, ParseError> {
-    let mut file = match archive.by_name(name) {
-        Ok(file) => file,
-        Err(zip::result::ZipError::FileNotFound) => return Ok(None),
-        Err(e) => return Err(ParseError::Malformed(e.to_string())),
-    };
-    if file.size() > limits.max_unpacked_bytes {
-        return Err(ParseError::TooLarge { limit_bytes: limits.max_unpacked_bytes });
-    }
-    // The declared size can lie: read at most one byte past the limit to notice.
-    let mut buffer = Vec::new();
-    (&mut file)
-        .take(limits.max_unpacked_bytes + 1)
-        .read_to_end(&mut buffer)
-        .map_err(|e| ParseError::Malformed(e.to_string()))?;
-    if buffer.len() as u64 > limits.max_unpacked_bytes {
-        return Err(ParseError::TooLarge { limit_bytes: limits.max_unpacked_bytes });
-    }
-    String::from_utf8(buffer).map(Some).map_err(|_| ParseError::Malformed(format!("{name} is not UTF-8 XML")))
-}
+use super::zipped::{self, attr};
+use super::{table, DocumentKind, Limits, ParseError, ParsedDocument, Section};
 
 pub fn parse(bytes: &[u8], limits: &Limits) -> Result<ParsedDocument, ParseError> {
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| ParseError::Malformed(e.to_string()))?;
+    let mut archive = zipped::open(bytes)?;
     let styles =
-        read_part(&mut archive, "word/styles.xml", limits)?.map(|xml| heading_styles(&xml)).unwrap_or_default();
-    let document = read_part(&mut archive, "word/document.xml", limits)?
+        zipped::read_part(&mut archive, "word/styles.xml", limits)?.map(|xml| heading_styles(&xml)).unwrap_or_default();
+    let document = zipped::read_part(&mut archive, "word/document.xml", limits)?
         .ok_or_else(|| ParseError::Malformed("word/document.xml is missing".to_owned()))?;
     let sections = body_sections(&document, &styles)?;
     let title = sections.iter().find_map(|s| s.headings.first().cloned());
-    Ok(ParsedDocument { kind: DocumentKind::Docx, title, pages: None, sections })
+    Ok(ParsedDocument::new(DocumentKind::Docx, title, None, sections))
 }
 
 /// Heading level by style id: from `w:name` ("heading 1", "Title") in styles.xml, plus the
@@ -84,12 +55,11 @@ fn level_of(style: &str) -> Option<u8> {
     lower.strip_prefix("heading").and_then(|n| n.parse::<u8>().ok()).filter(|n| (1..=9).contains(n))
 }
 
-fn attr(e: &quick_xml::events::BytesStart<'_>, local: &[u8]) -> Option<String> {
-    e.attributes()
-        .flatten()
-        .find(|a| a.key.local_name().as_ref() == local)
-        .and_then(|a| a.unescape_value().ok())
-        .map(|v| v.into_owned())
+/// A table being read: its rows of cells, and the cell being filled.
+#[derive(Default)]
+struct TableReader {
+    rows: Vec<Vec<String>>,
+    cell: String,
 }
 
 fn body_sections(xml: &str, styles: &HashMap<String, u8>) -> Result<Vec<Section>, ParseError> {
@@ -100,11 +70,14 @@ fn body_sections(xml: &str, styles: &HashMap<String, u8>) -> Result<Vec<Section>
     let mut paragraph = String::new();
     let mut level: Option<u8> = None;
     let mut in_text = false;
+    // Nested tables are read into the cells of the outermost one.
     let mut table_depth = 0u32;
+    let mut table = TableReader::default();
+    let heading_path = |headings: &[(u8, String)]| headings.iter().map(|(_, h)| h.clone()).collect::<Vec<_>>();
     let flush = |sections: &mut Vec<Section>, headings: &[(u8, String)], current: &mut String| {
         let text = current.trim().to_owned();
         if !text.is_empty() {
-            sections.push(Section { page: None, headings: headings.iter().map(|(_, h)| h.clone()).collect(), text });
+            sections.push(Section::prose(None, heading_path(headings), text));
         }
         current.clear();
     };
@@ -117,6 +90,7 @@ fn body_sections(xml: &str, styles: &HashMap<String, u8>) -> Result<Vec<Section>
                     level = None;
                 }
                 b"tbl" => table_depth += 1,
+                b"tr" if table_depth == 1 => table.rows.push(Vec::new()),
                 _ => {}
             },
             Ok(Event::Empty(e)) => match e.local_name().as_ref() {
@@ -130,34 +104,20 @@ fn body_sections(xml: &str, styles: &HashMap<String, u8>) -> Result<Vec<Section>
             Ok(Event::Text(t)) if in_text => {
                 paragraph.push_str(&t.xml_content().map_err(|e| ParseError::Malformed(e.to_string()))?)
             }
-            Ok(Event::GeneralRef(r)) if in_text => {
-                if let Ok(Some(c)) = r.resolve_char_ref() {
-                    paragraph.push(c);
-                } else {
-                    let name = String::from_utf8_lossy(&r);
-                    paragraph.push_str(match name.as_ref() {
-                        "amp" => "&",
-                        "lt" => "<",
-                        "gt" => ">",
-                        "quot" => "\"",
-                        "apos" => "'",
-                        _ => "",
-                    });
-                }
-            }
+            Ok(Event::GeneralRef(r)) if in_text => paragraph.push_str(&zipped::entity(&r)),
             Ok(Event::End(e)) => match e.local_name().as_ref() {
                 b"t" => in_text = false,
                 b"p" => {
                     let text = paragraph.trim().to_owned();
                     match level {
-                        Some(level) if table_depth == 0 && !text.is_empty() => {
+                        _ if table_depth > 0 => {
+                            table.cell.push_str(&text);
+                            table.cell.push(' ');
+                        }
+                        Some(level) if !text.is_empty() => {
                             flush(&mut sections, &headings, &mut current);
                             headings.retain(|(l, _)| *l < level);
                             headings.push((level, text));
-                        }
-                        _ if table_depth > 0 => {
-                            current.push_str(&text);
-                            current.push(' ');
                         }
                         _ if !text.is_empty() => {
                             current.push_str(&text);
@@ -166,11 +126,19 @@ fn body_sections(xml: &str, styles: &HashMap<String, u8>) -> Result<Vec<Section>
                         _ => {}
                     }
                 }
-                b"tc" => current.push_str("| "),
-                b"tr" => current.push('\n'),
+                b"tc" if table_depth == 1 => {
+                    let cell = std::mem::take(&mut table.cell);
+                    if let Some(row) = table.rows.last_mut() {
+                        row.push(cell);
+                    }
+                }
                 b"tbl" => {
                     table_depth = table_depth.saturating_sub(1);
-                    current.push('\n');
+                    if table_depth == 0 {
+                        flush(&mut sections, &headings, &mut current);
+                        let rows = std::mem::take(&mut table).rows;
+                        sections.extend(table::section(None, heading_path(&headings), rows));
+                    }
                 }
                 _ => {}
             },

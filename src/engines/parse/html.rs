@@ -4,7 +4,7 @@
 
 use scraper::{ElementRef, Html, Node, Selector};
 
-use super::{DocumentKind, ParsedDocument, Section};
+use super::{table, DocumentKind, ParsedDocument, Section};
 
 const SKIP: [&str; 14] = [
     "script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form", "button", "svg", "iframe",
@@ -50,7 +50,7 @@ pub fn parse(text: &str) -> ParsedDocument {
     let mut walker = Walker { sections: Vec::new(), headings: Vec::new(), current: String::new() };
     walker.visit(root);
     walker.flush();
-    ParsedDocument { kind: DocumentKind::Html, title, pages: None, sections: walker.sections }
+    ParsedDocument::new(DocumentKind::Html, title, None, walker.sections)
 }
 
 struct Walker {
@@ -78,6 +78,14 @@ impl Walker {
                             self.headings.push((level, title));
                         }
                         continue;
+                    }
+                    if name == "table" {
+                        if let Some(rows) = data_rows(child) {
+                            self.flush();
+                            let headings = self.headings.iter().map(|(_, h)| h.clone()).collect();
+                            self.sections.extend(table::section(None, headings, rows));
+                            continue;
+                        }
                     }
                     let block = BLOCKS.contains(&name);
                     if block {
@@ -124,14 +132,50 @@ impl Walker {
     fn flush(&mut self) {
         let text = self.current.trim().to_owned();
         if !text.is_empty() {
-            self.sections.push(Section {
-                page: None,
-                headings: self.headings.iter().map(|(_, h)| h.clone()).collect(),
-                text,
-            });
+            self.sections.push(Section::prose(None, self.headings.iter().map(|(_, h)| h.clone()).collect(), text));
         }
         self.current.clear();
     }
+}
+
+/// The rows of a data table, cells as text; None for a layout table (tables inside it, or
+/// cells holding whole paragraphs), which is read as the page's text instead.
+fn data_rows(table: ElementRef<'_>) -> Option<Vec<Vec<String>>> {
+    let mut rows = Vec::new();
+    let mut cells = 0usize;
+    let mut chars = 0usize;
+    collect_rows(table, &mut rows)?;
+    for cell in rows.iter().flatten() {
+        cells += 1;
+        chars += cell.chars().count();
+    }
+    (cells > 0 && chars / cells <= 300).then_some(rows)
+}
+
+fn collect_rows(element: ElementRef<'_>, rows: &mut Vec<Vec<String>>) -> Option<()> {
+    for child in element.children().filter_map(ElementRef::wrap) {
+        match child.value().name() {
+            "thead" | "tbody" | "tfoot" => collect_rows(child, rows)?,
+            "tr" => {
+                let mut row = Vec::new();
+                for cell in child.children().filter_map(ElementRef::wrap) {
+                    if !matches!(cell.value().name(), "td" | "th") {
+                        continue;
+                    }
+                    if cell.descendants().filter_map(ElementRef::wrap).any(|e| e.value().name() == "table") {
+                        return None;
+                    }
+                    let span = cell.value().attr("colspan").and_then(|s| s.parse::<usize>().ok()).unwrap_or(1);
+                    let text = collapse(&cell.text().collect::<String>());
+                    // A spanning cell repeats, so every column of the row has its value.
+                    row.extend(std::iter::repeat_n(text, span.clamp(1, 16)));
+                }
+                rows.push(row);
+            }
+            _ => {}
+        }
+    }
+    Some(())
 }
 
 fn heading_level(name: &str) -> Option<u8> {

@@ -1,9 +1,9 @@
 //! Markdown: sections split at headings, with the heading path kept; code blocks, lists and
-//! tables as text; images' alt text kept, link targets dropped.
+//! tables as tables; images' alt text kept, link targets dropped.
 
 use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
-use super::{DocumentKind, ParsedDocument, Section};
+use super::{table, DocumentKind, ParsedDocument, Section};
 
 pub fn parse(text: &str) -> ParsedDocument {
     let mut sections = Vec::new();
@@ -11,14 +11,12 @@ pub fn parse(text: &str) -> ParsedDocument {
     let mut current = String::new();
     let mut heading_text: Option<(HeadingLevel, String)> = None;
     let mut in_metadata = false;
+    // Inside a table: its rows, the last one being filled.
+    let mut rows: Option<Vec<Vec<String>>> = None;
     let flush = |sections: &mut Vec<Section>, headings: &[(HeadingLevel, String)], current: &mut String| {
         let body = current.trim();
         if !body.is_empty() {
-            sections.push(Section {
-                page: None,
-                headings: headings.iter().map(|(_, h)| h.clone()).collect(),
-                text: body.to_owned(),
-            });
+            sections.push(Section::prose(None, headings.iter().map(|(_, h)| h.clone()).collect(), body.to_owned()));
         }
         current.clear();
     };
@@ -41,6 +39,25 @@ pub fn parse(text: &str) -> ParsedDocument {
             Event::Start(Tag::MetadataBlock(_)) => in_metadata = true,
             Event::End(TagEnd::MetadataBlock(_)) => in_metadata = false,
             Event::Text(_) if in_metadata => {}
+            Event::Start(Tag::Table(_)) => {
+                flush(&mut sections, &headings, &mut current);
+                rows = Some(Vec::new());
+            }
+            Event::End(TagEnd::Table) => {
+                let headings = headings.iter().map(|(_, h)| h.clone()).collect();
+                sections.extend(table::section(None, headings, rows.take().unwrap_or_default()));
+            }
+            Event::Start(Tag::TableHead | Tag::TableRow) => rows.iter_mut().for_each(|r| r.push(Vec::new())),
+            Event::Start(Tag::TableCell) => {
+                if let Some(row) = rows.as_mut().and_then(|r| r.last_mut()) {
+                    row.push(String::new());
+                }
+            }
+            Event::Text(t) | Event::Code(t) if rows.is_some() => {
+                if let Some(cell) = rows.as_mut().and_then(|r| r.last_mut()).and_then(|row| row.last_mut()) {
+                    cell.push_str(&t);
+                }
+            }
             Event::Text(t) | Event::Code(t) | Event::InlineMath(t) | Event::DisplayMath(t) => {
                 match heading_text.as_mut() {
                     Some((_, title)) => title.push_str(&t),
@@ -48,20 +65,12 @@ pub fn parse(text: &str) -> ParsedDocument {
                 }
             }
             Event::SoftBreak | Event::HardBreak => current.push(if heading_text.is_some() { ' ' } else { '\n' }),
-            Event::End(
-                TagEnd::Paragraph
-                | TagEnd::CodeBlock
-                | TagEnd::Item
-                | TagEnd::BlockQuote(_)
-                | TagEnd::TableRow
-                | TagEnd::TableHead,
-            ) => {
+            Event::End(TagEnd::Paragraph | TagEnd::CodeBlock | TagEnd::Item | TagEnd::BlockQuote(_)) => {
                 current.push('\n');
                 if matches!(event, Event::End(TagEnd::Paragraph | TagEnd::CodeBlock | TagEnd::BlockQuote(_))) {
                     current.push('\n');
                 }
             }
-            Event::End(TagEnd::TableCell) => current.push_str(" | "),
             Event::Start(Tag::Item) => {
                 if !current.is_empty() && !current.ends_with('\n') {
                     current.push('\n');
@@ -74,5 +83,5 @@ pub fn parse(text: &str) -> ParsedDocument {
     }
     flush(&mut sections, &headings, &mut current);
     let title = sections.first().and_then(|s| s.headings.first().cloned());
-    ParsedDocument { kind: DocumentKind::Markdown, title, pages: None, sections }
+    ParsedDocument::new(DocumentKind::Markdown, title, None, sections)
 }

@@ -6,7 +6,7 @@ use std::panic::AssertUnwindSafe;
 use lopdf::{Document, Object};
 
 use super::text::normalise;
-use super::{DocumentKind, Limits, ParseError, ParsedDocument, Section};
+use super::{layout, DocumentKind, Limits, ParseError, ParsedDocument, Section};
 
 pub fn parse(bytes: &[u8], limits: &Limits) -> Result<ParsedDocument, ParseError> {
     // lopdf is robust but not panic-free on hostile input: a panic is a damaged file.
@@ -28,26 +28,57 @@ fn parse_inner(bytes: &[u8], limits: &Limits) -> Result<ParsedDocument, ParseErr
         return Err(ParseError::TooManyPages { pages: count, limit: limits.max_pages });
     }
     let max_unpacked = usize::try_from(limits.max_unpacked_bytes).unwrap_or(usize::MAX);
-    let mut sections = Vec::new();
+    let mut texts = Vec::with_capacity(pages.len());
     let mut first_error = None;
     for &number in pages.keys() {
         match doc.extract_text_with_limit(&[number], max_unpacked) {
-            Ok(text) => {
-                sections.push(Section { page: Some(number), headings: Vec::new(), text: normalise(&clean(&text)) })
-            }
+            Ok(text) => texts.push(normalise(&clean(&text))),
             Err(error) => {
                 first_error.get_or_insert(error.to_string());
-                sections.push(Section { page: Some(number), headings: Vec::new(), text: String::new() });
+                texts.push(String::new());
             }
         }
     }
     // No readable page at all because reading failed is damage, not a missing text layer.
     if let Some(error) = first_error {
-        if sections.iter().all(|s| s.text.is_empty()) {
+        if texts.iter().all(String::is_empty) {
             return Err(ParseError::Malformed(format!("no page could be read ({error})")));
         }
     }
-    Ok(ParsedDocument { kind: DocumentKind::Pdf, title: title(&doc), pages: Some(count), sections })
+    layout::strip_running_lines(&mut texts);
+    let numbers: Vec<u32> = pages.keys().copied().collect();
+    let needs_ocr = numbers.iter().zip(&texts).filter(|(_, t)| !usable(t)).map(|(n, _)| Some(*n)).collect();
+    let sections = numbers
+        .iter()
+        .zip(texts)
+        .map(|(n, text)| Section::prose(Some(*n), Vec::new(), layout::join_hyphenated(&text)))
+        .collect();
+    let sections = layout::apply_outline(sections, &outline(&doc));
+    let mut parsed = ParsedDocument::new(DocumentKind::Pdf, title(&doc), Some(count), sections);
+    parsed.needs_ocr = needs_ocr;
+    Ok(parsed)
+}
+
+/// The bookmarks, when the PDF has any that point at pages.
+fn outline(doc: &Document) -> Vec<layout::OutlineEntry> {
+    let Ok(toc) = doc.get_toc() else { return Vec::new() };
+    toc.toc
+        .into_iter()
+        .filter(|e| !e.title.trim().is_empty())
+        .map(|e| layout::OutlineEntry {
+            level: e.level,
+            title: e.title.chars().filter(|c| !c.is_control()).collect(),
+            page: u32::try_from(e.page).unwrap_or(u32::MAX),
+        })
+        .collect()
+}
+
+/// Whether a page's text layer is worth keeping: a scanned page has none, or only a page
+/// number; a broken one (fonts without a Unicode map) gives mostly symbols.
+fn usable(text: &str) -> bool {
+    let visible = text.chars().filter(|c| !c.is_whitespace()).count();
+    let letters = text.chars().filter(|c| c.is_alphanumeric()).count();
+    letters >= 16 && letters * 2 >= visible
 }
 
 fn classify(error: &lopdf::Error) -> ParseError {

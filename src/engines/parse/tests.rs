@@ -12,7 +12,7 @@ fn shared(rel: &str) -> PathBuf {
 fn parse_file(rel: &str) -> Result<ParsedDocument, ParseError> {
     let bytes = std::fs::read(shared(rel)).unwrap();
     let name = rel.rsplit('/').next();
-    detect(&bytes, name, None).and_then(|k| parse(&bytes, k, &Limits::default()))
+    detect(&bytes, name, None).and_then(|k| parse_with_ocr(&bytes, k, &Limits::default(), None))
 }
 
 fn words(text: &str) -> Vec<String> {
@@ -38,7 +38,8 @@ fn every_shared_pdf_gives_text_or_a_clear_reason_by_its_category() {
             "normal" | "form" | "scanned-ocr" | "encrypted-empty-password" => {
                 let doc = result.unwrap_or_else(|e| panic!("{file} ({category}): {e}"));
                 assert!(!doc.text().trim().is_empty(), "{file} has text");
-                assert_eq!(doc.pages, Some(doc.sections.len() as u32), "{file}: one section per page");
+                let pages: std::collections::BTreeSet<u32> = doc.sections.iter().filter_map(|s| s.page).collect();
+                assert_eq!(pages, (1..=doc.pages.unwrap()).collect(), "{file}: every page has its sections");
                 readable += 1;
             }
             "encrypted-user-password" => assert_eq!(result.unwrap_err(), ParseError::Encrypted, "{file}"),
@@ -91,7 +92,10 @@ fn docx_paragraphs_tables_and_headings_come_through() {
     let tables = parse_file("docs/docx/mammoth__tables.docx").unwrap();
     assert_eq!(tables.kind, DocumentKind::Docx);
     let text = tables.text();
-    assert!(text.contains("Above") && text.contains("Top left | Top right") && text.contains("Below"), "{text}");
+    assert!(text.contains("Above") && text.contains("| Top left | Top right |") && text.contains("Below"), "{text}");
+    let table = tables.tables().next().expect("the table is kept as a table");
+    assert_eq!(table.header, ["Top left", "Top right"]);
+    assert_eq!(table.rows, [["Bottom left", "Bottom right"]]);
     let headed = parse_file("docs/docx/pydocx__par-known-paragraphs.docx").unwrap();
     assert_eq!(headed.sections[0].headings, ["Heading Paragraph"]);
     assert_eq!(headed.sections[0].text, "Normal paragraph");
@@ -161,10 +165,12 @@ fn detection_uses_content_not_the_name() {
     let docx = std::fs::read(shared("docs/docx/unst__simple.docx")).unwrap();
     assert_eq!(detect(&docx, Some("x.bin"), None), Ok(DocumentKind::Docx));
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
-    let err = detect(&png, Some("photo.pdf"), None).unwrap_err();
+    assert_eq!(detect(&png, Some("photo.pdf"), None), Ok(DocumentKind::Png));
+    let err = detect(b"GIF89a\x01\0", Some("photo.pdf"), None).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "unsupported file type (a PNG image); supported: PDF, DOCX, HTML, Markdown, plain text, CSV, JSON"
+        "unsupported file type (a GIF image); supported: PDF, DOCX, XLSX, XLS, ODS, PPTX, ODT, EPUB, RTF, EML, HTML, \
+         Markdown, plain text, CSV, JSON, PNG, JPEG, TIFF"
     );
     assert!(matches!(
         detect(&[0, 159, 146, 150, 0, 1], Some("garbage.pdf"), None),
@@ -209,4 +215,63 @@ fn a_docx_that_unpacks_past_the_limit_is_refused() {
     let err = parse(&bytes, DocumentKind::Docx, &Limits { max_unpacked_bytes: 1024 * 1024, ..Limits::default() })
         .unwrap_err();
     assert_eq!(err, ParseError::TooLarge { limit_bytes: 1024 * 1024 });
+}
+
+#[test]
+fn html_markdown_and_csv_tables_are_kept_as_tables_and_layout_tables_are_not() {
+    let html = html::parse(
+        "<html><body><h2>Fares</h2><p>Prices from May.</p><table><thead><tr><th>Route</th><th>Adult</th></tr></thead>\
+         <tbody><tr><td>Nordhavn &ndash; Ske</td><td>12 EUR</td></tr><tr><td colspan=\"2\">Children free</td></tr></tbody>\
+         </table><table><tr><td><table><tr><td>nested</td><td>layout</td></tr></table></td></tr></table></body></html>",
+    );
+    let table = html.tables().next().unwrap();
+    assert_eq!(table.header, ["Route", "Adult"]);
+    assert_eq!(table.rows, [["Nordhavn – Ske", "12 EUR"], ["Children free", "Children free"]]);
+    assert_eq!(html.sections[1].headings, ["Fares"]);
+    assert_eq!(html.tables().count(), 1, "a layout table is read as text");
+    assert!(html.text().contains("nested"));
+
+    let markdown = markdown::parse("# Fares\n\n| Route | Adult |\n|---|---|\n| Ske | 12 EUR |\n\nAfter.\n");
+    assert_eq!(markdown.tables().next().unwrap().rows, [["Ske", "12 EUR"]]);
+    assert_eq!(markdown.sections.last().unwrap().text, "After.");
+
+    let csv = parse(b"route,adult\nSke,12\n", DocumentKind::Csv, &Limits::default()).unwrap();
+    assert_eq!(csv.text(), "| route | adult |\n| --- | --- |\n| Ske | 12 |");
+}
+
+/// A page rendered from a real PDF by pdftoppm is a scan: OCR reads it back.
+#[test]
+fn an_image_is_read_by_ocr_with_its_confidence() {
+    let ocr = ocr::Ocr::locate("eng", std::time::Duration::from_secs(60), 300)
+        .expect("tesseract is installed (.ci/setup-ocr)");
+    let dir = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("pdftoppm")
+        .args(["-png", "-singlefile", "-r", "150"])
+        .arg(shared("pdfs/pypdf__crazyones.pdf"))
+        .arg(dir.path().join("scan"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let png = std::fs::read(dir.path().join("scan.png")).unwrap();
+    assert_eq!(detect(&png, Some("scan.png"), None), Ok(DocumentKind::Png));
+    assert_eq!(parse_with_ocr(&png, DocumentKind::Png, &Limits::default(), None), Err(ParseError::NoText));
+    let doc = parse_with_ocr(&png, DocumentKind::Png, &Limits::default(), Some(&ocr)).unwrap();
+    let expected = std::fs::read_to_string(shared("pdfs/expected/pypdf__crazyones__crazyones.txt")).unwrap();
+    let r = recall(&expected, &doc.text());
+    assert!(r > 0.9, "OCR recall {r:.2}: {}", doc.text());
+    assert_eq!(doc.ocr.len(), 1);
+    assert!(doc.ocr[0].confidence > 80.0 && doc.ocr[0].words > 50, "{:?}", doc.ocr);
+}
+
+#[test]
+fn the_pdf_outline_gives_heading_paths_and_running_page_numbers_go() {
+    let doc = parse_file("pdfs/sf__pdflatex-outline.pdf").unwrap();
+    let headed: Vec<&Section> = doc.sections.iter().filter(|s| !s.headings.is_empty()).collect();
+    assert!(headed.len() >= 9, "{:#?}", doc.sections.iter().map(|s| (&s.page, &s.headings)).collect::<Vec<_>>());
+    let first = headed.iter().find(|s| s.text.contains("Hello, here is some text")).unwrap();
+    assert_eq!(first.headings, ["Foo"]);
+    assert!(
+        doc.sections.iter().all(|s| s.text.lines().all(|l| l.trim().parse::<u32>().is_err())),
+        "no lone page numbers"
+    );
 }

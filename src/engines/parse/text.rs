@@ -1,6 +1,6 @@
 //! Plain text, CSV and JSON, and the decoding every text format shares.
 
-use super::{DocumentKind, ParsedDocument, Section};
+use super::{table, DocumentKind, ParsedDocument, Section};
 
 /// Decodes text: UTF-8 (with or without BOM), UTF-16 with a BOM, else Windows-1252 for legacy
 /// files. Data with NUL bytes or many control characters is binary: None.
@@ -34,7 +34,18 @@ pub fn normalise(text: &str) -> String {
 pub fn parse_plain(text: &str, kind: DocumentKind) -> ParsedDocument {
     let text = normalise(text);
     let title = text.lines().find(|l| !l.trim().is_empty()).map(|l| l.trim().chars().take(200).collect());
-    ParsedDocument { kind, title, pages: None, sections: vec![Section { page: None, headings: Vec::new(), text }] }
+    ParsedDocument::new(kind, title, None, vec![Section::prose(None, Vec::new(), text)])
+}
+
+/// CSV/TSV as a table (header row first), or as plain text when it does not parse as one.
+pub fn parse_delimited(text: &str) -> ParsedDocument {
+    match table::from_delimited(text) {
+        Some(table) => {
+            let section = Section { page: None, headings: Vec::new(), text: table.markdown(), table: Some(table) };
+            ParsedDocument::new(DocumentKind::Csv, None, None, vec![section])
+        }
+        None => parse_plain(text, DocumentKind::Csv),
+    }
 }
 
 /// JSON as readable text: pretty-printed so keys and values stay next to each other.
@@ -43,10 +54,5 @@ pub fn parse_json(text: &str) -> ParsedDocument {
         .ok()
         .and_then(|v| serde_json::to_string_pretty(&v).ok())
         .unwrap_or_else(|| text.to_owned());
-    ParsedDocument {
-        kind: DocumentKind::Json,
-        title: None,
-        pages: None,
-        sections: vec![Section { page: None, headings: Vec::new(), text: pretty }],
-    }
+    ParsedDocument::new(DocumentKind::Json, None, None, vec![Section::prose(None, Vec::new(), pretty)])
 }

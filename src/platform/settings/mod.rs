@@ -139,6 +139,20 @@ pub struct Settings {
     pub max_upload_bytes: usize,
     /// `LECTERN_MAX_PAGES`: most pages one document may have.
     pub max_pages: u32,
+    /// `LECTERN_MAX_IMAGE_PIXELS`: largest image (width × height) read or rendered for OCR.
+    pub max_image_pixels: u64,
+    /// `LECTERN_OCR`: recognise scanned pages and images with Tesseract when it is installed.
+    pub ocr: bool,
+    /// `LECTERN_OCR_LANGUAGES`: Tesseract languages (`eng+deu`), besides those of the knowledge
+    /// base whose data is installed.
+    pub ocr_languages: String,
+    /// `LECTERN_OCR_PAGE_TIMEOUT_SECS`: longest OCR (or rendering) of one page.
+    pub ocr_page_timeout: Duration,
+    /// `LECTERN_OCR_DPI`: resolution scanned PDF pages are rendered at.
+    pub ocr_dpi: u32,
+    /// `LECTERN_OCR_WORKERS`: pages recognised at once across all documents (a separate pool, so
+    /// a long scan never holds up other documents' parsing).
+    pub ocr_workers: usize,
     /// `LECTERN_MAX_UNPACKED_BYTES`: most bytes any compressed part of a document may unpack
     /// to (DOCX XML, PDF streams): the guard against archive bombs.
     pub max_unpacked_bytes: u64,
@@ -388,6 +402,12 @@ impl Settings {
                 1024..=4 * 1024 * 1024 * 1024,
             )?,
             max_pages: number(&var, "LECTERN_MAX_PAGES", 2000, 1..=100_000)?,
+            max_image_pixels: number(&var, "LECTERN_MAX_IMAGE_PIXELS", 100_000_000, 1_000_000..=2_000_000_000)?,
+            ocr: switch(&var, "LECTERN_OCR", true)?,
+            ocr_languages: var("LECTERN_OCR_LANGUAGES").unwrap_or_else(|| "eng".to_owned()),
+            ocr_page_timeout: Duration::from_secs(number(&var, "LECTERN_OCR_PAGE_TIMEOUT_SECS", 120, 1..=3600)?),
+            ocr_dpi: number(&var, "LECTERN_OCR_DPI", 300, 72..=600)?,
+            ocr_workers: number(&var, "LECTERN_OCR_WORKERS", 1, 1..=64)?,
             dashboard_dir: var("LECTERN_DASHBOARD_DIR").map(PathBuf::from),
             max_unpacked_bytes: number(
                 &var,

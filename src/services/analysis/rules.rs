@@ -262,15 +262,27 @@ fn table(doc: &DocText, field: &Field) -> Option<Candidate> {
         }) else {
             continue;
         };
+        // Each schema column's place in the header, so a table with more columns (or another
+        // order) still fills the right fields.
+        let header_cells: Vec<String> = cells(lines[header]).iter().map(|c| c.to_lowercase()).collect();
+        let places: Vec<Option<usize>> = columns.iter().map(|c| header_cells.iter().position(|h| h == c)).collect();
         let mut rows = Vec::new();
         let mut last = header;
         for (i, line) in lines.iter().enumerate().skip(header + 1) {
             let cs = cells(line);
-            if cs.len() != columns.len() {
+            // The rule under a Markdown table's header.
+            if i == header + 1 && !cs.is_empty() && cs.iter().all(|c| c.chars().all(|ch| matches!(ch, '-' | ':'))) {
+                continue;
+            }
+            if cs.len() != header_cells.len() {
                 break;
             }
-            let row: serde_json::Map<String, Value> =
-                field.columns.iter().cloned().zip(cs.into_iter().map(Value::String)).collect();
+            let row: serde_json::Map<String, Value> = field
+                .columns
+                .iter()
+                .zip(&places)
+                .map(|(name, place)| (name.clone(), place.map_or(Value::Null, |p| Value::String(cs[p].clone()))))
+                .collect();
             rows.push(Value::Object(row));
             last = i;
         }
@@ -381,6 +393,19 @@ mod tests {
         let items = extract_field(&doc, &lines);
         assert_eq!(items.value.as_ref().and_then(|v| v.as_array()).map(Vec::len), Some(2), "{items:?}");
         assert_eq!(items.value.unwrap()[1]["Qty"], "100");
+        // A Markdown table (as tables are kept at ingestion) with a column the schema lacks.
+        let markdown = DocText { pages: vec![PageText {
+            number: Some(1),
+            text: "Items\n| Qty | Description | SKU | Price |\n| --- | --- | --- | --- |\n| 2 | Bolts | B-1 | 4.00 |\n| 1 | Nuts | N-7 | 1.50 |".into(),
+        }] };
+        let items = extract_field(&markdown, &lines).value.unwrap();
+        assert_eq!(
+            items,
+            serde_json::json!([
+                {"Description": "Bolts", "Qty": "2", "Price": "4.00"},
+                {"Description": "Nuts", "Qty": "1", "Price": "1.50"}
+            ])
+        );
         let missing = extract_field(&doc, &field("purchaseOrder", FieldType::String));
         assert_eq!(missing.value, None);
         assert!(missing.errors.iter().any(|e| e.contains("required")));

@@ -307,7 +307,7 @@ pub async fn run_job(ctx: &AppContext, job: &job::Model) -> Result<(), JobError>
             jobs::defer(&ctx.db, job.id, "waiting for ingestion", Utc::now() + chrono::Duration::seconds(1)).await?;
             return Err(JobError::Deferred(format!("`{}` is still being ingested", doc.title)));
         }
-        let parsed = pipeline::parse_stored(ctx, engines, &doc).await?;
+        let parsed = pipeline::parse_stored(ctx, engines, &doc, None).await?;
         let text = DocText::from_parsed(&parsed);
         let started = std::time::Instant::now();
         let (extracted, usage) = extractor.extract(&text, &fields).await.map_err(JobError::transient)?;

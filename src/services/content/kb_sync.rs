@@ -68,6 +68,7 @@ async fn sync(ctx: &AppContext, e: &entry::Model) -> anyhow::Result<()> {
         error: Set(None),
         pages: Set(None),
         chunk_count: Set(0),
+        parse: Set(None),
         metadata: Set(serde_json::json!({
             "entryId": live.id, "siteId": live.site_id, "type": live.type_api_id, "locale": live.locale, "slug": live.slug
         })),

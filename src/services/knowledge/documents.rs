@@ -43,6 +43,9 @@ pub struct DocumentView {
     pub chunk_count: i32,
     #[schema(value_type = Object)]
     pub metadata: serde_json::Value,
+    /// What parsing found besides text: pages read by OCR and their confidence, pages OCR
+    /// could not read, tables. Null until the document is parsed.
+    pub parse: Option<crate::engines::parse::ParseReport>,
     /// The latest ingestion job: stage, done of total, percent.
     pub progress: Option<DocumentProgress>,
     pub created_at: DateTime<Utc>,
@@ -106,6 +109,7 @@ impl From<document::Model> for DocumentView {
             pages: d.pages,
             chunk_count: d.chunk_count,
             metadata: d.metadata,
+            parse: d.parse.and_then(|p| serde_json::from_value(p).ok()),
             progress: None,
             created_at: d.created_at,
             updated_at: d.updated_at,
@@ -207,6 +211,7 @@ pub async fn add(
         error: Set(None),
         pages: Set(None),
         chunk_count: Set(0),
+        parse: Set(None),
         metadata: Set(serde_json::json!({})),
         created_at: Set(now),
         updated_at: Set(now),

@@ -129,8 +129,8 @@ pub async fn ingest(ctx: &AppContext, job: &job::Model) -> Result<(), JobError> 
         remove_from_indexes(engines, doc.tenant_id, doc.id).await?;
     }
     report(ctx, job, "parsing", 0, 0).await?;
-    // Parses wait for a slot (one per core) and a big one can outlast the lease.
-    let parsed = renewing_lease(ctx, job, "parsing", 0, 0, parse_stored(ctx, engines, &doc)).await??;
+    let parsed = parse_stored(ctx, engines, &doc, Some(job)).await?;
+    let parse_report = serde_json::to_value(parsed.report()).ok();
 
     let embedder = engines.embedder().await.map_err(|e| match e {
         EmbedError::Unavailable(m) => JobError::permanent(format!("the embedding model is unavailable: {m}")),
@@ -240,6 +240,7 @@ pub async fn ingest(ctx: &AppContext, job: &job::Model) -> Result<(), JobError> 
     active.error = Set(None);
     active.pages = Set(pages.and_then(|p| i32::try_from(p).ok()));
     active.chunk_count = Set(i32::try_from(total).unwrap_or(i32::MAX));
+    active.parse = Set(parse_report);
     active.updated_at = Set(now);
     active.update(&txn).await?;
     let ingested = events::DocumentIngestedV1 {
@@ -271,11 +272,13 @@ pub async fn ingest(ctx: &AppContext, job: &job::Model) -> Result<(), JobError> 
     Ok(())
 }
 
-/// Parses a stored document's original file (in a blocking thread, with a time limit).
+/// Parses a stored document's original file (in a blocking thread, with a time limit), then
+/// recognises the pages without a usable text layer (reporting "ocr" progress on `job`).
 pub async fn parse_stored(
     ctx: &AppContext,
     engines: &crate::app::engines::Engines,
     doc: &document::Model,
+    job: Option<&job::Model>,
 ) -> Result<parse::ParsedDocument, JobError> {
     let bytes = engines
         .blobs
@@ -286,25 +289,85 @@ pub async fn parse_stored(
         .into_iter()
         .find(|k| Some(k.as_str()) == doc.kind.as_deref())
         .ok_or_else(|| JobError::permanent("unknown document type"))?;
-    let limits = Limits { max_pages: ctx.settings.max_pages, max_unpacked_bytes: ctx.settings.max_unpacked_bytes };
-    // Parsing is CPU work: as many at once as there are cores, however many documents are in
-    // flight; the permit lives as long as the parse, even one abandoned on timeout.
-    let permit = engines.parsing.clone().acquire_owned().await.map_err(JobError::transient)?;
-    let parsing = tokio::task::spawn_blocking(move || {
-        let parsed = parse::parse(&bytes, kind, &limits);
-        drop(permit);
-        parsed
-    });
-    let parsed = tokio::time::timeout(PARSE_TIMEOUT, parsing)
+    let limits = Limits {
+        max_pages: ctx.settings.max_pages,
+        max_unpacked_bytes: ctx.settings.max_unpacked_bytes,
+        max_pixels: ctx.settings.max_image_pixels,
+    };
+    let bytes = std::sync::Arc::new(bytes);
+    let input = bytes.clone();
+    let parsing = async move {
+        // Parsing is CPU work: as many at once as there are cores, however many documents are
+        // in flight; the permit lives as long as the parse, even one abandoned on timeout.
+        let permit = engines.parsing.clone().acquire_owned().await.map_err(JobError::transient)?;
+        let parsing = tokio::task::spawn_blocking(move || {
+            let parsed = parse::parse(&input, kind, &limits);
+            drop(permit);
+            parsed
+        });
+        tokio::time::timeout(PARSE_TIMEOUT, parsing)
+            .await
+            .map_err(|_| {
+                JobError::permanent(format!(
+                    "parsing took longer than {} s; the file may be damaged",
+                    PARSE_TIMEOUT.as_secs()
+                ))
+            })?
+            .map_err(|e| JobError::permanent(format!("the parser failed: {e}")))?
+            .map_err(|e| JobError::permanent(e.to_string()))
+    };
+    // Parses wait for a slot and a big one can outlast the lease.
+    let parsed = match job {
+        Some(job) => renewing_lease(ctx, job, "parsing", 0, 0, parsing).await??,
+        None => parsing.await?,
+    };
+    let parsed = recognise(ctx, engines, doc, bytes, kind, limits, parsed, job).await?;
+    parsed.finish(engines.ocr.is_some()).map_err(|e| JobError::permanent(e.to_string()))
+}
+
+/// OCR of the pages parsing could not read, one page at a time in the OCR pool (apart from
+/// parsing, so a long scan never holds up other documents), in the knowledge base's languages.
+#[allow(clippy::too_many_arguments)]
+async fn recognise(
+    ctx: &AppContext,
+    engines: &crate::app::engines::Engines,
+    doc: &document::Model,
+    bytes: std::sync::Arc<Vec<u8>>,
+    kind: DocumentKind,
+    limits: Limits,
+    mut parsed: parse::ParsedDocument,
+    job: Option<&job::Model>,
+) -> Result<parse::ParsedDocument, JobError> {
+    let (Some(ocr), false) = (&engines.ocr, parsed.needs_ocr.is_empty()) else { return Ok(parsed) };
+    let kb = knowledge_base::Entity::find_by_id(doc.kb_id).one(&ctx.db).await?;
+    let languages: Vec<String> =
+        kb.as_ref().map(super::languages::of_kb).unwrap_or_default().into_iter().map(str::to_owned).collect();
+    let ocr = ocr.clone();
+    let session = tokio::task::spawn_blocking(move || ocr.with_languages(&languages).start(&bytes, kind))
         .await
-        .map_err(|_| {
-            JobError::permanent(format!(
-                "parsing took longer than {} s; the file may be damaged",
-                PARSE_TIMEOUT.as_secs()
-            ))
-        })?
-        .map_err(|e| JobError::permanent(format!("the parser failed: {e}")))?
-        .map_err(|e| JobError::permanent(e.to_string()))?;
+        .map_err(|e| JobError::permanent(format!("OCR failed: {e}")))?
+        .map_err(|e| JobError::transient(e.to_string()))?;
+    let session = std::sync::Arc::new(session);
+    let pages = parsed.needs_ocr.clone();
+    let total = pages.len();
+    for (done, page) in pages.into_iter().enumerate() {
+        let permit = engines.ocr_slots.clone().acquire_owned().await.map_err(JobError::transient)?;
+        let session = session.clone();
+        let work = tokio::task::spawn_blocking(move || {
+            let found = session.recognise(page, &limits);
+            drop(permit);
+            found
+        });
+        let found = match job {
+            Some(job) => {
+                report(ctx, job, "ocr", done, total).await?;
+                renewing_lease(ctx, job, "ocr", done, total, work).await?
+            }
+            None => work.await,
+        };
+        let found = found.map_err(|e| JobError::permanent(format!("OCR failed: {e}")))?;
+        parsed.apply_ocr(page, found);
+    }
     Ok(parsed)
 }
 

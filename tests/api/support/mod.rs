@@ -10,6 +10,7 @@ pub mod fake_smtp;
 pub mod fake_stripe;
 pub mod identity;
 pub mod process;
+pub mod scan;
 pub mod webhook_receiver;
 
 use std::future::Future;

@@ -1,0 +1,105 @@
+//! ZIP-packaged formats (Office Open XML, OpenDocument, EPUB): telling them apart by their
+//! parts, and reading a part with the unpacked size checked first, so a zip bomb is refused
+//! rather than inflated.
+
+use std::io::{Cursor, Read};
+
+use super::{DocumentKind, Limits, ParseError};
+
+pub type Archive<'a> = zip::ZipArchive<Cursor<&'a [u8]>>;
+
+pub fn open(bytes: &[u8]) -> Result<Archive<'_>, ParseError> {
+    zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| ParseError::Malformed(e.to_string()))
+}
+
+/// The document type a ZIP archive holds, from its parts (and the `mimetype` part of
+/// OpenDocument and EPUB files).
+pub fn kind(bytes: &[u8]) -> Option<DocumentKind> {
+    let mut archive = open(bytes).ok()?;
+    let has = |archive: &Archive<'_>, name: &str| archive.index_for_name(name).is_some();
+    if has(&archive, "word/document.xml") {
+        return Some(DocumentKind::Docx);
+    }
+    if has(&archive, "xl/workbook.xml") {
+        return Some(DocumentKind::Xlsx);
+    }
+    if has(&archive, "ppt/presentation.xml") {
+        return Some(DocumentKind::Pptx);
+    }
+    let limits = Limits { max_unpacked_bytes: 256, ..Limits::default() };
+    let mimetype = read_part(&mut archive, "mimetype", &limits).ok().flatten()?;
+    match mimetype.trim() {
+        "application/vnd.oasis.opendocument.text" => Some(DocumentKind::Odt),
+        "application/vnd.oasis.opendocument.spreadsheet" => Some(DocumentKind::Ods),
+        "application/epub+zip" => Some(DocumentKind::Epub),
+        _ => None,
+    }
+}
+
+/// Refuses an archive whose parts together unpack (by their declared sizes) past the limit,
+/// for readers that inflate parts themselves.
+pub fn check_sizes(bytes: &[u8], limits: &Limits) -> Result<(), ParseError> {
+    let archive = open(bytes)?;
+    let total: u64 = archive.decompressed_size().map_or(u64::MAX, |size| u64::try_from(size).unwrap_or(u64::MAX));
+    if total > limits.max_unpacked_bytes {
+        return Err(ParseError::TooLarge { limit_bytes: limits.max_unpacked_bytes });
+    }
+    Ok(())
+}
+
+/// A part's bytes; None when the archive has no such part.
+pub fn read_bytes(archive: &mut Archive<'_>, name: &str, limits: &Limits) -> Result<Option<Vec<u8>>, ParseError> {
+    let mut file = match archive.by_name(name) {
+        Ok(file) => file,
+        Err(zip::result::ZipError::FileNotFound) => return Ok(None),
+        Err(e) => return Err(ParseError::Malformed(e.to_string())),
+    };
+    if file.size() > limits.max_unpacked_bytes {
+        return Err(ParseError::TooLarge { limit_bytes: limits.max_unpacked_bytes });
+    }
+    // The declared size can lie: read at most one byte past the limit to notice.
+    let mut buffer = Vec::new();
+    (&mut file)
+        .take(limits.max_unpacked_bytes + 1)
+        .read_to_end(&mut buffer)
+        .map_err(|e| ParseError::Malformed(e.to_string()))?;
+    if buffer.len() as u64 > limits.max_unpacked_bytes {
+        return Err(ParseError::TooLarge { limit_bytes: limits.max_unpacked_bytes });
+    }
+    Ok(Some(buffer))
+}
+
+/// A part as UTF-8 text (XML); None when the archive has no such part.
+pub fn read_part(archive: &mut Archive<'_>, name: &str, limits: &Limits) -> Result<Option<String>, ParseError> {
+    match read_bytes(archive, name, limits)? {
+        Some(bytes) => {
+            String::from_utf8(bytes).map(Some).map_err(|_| ParseError::Malformed(format!("{name} is not UTF-8 XML")))
+        }
+        None => Ok(None),
+    }
+}
+
+/// The value of the attribute whose local name is `local`.
+pub fn attr(e: &quick_xml::events::BytesStart<'_>, local: &[u8]) -> Option<String> {
+    e.attributes()
+        .flatten()
+        .find(|a| a.key.local_name().as_ref() == local)
+        .and_then(|a| a.unescape_value().ok())
+        .map(|v| v.into_owned())
+}
+
+/// The text of an entity reference (`&amp;`, `&#233;`) inside XML text.
+pub fn entity(r: &quick_xml::events::BytesRef<'_>) -> String {
+    if let Ok(Some(c)) = r.resolve_char_ref() {
+        return c.to_string();
+    }
+    match String::from_utf8_lossy(r).as_ref() {
+        "amp" => "&",
+        "lt" => "<",
+        "gt" => ">",
+        "quot" => "\"",
+        "apos" => "'",
+        _ => "",
+    }
+    .to_owned()
+}

@@ -1,0 +1,200 @@
+//! Documents as people make them: scanned PDFs and images read by OCR (Tesseract, for real),
+//! tables kept as tables in every format that has them, and the office formats beyond DOCX.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::support::app::{json, spawn_app, TestApp};
+use crate::support::scan::{image_pdf, render};
+
+fn shared_path(rel: &str) -> std::path::PathBuf {
+    std::path::PathBuf::from(format!("{}/../shared/data/{rel}", env!("CARGO_MANIFEST_DIR")))
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/tests/fixtures/formats/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+/// Uploads `files`, waits for every job and returns each document's view by file name.
+async fn ingest(app: &TestApp, token: &str, kb: &str, files: Vec<(&str, Vec<u8>)>) -> Vec<(String, Value)> {
+    let names: Vec<String> = files.iter().map(|(n, _)| n.to_string()).collect();
+    let response = app.upload(token, kb, files, "").await;
+    assert_eq!(response.status(), 202);
+    let accepted = json(response).await;
+    assert_eq!(accepted["rejected"], json!([]), "{accepted}");
+    let mut out = Vec::new();
+    for (name, item) in names.into_iter().zip(accepted["accepted"].as_array().unwrap()) {
+        app.wait_for_job(token, item["job"]["id"].as_str().unwrap()).await;
+        let path = format!("/v1/knowledge-bases/{kb}/documents/{}", item["document"]["id"].as_str().unwrap());
+        out.push((name, json(app.call(Method::GET, &path, token, None, None).await).await));
+    }
+    out
+}
+
+async fn lexical(app: &TestApp, token: &str, kb: &str, query: &str) -> Vec<Value> {
+    let path = format!("/v1/knowledge-bases/{kb}/search");
+    let body = json!({"query": query, "mode": "lexical", "limit": 20});
+    let found = json(app.call(Method::POST, &path, token, None, Some(body)).await).await;
+    found["hits"].as_array().unwrap_or_else(|| panic!("{found}")).clone()
+}
+
+fn view<'a>(docs: &'a [(String, Value)], name: &str) -> &'a Value {
+    &docs.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("{name}")).1
+}
+
+/// A scanned PDF, a PNG, a scan with a good invisible text layer and one with a garbage layer:
+/// the text of each is found by search on the right page; only the pages without a usable text
+/// layer are OCRed, and the document says which, with Tesseract's confidence.
+#[tokio::test]
+async fn scanned_pages_and_images_are_read_by_ocr_and_found_on_their_page() {
+    let app = spawn_app().await;
+    let (token, _) = app.bootstrap().await;
+    let kb = app.create("/v1/knowledge-bases", &token, "", json!({"name": "Scans"})).await;
+    let source = shared_path("pdfs/pypdf__crazyones.pdf");
+    let scan = render(&source, 1, 200);
+    let text = std::fs::read_to_string(shared_path("pdfs/expected/pypdf__crazyones__crazyones.txt")).unwrap();
+    let garbage = "~~ ## @@ %% ^^ ** ++ == \u{00a6}\u{00a6} || ## ~~ @@\n".repeat(12);
+    let blank = render(&shared_path("pdfs/sf__imagemagick-CCITTFaxDecode.pdf"), 1, 100);
+    let docs = ingest(
+        &app,
+        &token,
+        &kb,
+        vec![
+            ("scan.pdf", image_pdf(&[(blank.clone(), None), (scan.clone(), None)], 200)),
+            ("scan.png", scan.clone()),
+            ("layered.pdf", image_pdf(&[(scan.clone(), Some(text.as_str()))], 200)),
+            ("garbled.pdf", image_pdf(&[(scan.clone(), Some(garbage.as_str()))], 200)),
+        ],
+    )
+    .await;
+    for (name, doc) in &docs {
+        assert_eq!(doc["status"], "ready", "{name}: {doc}");
+    }
+    let scanned = view(&docs, "scan.pdf");
+    let ocr_pages: Vec<Option<u64>> =
+        scanned["parse"]["ocrPages"].as_array().unwrap().iter().map(|p| p["page"].as_u64()).collect();
+    assert_eq!(ocr_pages, [Some(1), Some(2)], "both image-only pages were OCRed: {scanned}");
+    assert_eq!(scanned["parse"]["ocrPages"][0]["words"], 0, "the blank page has no words");
+    let page_two = &scanned["parse"]["ocrPages"][1];
+    assert!(page_two["confidence"].as_f64().unwrap() > 70.0 && page_two["words"].as_u64().unwrap() > 50, "{page_two}");
+    assert_eq!(view(&docs, "scan.png")["parse"]["ocrPages"][0]["page"], Value::Null);
+    assert_eq!(view(&docs, "layered.pdf")["parse"]["ocrPages"], json!([]), "a good text layer is kept, not OCRed");
+    assert_eq!(view(&docs, "garbled.pdf")["parse"]["ocrPages"].as_array().unwrap().len(), 1, "garbage is OCRed");
+
+    let hits = lexical(&app, &token, &kb, "misfits rebels troublemakers").await;
+    let found: std::collections::BTreeSet<&str> = hits.iter().map(|h| h["documentTitle"].as_str().unwrap()).collect();
+    assert_eq!(found.into_iter().collect::<Vec<_>>(), ["garbled.pdf", "layered.pdf", "scan.pdf", "scan.png"]);
+    let in_scan = hits.iter().find(|h| h["documentTitle"] == "scan.pdf").unwrap();
+    assert_eq!(in_scan["pages"], json!([2]), "cited on the page the words are on: {in_scan}");
+}
+
+/// Hostile images fail with a reason and hold nothing else up.
+#[tokio::test]
+async fn a_pixel_bomb_fails_with_its_size_and_the_other_documents_are_read() {
+    let app = spawn_app().await;
+    let (token, _) = app.bootstrap().await;
+    let kb = app.create("/v1/knowledge-bases", &token, "", json!({"name": "Hostile"})).await;
+    // A PNG header claiming 50,000 x 50,000 pixels.
+    let mut bomb = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    bomb.extend(50_000u32.to_be_bytes());
+    bomb.extend(50_000u32.to_be_bytes());
+    bomb.extend([8, 0, 0, 0, 0, 0, 0, 0, 0]);
+    let docs = ingest(&app, &token, &kb, vec![("bomb.png", bomb), ("ferry.odt", fixture("ferry.odt"))]).await;
+    let failed = view(&docs, "bomb.png");
+    assert_eq!(
+        (failed["status"].as_str(), failed["error"].as_str()),
+        (Some("failed"), Some("the image is 50000 x 50000 pixels; the limit is 100000000 pixels"))
+    );
+    assert_eq!(view(&docs, "ferry.odt")["status"], "ready");
+}
+
+/// Spreadsheets, CSV, HTML, DOCX, presentations and the other formats: each is read by its
+/// type, tables are chunked by rows with their header in every chunk, so a search for a cell
+/// finds its row with the column names, and a presentation's slides are its pages.
+#[tokio::test]
+async fn every_format_is_read_and_tables_are_found_by_their_cells_with_their_header() {
+    let app = spawn_app().await;
+    let (token, _) = app.bootstrap().await;
+    let kb = app.create("/v1/knowledge-bases", &token, "", json!({"name": "Formats", "chunkMaxTokens": 96})).await;
+    let csv: String = std::iter::once("Ticket,Route,Fare\n".to_owned())
+        .chain((1..=80).map(|i| format!("T{i:03},Route {i},{} EUR\n", 10 + i)))
+        .collect();
+    let html = "<html><head><title>Fares</title></head><body><h1>Fares</h1><p>Valid from May.</p><table>\
+                <tr><th>Route</th><th>Adult</th><th>Child</th></tr><tr><td>Nordhavn to Ske</td><td>12 EUR</td>\
+                <td>6 EUR</td></tr><tr><td>Ske to Ostby</td><td>9 EUR</td><td>free</td></tr></table></body></html>";
+    let files = vec![
+        ("fleet.xlsx", fixture("fleet.xlsx")),
+        ("crew.ods", fixture("crew.ods")),
+        ("deck.pptx", fixture("deck.pptx")),
+        ("ferry.odt", fixture("ferry.odt")),
+        ("book.epub", fixture("book.epub")),
+        ("notice.rtf", fixture("notice.rtf")),
+        ("berth.eml", fixture("berth.eml")),
+        ("tickets.csv", csv.into_bytes()),
+        ("fares.html", html.as_bytes().to_vec()),
+    ];
+    let docs = ingest(&app, &token, &kb, files).await;
+    let kinds: Vec<(&str, &str, &str)> =
+        docs.iter().map(|(n, d)| (n.as_str(), d["kind"].as_str().unwrap(), d["status"].as_str().unwrap())).collect();
+    assert_eq!(
+        kinds,
+        [
+            ("fleet.xlsx", "xlsx", "ready"),
+            ("crew.ods", "ods", "ready"),
+            ("deck.pptx", "pptx", "ready"),
+            ("ferry.odt", "odt", "ready"),
+            ("book.epub", "epub", "ready"),
+            ("notice.rtf", "rtf", "ready"),
+            ("berth.eml", "eml", "ready"),
+            ("tickets.csv", "csv", "ready"),
+            ("fares.html", "html", "ready"),
+        ]
+    );
+    assert_eq!(view(&docs, "fleet.xlsx")["parse"]["tables"], 1);
+    assert_eq!(view(&docs, "deck.pptx")["pages"], 2);
+
+    // A cell deep in a table: its row, under the header, in the sheet's section.
+    let hit = &lexical(&app, &token, &kb, "Boreas").await[0];
+    assert_eq!(hit["documentTitle"], "fleet.xlsx");
+    assert_eq!(hit["headings"], json!(["Fleet"]));
+    let text = hit["text"].as_str().unwrap();
+    assert!(text.starts_with("| Ship | Tonnes | Home port |\n| --- | --- | --- |\n"), "{text}");
+    assert!(text.contains("| Boreas | 87.5 | Ske |"), "{text}");
+    let late = &lexical(&app, &token, &kb, "T077").await[0];
+    assert_eq!(late["documentTitle"], "tickets.csv");
+    let late_text = late["text"].as_str().unwrap();
+    assert!(late_text.starts_with("| Ticket | Route | Fare |") && late_text.contains("| T077 | Route 77 | 87 EUR |"));
+    let chunks = json(
+        app.call(
+            Method::GET,
+            &format!(
+                "/v1/knowledge-bases/{kb}/documents/{}/chunks?limit=100",
+                view(&docs, "tickets.csv")["id"].as_str().unwrap()
+            ),
+            &token,
+            None,
+            None,
+        )
+        .await,
+    )
+    .await;
+    let chunks = chunks["data"].as_array().unwrap();
+    assert!(chunks.len() >= 3, "80 rows in several chunks");
+    assert!(chunks.iter().all(|c| c["text"].as_str().unwrap().starts_with("| Ticket | Route | Fare |")));
+    let fare = &lexical(&app, &token, &kb, "Ostby").await[0];
+    assert!(fare["text"].as_str().unwrap().contains("| Route | Adult | Child |"), "{fare}");
+
+    // The other formats: words from each, where they belong.
+    let slide = &lexical(&app, &token, &kb, "harbour ferry notes").await[0];
+    assert_eq!((slide["documentTitle"].as_str(), slide["pages"].clone()), (Some("deck.pptx"), json!([2])), "{slide}");
+    for (query, title) in [
+        ("Nørby", "notice.rtf"),
+        ("lamp burned", "book.epub"),
+        ("night boat crossings", "ferry.odt"),
+        ("Pilot Ines", "crew.ods"),
+        ("Tuesday berth", "berth.eml"),
+    ] {
+        let hits = lexical(&app, &token, &kb, query).await;
+        assert_eq!(hits.first().map(|h| h["documentTitle"].clone()), Some(json!(title)), "{query}: {hits:?}");
+    }
+}
