@@ -23,9 +23,13 @@ pub fn strip_running_lines(pages: &mut [String]) {
             *counts.entry(key).or_default() += 1;
         }
     }
+    // Running lines are short; a long line that repeats is content (a boilerplate paragraph).
     let repeated = |line: &str| {
         let key = shape(line);
-        with_text >= 3 && !key.trim().is_empty() && counts.get(&key).is_some_and(|n| n * 2 >= with_text && *n >= 3)
+        line.chars().count() <= 100
+            && with_text >= 3
+            && !key.trim().is_empty()
+            && counts.get(&key).is_some_and(|n| n * 2 >= with_text && *n >= 3)
     };
     for page in pages.iter_mut() {
         let drop: Vec<usize> = edges(page)
@@ -120,16 +124,7 @@ pub fn apply_outline(sections: Vec<Section>, outline: &[OutlineEntry]) -> Vec<Se
         let mut rest = section.text.as_str();
         let mut pieces: Vec<(Vec<String>, String)> = Vec::new();
         for entry in entries {
-            let wanted = squash(&entry.title);
-            let mut offset = 0;
-            let mut found = None;
-            for line in rest.split_inclusive('\n') {
-                if !wanted.is_empty() && carries_title(&squash(line), &wanted) {
-                    found = Some((offset, offset + line.len()));
-                    break;
-                }
-                offset += line.len();
-            }
+            let found = find_title(rest, &entry.title);
             let (before, after) = match found {
                 Some((start, end)) => (&rest[..start], &rest[end..]),
                 None => ("", rest),
@@ -155,23 +150,31 @@ pub fn apply_outline(sections: Vec<Section>, outline: &[OutlineEntry]) -> Vec<Se
     out
 }
 
-/// Whether a line is the heading `title`, perhaps after its number ("2.1 Scope" for "Scope").
-fn carries_title(line: &str, title: &str) -> bool {
-    if line == title {
-        return true;
+/// Where a heading's title starts a passage of `text`: the first occurrence at a line start,
+/// else the first after a section number ("2.1 Scope"), else the first anywhere, as whole
+/// words, case and spacing aside (PDF text layers often have no line breaks). The span covers
+/// the number too.
+fn find_title(text: &str, title: &str) -> Option<(usize, usize)> {
+    let words: Vec<String> = title.split_whitespace().map(regex::escape).collect();
+    if words.is_empty() {
+        return None;
     }
-    line.strip_suffix(title).and_then(|prefix| prefix.strip_suffix(' ')).is_some_and(|number| {
-        !number.is_empty()
-            && number.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | ' ') || "ivxlc".contains(c))
+    let body = words.join(r"\s+");
+    let number = r"(?:[0-9]+(?:\.[0-9]+)*\.?|[ivxlcIVXLC]+\.)\s+";
+    let patterns = [
+        format!(r"(?im)^[ \t]*(?:{number})?{body}(?:\s|$)"),
+        format!(r"(?i)(?:^|\s){number}{body}(?:\s|$)"),
+        format!(r"(?i)(?:^|\s){body}(?:\s|$)"),
+    ];
+    patterns.iter().find_map(|pattern| {
+        let found = regex::Regex::new(pattern).ok()?.find(text)?;
+        let start = found.start() + (found.as_str().len() - found.as_str().trim_start().len());
+        Some((start, found.end()))
     })
 }
 
 fn headings(path: &[(usize, String)]) -> Vec<String> {
     path.iter().map(|(_, t)| t.clone()).collect()
-}
-
-fn squash(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
 }
 
 #[cfg(test)]
@@ -180,16 +183,17 @@ mod tests {
 
     #[test]
     fn running_headers_footers_and_page_numbers_go_and_the_body_stays() {
-        let mut pages: Vec<String> = (1..=10)
-            .map(|n| {
-                format!(
-                    "ACME Field Manual\nChapter text on page {n} talks about pumps.\nMore body {n}.\nPage {n} of 10"
-                )
+        let topics = ["pumps", "valves", "pipes", "seals", "gauges", "filters", "motors", "belts", "fans", "tanks"];
+        let mut pages: Vec<String> = topics
+            .iter()
+            .enumerate()
+            .map(|(n, t)| {
+                format!("ACME Field Manual\nThis page is about {t}.\nCheck the {t} weekly.\nPage {} of 10", n + 1)
             })
             .collect();
         pages[4] = "ACME Field Manual\nA page that ends with a number\n42".to_owned();
         strip_running_lines(&mut pages);
-        assert_eq!(pages[0], "Chapter text on page 1 talks about pumps.\nMore body 1.");
+        assert_eq!(pages[0], "This page is about pumps.\nCheck the pumps weekly.");
         assert_eq!(pages[4], "A page that ends with a number");
         let mut short = vec!["Title\nBody".to_owned(), "Title\nOther".to_owned()];
         strip_running_lines(&mut short);

@@ -147,7 +147,7 @@ fn read_slide(xml: &str) -> Result<Slide, ParseError> {
     loop {
         match reader.read_event() {
             Ok(Event::Start(e)) => match e.local_name().as_ref() {
-                b"sp" => placeholder = None,
+                b"sp" | b"graphicFrame" => placeholder = None,
                 b"t" => in_text = true,
                 b"p" => paragraph.clear(),
                 b"tbl" => rows = Some(Vec::new()),

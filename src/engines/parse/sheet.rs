@@ -127,7 +127,7 @@ mod tests {
         let table = doc.sections[0].table.as_ref().unwrap();
         assert_eq!(table.header, ["Ship", "Tonnes", "Home port"]);
         assert_eq!(table.rows[..2], [["Aurora", "1240", "Nordhavn"], ["Boreas", "87.5", "Ske"]]);
-        assert_eq!(table.rows.len(), 40);
+        assert_eq!(table.rows.len(), 41);
         assert_eq!(table.rows.last().unwrap(), &["Last", "", ""], "a far row is one row, the far column dropped");
     }
 
