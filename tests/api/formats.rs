@@ -154,7 +154,7 @@ async fn every_format_is_read_and_tables_are_found_by_their_cells_with_their_hea
     assert_eq!(view(&docs, "deck.pptx")["pages"], 2);
 
     // A cell deep in a table: its row, under the header, in the sheet's section.
-    let hit = &lexical(&app, &token, &kb, "Boreas").await[0];
+    let hit = &lexical(&app, &token, &kb, "Boreas Ske").await[0];
     assert_eq!(hit["documentTitle"], "fleet.xlsx");
     assert_eq!(hit["headings"], json!(["Fleet"]));
     let text = hit["text"].as_str().unwrap();
