@@ -12,6 +12,7 @@ mod markdown;
 pub mod ocr;
 mod odf;
 mod pdf;
+mod pdf_lines;
 mod pptx;
 mod rtf;
 mod sheet;

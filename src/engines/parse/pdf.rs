@@ -1,4 +1,6 @@
-//! PDF text per page with lopdf. Encrypted files are opened with the empty password (the common
+//! PDF text per page: positioned lines from pdf-extract where it reads the page (line breaks,
+//! paragraphs, headings by font size), lopdf's extraction otherwise; the outline gives heading
+//! paths, running headers and footers go. Encrypted files are opened with the empty password (the common
 //! "protected against editing" case); anything else that fails is reported, never a panic.
 
 use std::panic::AssertUnwindSafe;
@@ -6,7 +8,7 @@ use std::panic::AssertUnwindSafe;
 use lopdf::{Document, Object};
 
 use super::text::normalise;
-use super::{layout, DocumentKind, Limits, ParseError, ParsedDocument, Section};
+use super::{layout, pdf_lines, DocumentKind, Limits, ParseError, ParsedDocument};
 
 pub fn parse(bytes: &[u8], limits: &Limits) -> Result<ParsedDocument, ParseError> {
     // lopdf is robust but not panic-free on hostile input: a panic is a damaged file.
@@ -45,18 +47,57 @@ fn parse_inner(bytes: &[u8], limits: &Limits) -> Result<ParsedDocument, ParseErr
             return Err(ParseError::Malformed(format!("no page could be read ({error})")));
         }
     }
-    layout::strip_running_lines(&mut texts);
+    // Positioned lines where pdf-extract reads the page at least as well as lopdf (it gives
+    // line breaks, paragraph gaps and font sizes); lopdf's text otherwise.
+    let positioned = pdf_lines::read(bytes).unwrap_or_default();
     let numbers: Vec<u32> = pages.keys().copied().collect();
-    let needs_ocr = numbers.iter().zip(&texts).filter(|(_, t)| !usable(t)).map(|(n, _)| Some(*n)).collect();
-    let sections = numbers
+    let mut page_lines: Vec<(u32, Vec<pdf_lines::Line>)> = numbers
         .iter()
-        .zip(texts)
-        .map(|(n, text)| Section::prose(Some(*n), Vec::new(), layout::join_hyphenated(&text)))
+        .zip(&texts)
+        .map(|(n, text)| {
+            let lines = positioned
+                .get(n)
+                .filter(|lines| {
+                    letters(lines.iter().map(|l| l.text.as_str())) * 5 >= letters(std::iter::once(text.as_str())) * 4
+                })
+                .cloned()
+                .unwrap_or_else(|| plain_lines(text));
+            (*n, lines)
+        })
         .collect();
-    let sections = layout::apply_outline(sections, &outline(&doc));
+    let line_texts: Vec<Vec<&str>> =
+        page_lines.iter().map(|(_, lines)| lines.iter().map(|l| l.text.as_str()).collect()).collect();
+    let running = layout::running_lines(&line_texts);
+    for ((_, lines), drop) in page_lines.iter_mut().zip(running) {
+        let mut i = 0;
+        lines.retain(|_| {
+            i += 1;
+            !drop.contains(&(i - 1))
+        });
+    }
+    let needs_ocr = page_lines
+        .iter()
+        .filter(|(_, lines)| !usable(&lines.iter().map(|l| l.text.as_str()).collect::<Vec<_>>().join("\n")))
+        .map(|(n, _)| Some(*n))
+        .collect();
+    let outline = outline(&doc);
+    let sections = layout::sections_from_lines(page_lines, outline.is_empty());
+    let sections = layout::apply_outline(sections, &outline);
     let mut parsed = ParsedDocument::new(DocumentKind::Pdf, title(&doc), Some(count), sections);
     parsed.needs_ocr = needs_ocr;
     Ok(parsed)
+}
+
+fn letters<'a>(texts: impl Iterator<Item = &'a str>) -> usize {
+    texts.map(|t| t.chars().filter(|c| c.is_alphanumeric()).count()).sum()
+}
+
+/// lopdf's text of a page as lines without positions.
+fn plain_lines(text: &str) -> Vec<pdf_lines::Line> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| pdf_lines::Line { text: l.to_owned(), y: 0.0, x: 0.0, size: 0.0 })
+        .collect()
 }
 
 /// The bookmarks, when the PDF has any that point at pages.
