@@ -5,7 +5,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::support::app::{json, spawn_app, TestApp};
-use crate::support::scan::{image_pdf, render};
+use crate::support::scan::{image_pdf, render, text_pdf};
 
 fn shared_path(rel: &str) -> std::path::PathBuf {
     std::path::PathBuf::from(format!("{}/../shared/data/{rel}", env!("CARGO_MANIFEST_DIR")))
@@ -21,9 +21,16 @@ async fn ingest(app: &TestApp, token: &str, kb: &str, files: Vec<(&str, Vec<u8>)
     let response = app.upload(token, kb, files, "").await;
     assert_eq!(response.status(), 202);
     let accepted = json(response).await;
-    assert_eq!(accepted["rejected"], json!([]), "{accepted}");
+    // One file answers with its document and job, several with lists.
+    let items = match accepted["accepted"].as_array() {
+        Some(items) => {
+            assert_eq!(accepted["rejected"], json!([]), "{accepted}");
+            items.clone()
+        }
+        None => vec![accepted.clone()],
+    };
     let mut out = Vec::new();
-    for (name, item) in names.into_iter().zip(accepted["accepted"].as_array().unwrap()) {
+    for (name, item) in names.into_iter().zip(&items) {
         app.wait_for_job(token, item["job"]["id"].as_str().unwrap()).await;
         let path = format!("/v1/knowledge-bases/{kb}/documents/{}", item["document"]["id"].as_str().unwrap());
         out.push((name, json(app.call(Method::GET, &path, token, None, None).await).await));
@@ -197,4 +204,35 @@ async fn every_format_is_read_and_tables_are_found_by_their_cells_with_their_hea
         let hits = lexical(&app, &token, &kb, query).await;
         assert_eq!(hits.first().map(|h| h["documentTitle"].clone()), Some(json!(title)), "{query}: {hits:?}");
     }
+}
+
+/// A table set with whitespace in a PDF: chunked by rows under its header, a cell found with its
+/// row and its page; the prose around it stays prose.
+#[tokio::test]
+async fn a_pdf_table_is_found_by_a_cell_with_its_header_and_page() {
+    let app = spawn_app().await;
+    let (token, _) = app.bootstrap().await;
+    let kb = app.create("/v1/knowledge-bases", &token, "", json!({"name": "Fleet", "chunkMaxTokens": 64})).await;
+    let mut texts = vec![(72.0, 60.0, "The fleet register lists every ship with its tonnage and home port.")];
+    texts.extend([(72.0, 90.0, "Ship"), (240.0, 90.0, "Tonnes"), (340.0, 90.0, "Home port")]);
+    let ships: Vec<(String, String, String)> = (1..=30)
+        .map(|n| match n {
+            17 => ("Boreas".to_owned(), "875".to_owned(), "Skelby".to_owned()),
+            n => (format!("Vessel {n}"), format!("{}", 100 + n), format!("Harbour {n}")),
+        })
+        .collect();
+    for (i, (ship, tonnes, port)) in ships.iter().enumerate() {
+        let y = 104.0 + 14.0 * i as f64;
+        texts.extend([(72.0, y, ship.as_str()), (240.0, y, tonnes.as_str()), (340.0, y, port.as_str())]);
+    }
+    texts.push((72.0, 560.0, "Ships in dry dock are marked in the winter register instead."));
+    let docs = ingest(&app, &token, &kb, vec![("fleet.pdf", text_pdf(&texts))]).await;
+    assert_eq!(view(&docs, "fleet.pdf")["parse"]["tables"], 1, "{:?}", docs);
+    let hit = &lexical(&app, &token, &kb, "Boreas").await[0];
+    let text = hit["text"].as_str().unwrap();
+    assert!(text.starts_with("| Ship | Tonnes | Home port |\n| --- | --- | --- |\n"), "{text}");
+    assert!(text.contains("| Boreas | 875 | Skelby |"), "{text}");
+    assert_eq!(hit["pages"], json!([1]));
+    let prose = &lexical(&app, &token, &kb, "dry dock winter register").await[0];
+    assert!(!prose["text"].as_str().unwrap().contains('|'), "{prose}");
 }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::pdf_lines::Line;
-use super::Section;
+use super::{table, Section};
 
 /// Lines looked at as header or footer candidates at each end of a page.
 const EDGE_LINES: usize = 2;
@@ -114,7 +114,16 @@ pub fn sections_from_lines(pages: Vec<(u32, Vec<Line>)>, font_headings: bool) ->
         let mut text = String::new();
         let mut previous: Option<&Line> = None;
         let mut pending_heading: Option<(usize, String)> = None;
-        for line in &lines {
+        let tables = tables_in(&lines);
+        for (i, line) in lines.iter().enumerate() {
+            if let Some(found) = tables.iter().find(|t| t.start <= i && i < t.end) {
+                if i == found.start {
+                    flush(&mut out, page, &path, &mut text);
+                    out.extend(table::section(Some(page), headings(&path), found.rows.clone()));
+                }
+                previous = None;
+                continue;
+            }
             if let Some(level) = levels.get(&size_key(line.size)).filter(|_| is_heading_text(&line.text)) {
                 // A title set over two lines is one heading.
                 match pending_heading.as_mut() {
@@ -163,6 +172,65 @@ pub fn sections_from_lines(pages: Vec<(u32, Vec<Line>)>, font_headings: bool) ->
         }
     }
     out
+}
+
+/// Lines `start..end` of a page that form a table, as rows of cells.
+struct FoundTable {
+    start: usize,
+    end: usize,
+    rows: Vec<Vec<String>>,
+}
+
+/// Tables set with whitespace (ruled ones too: their rules are not text): at least three
+/// consecutive lines of two or more cells, every cell starting at one of the column positions
+/// of the first (its header) within a character or two, cells short (columns of prose are not
+/// a table).
+fn tables_in(lines: &[Line]) -> Vec<FoundTable> {
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let header = &lines[i];
+        if header.cells.len() < 2 {
+            i += 1;
+            continue;
+        }
+        let columns: Vec<f64> = header.cells.iter().map(|(x, _)| *x).collect();
+        let tolerance = header.size.max(1.0) * 1.5;
+        let place = |x: f64| columns.iter().position(|c| (c - x).abs() <= tolerance);
+        let mut end = i + 1;
+        while end < lines.len() {
+            let cells = &lines[end].cells;
+            let aligned = cells.len() >= 2 && cells.iter().all(|(x, _)| place(*x).is_some());
+            if !aligned {
+                break;
+            }
+            end += 1;
+        }
+        let rows: Vec<Vec<String>> = lines[i..end]
+            .iter()
+            .map(|line| {
+                let mut row = vec![String::new(); columns.len()];
+                for (x, text) in &line.cells {
+                    if let Some(at) = place(*x) {
+                        if !row[at].is_empty() {
+                            row[at].push(' ');
+                        }
+                        row[at].push_str(text);
+                    }
+                }
+                row
+            })
+            .collect();
+        let cells: Vec<&String> = rows.iter().flatten().filter(|c| !c.is_empty()).collect();
+        let short = !cells.is_empty() && cells.iter().map(|c| c.chars().count()).sum::<usize>() / cells.len() <= 40;
+        if end - i >= 3 && short {
+            found.push(FoundTable { start: i, end, rows });
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+    found
 }
 
 fn flush(out: &mut Vec<Section>, page: u32, path: &[(usize, String)], text: &mut String) {
@@ -324,7 +392,34 @@ mod tests {
     }
 
     fn line(text: &str, y: f64, size: f64) -> Line {
-        Line { text: text.to_owned(), y, x: 72.0, size }
+        Line { text: text.to_owned(), y, x: 72.0, size, cells: vec![(72.0, text.to_owned())] }
+    }
+
+    fn row(cells: &[(f64, &str)], y: f64) -> Line {
+        let text = cells.iter().map(|(_, t)| *t).collect::<Vec<_>>().join(" ");
+        Line { text, y, x: cells[0].0, size: 10.0, cells: cells.iter().map(|(x, t)| (*x, t.to_string())).collect() }
+    }
+
+    #[test]
+    fn aligned_short_cells_are_a_table_and_prose_columns_are_not() {
+        let lines = vec![
+            line("Fares from May.", 40.0, 10.0),
+            row(&[(72.0, "Route"), (220.0, "Adult"), (300.0, "Child")], 60.0),
+            row(&[(72.0, "Nordhavn to Ske"), (221.0, "12 EUR"), (301.0, "6 EUR")], 72.0),
+            row(&[(72.0, "Ske to Ostby"), (219.5, "9 EUR")], 84.0),
+            line("Children under four travel free of charge on every route.", 110.0, 10.0),
+        ];
+        let sections = sections_from_lines(vec![(1, lines)], true);
+        assert_eq!(sections.len(), 3, "{sections:#?}");
+        let table = sections[1].table.as_ref().unwrap();
+        assert_eq!(table.header, ["Route", "Adult", "Child"]);
+        assert_eq!(table.rows, [["Nordhavn to Ske", "12 EUR", "6 EUR"], ["Ske to Ostby", "9 EUR", ""]]);
+        assert_eq!(sections[2].text, "Children under four travel free of charge on every route.");
+
+        let prose = "a long sentence of running text set in the left column of a page";
+        let columns: Vec<Line> =
+            (0..5).map(|n| row(&[(72.0, prose), (320.0, prose)], 60.0 + 12.0 * n as f64)).collect();
+        assert!(sections_from_lines(vec![(1, columns)], true).iter().all(|s| s.table.is_none()));
     }
 
     #[test]

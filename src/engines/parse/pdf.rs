@@ -96,7 +96,7 @@ fn letters<'a>(texts: impl Iterator<Item = &'a str>) -> usize {
 fn plain_lines(text: &str) -> Vec<pdf_lines::Line> {
     text.lines()
         .filter(|l| !l.trim().is_empty())
-        .map(|l| pdf_lines::Line { text: l.to_owned(), y: 0.0, x: 0.0, size: 0.0 })
+        .map(|l| pdf_lines::Line { text: l.to_owned(), y: 0.0, x: 0.0, size: 0.0, cells: Vec::new() })
         .collect()
 }
 

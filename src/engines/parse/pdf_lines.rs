@@ -16,6 +16,9 @@ pub struct Line {
     pub x: f64,
     /// Font size (points), of the line's widest run.
     pub size: f64,
+    /// The line's runs separated by gaps wider than any word space (table cells, when lines
+    /// above and below line up with them): where each starts, and its text.
+    pub cells: Vec<(f64, String)>,
 }
 
 /// Lines per page number, or None when pdf-extract cannot read the document (it then falls
@@ -53,6 +56,10 @@ impl Collector {
         if let Some(line) = self.lines.last_mut() {
             line.size = self.sizes.iter().max_by_key(|(_, n)| *n).map_or(line.size, |(s, _)| *s);
             line.text = line.text.trim_end().to_owned();
+            line.cells.retain(|(_, c)| !c.trim().is_empty());
+            for (_, cell) in &mut line.cells {
+                *cell = cell.trim().to_owned();
+            }
         }
         self.sizes.clear();
     }
@@ -101,26 +108,39 @@ impl OutputDev for Collector {
             || x + size * 4.0 < self.last_end;
         if new_line {
             self.finish_line();
-            self.lines.push(Line { text: String::new(), y, x, size });
+            self.lines.push(Line { text: String::new(), y, x, size, cells: vec![(x, String::new())] });
+        } else if x > self.last_end + size * 1.5 {
+            if let Some(line) = self.lines.last_mut() {
+                line.text.push(' ');
+                line.cells.push((x, String::new()));
+            }
         } else if x > self.last_end + size * 0.15 {
             if let Some(line) = self.lines.last_mut() {
                 if !line.text.ends_with(' ') {
                     line.text.push(' ');
+                    if let Some((_, cell)) = line.cells.last_mut() {
+                        cell.push(' ');
+                    }
                 }
             }
         }
         if let Some(line) = self.lines.last_mut() {
             // Ligatures (ﬁ, ﬂ) as their letters, so "ﬁlled" is found by "filled".
+            let mut letters = String::new();
             for c in text.chars() {
                 match c {
-                    '\u{fb00}' => line.text.push_str("ff"),
-                    '\u{fb01}' => line.text.push_str("fi"),
-                    '\u{fb02}' => line.text.push_str("fl"),
-                    '\u{fb03}' => line.text.push_str("ffi"),
-                    '\u{fb04}' => line.text.push_str("ffl"),
+                    '\u{fb00}' => letters.push_str("ff"),
+                    '\u{fb01}' => letters.push_str("fi"),
+                    '\u{fb02}' => letters.push_str("fl"),
+                    '\u{fb03}' => letters.push_str("ffi"),
+                    '\u{fb04}' => letters.push_str("ffl"),
                     c if c.is_control() => {}
-                    c => line.text.push(c),
+                    c => letters.push(c),
                 }
+            }
+            line.text.push_str(&letters);
+            if let Some((_, cell)) = line.cells.last_mut() {
+                cell.push_str(&letters);
             }
         }
         let rounded = (size * 2.0).round() / 2.0;

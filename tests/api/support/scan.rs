@@ -1,6 +1,6 @@
-//! Scanned documents for the OCR tests: a page of a real PDF rendered by pdftoppm (the
-//! "scan"), and image-only PDFs written around such images, optionally with an invisible text
-//! layer (render mode 3), as scanners with OCR make them.
+//! PDFs for the parsing tests: a page of a real PDF rendered by pdftoppm (the "scan"),
+//! image-only PDFs written around such images, optionally with an invisible text layer (render
+//! mode 3) as scanners with OCR make them, and text placed at given positions (tables).
 
 use std::io::Write;
 use std::path::Path;
@@ -76,6 +76,31 @@ pub fn image_pdf(pages: &[(Vec<u8>, Option<&str>)], dpi: u32) -> Vec<u8> {
         stream.extend(b"\nendstream");
         objects.push(stream);
     }
+    write_pdf(&objects)
+}
+
+/// A one-page A4 PDF with each text drawn at (x, y) points from the top left, in Helvetica.
+pub fn text_pdf(texts: &[(f64, f64, &str)]) -> Vec<u8> {
+    let mut content = String::new();
+    for (x, y, text) in texts {
+        let escaped = text.replace('\\', "\\\\").replace('(', "\\(").replace(')', "\\)");
+        content.push_str(&format!("BT /F1 10 Tf {x:.1} {:.1} Td ({escaped}) Tj ET\n", 842.0 - y));
+    }
+    let mut stream = format!("<< /Length {} >>\nstream\n", content.len()).into_bytes();
+    stream.extend(content.into_bytes());
+    stream.extend(b"\nendstream");
+    write_pdf(&[
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>".to_vec(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".to_vec(),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R >>"
+            .to_vec(),
+        stream,
+    ])
+}
+
+/// Objects numbered from 1, with the cross-reference table and trailer.
+fn write_pdf(objects: &[Vec<u8>]) -> Vec<u8> {
     let mut out = b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n".to_vec();
     let mut offsets = Vec::new();
     for (i, object) in objects.iter().enumerate() {
