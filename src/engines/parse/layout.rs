@@ -110,6 +110,7 @@ pub fn sections_from_lines(pages: Vec<(u32, Vec<Line>)>, font_headings: bool) ->
     let mut path: Vec<(usize, String)> = Vec::new();
     let mut out = Vec::new();
     for (page, lines) in pages {
+        let lines = in_column_order(lines);
         let before = out.len();
         let mut text = String::new();
         let mut previous: Option<&Line> = None;
@@ -171,6 +172,52 @@ pub fn sections_from_lines(pages: Vec<(u32, Vec<Line>)>, font_headings: bool) ->
             out.push(Section::prose(Some(page), headings(&path), String::new()));
         }
     }
+    out
+}
+
+/// A two-column page drawn line by line across both columns (each line then holds a left and a
+/// right run of prose at the same height) read column by column: the lines above the columns
+/// (title, authors) first, then the left column top to bottom, then the right one, then what
+/// follows. Pages drawn column by column already come in that order and are left alone.
+fn in_column_order(lines: Vec<Line>) -> Vec<Line> {
+    let split: Vec<usize> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.cells.len() == 2 && l.cells.iter().all(|(_, c)| c.chars().count() >= 20))
+        .map(|(i, _)| i)
+        .collect();
+    let (Some(&first), Some(&last)) = (split.first(), split.last()) else { return lines };
+    // Most of the stretch between the first and last split line must be split, at one gutter.
+    let span = last - first + 1;
+    let gutters: Vec<f64> = split.iter().map(|&i| lines[i].cells[1].0).collect();
+    let gutter = gutters.iter().sum::<f64>() / gutters.len() as f64;
+    let aligned = gutters.iter().all(|g| (g - gutter).abs() <= lines[first].size.max(1.0) * 2.0);
+    if split.len() < 3 || split.len() * 10 < span * 6 || !aligned {
+        return lines;
+    }
+    let mut left = Vec::new();
+    let mut right = Vec::new();
+    for line in &lines[first..=last] {
+        let mut parts = line.cells.iter().map(|(x, text)| Line {
+            text: text.clone(),
+            y: line.y,
+            x: *x,
+            size: line.size,
+            cells: vec![(*x, text.clone())],
+        });
+        match (line.cells.len(), line.cells.first()) {
+            (2, _) => {
+                left.extend(parts.next());
+                right.extend(parts.next());
+            }
+            (_, Some((x, _))) if *x >= gutter - line.size => right.push(line.clone()),
+            _ => left.push(line.clone()),
+        }
+    }
+    let mut out: Vec<Line> = lines[..first].to_vec();
+    out.extend(left);
+    out.extend(right);
+    out.extend(lines[last + 1..].iter().cloned());
     out
 }
 
@@ -451,6 +498,26 @@ mod tests {
             false,
         );
         assert_eq!(plain[0].headings, Vec::<String>::new(), "with an outline, type size gives no headings");
+    }
+
+    #[test]
+    fn a_page_drawn_across_both_columns_is_read_column_by_column() {
+        let left = [
+            "The left column starts the story here",
+            "and the left column goes on with it",
+            "until the left column ends its part",
+        ];
+        let right = [
+            "The right column continues the story",
+            "and the right column carries it on",
+            "until the right column ends it all",
+        ];
+        let mut lines = vec![line("A Two Column Title", 40.0, 10.0)];
+        for (i, (l, r)) in left.iter().zip(right).enumerate() {
+            lines.push(row(&[(72.0, l), (320.0, r)], 60.0 + 12.0 * i as f64));
+        }
+        let text = sections_from_lines(vec![(1, lines)], false).remove(0).text;
+        assert_eq!(text, format!("A Two Column Title\n\n{}\n\n{}", left.join("\n"), right.join("\n")));
     }
 
     #[test]
