@@ -236,3 +236,44 @@ async fn a_pdf_table_is_found_by_a_cell_with_its_header_and_page() {
     let prose = &lexical(&app, &token, &kb, "dry dock winter register").await[0];
     assert!(!prose["text"].as_str().unwrap().contains('|'), "{prose}");
 }
+
+fn lectern(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_lectern"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// `lectern parse` shows what the pipeline reads; `lectern eval-parse` scores it against the
+/// references written by hand for a page drawn across two columns and a whitespace table.
+#[test]
+fn parse_and_eval_parse_show_and_score_what_the_pipeline_reads() {
+    let shown = lectern(&["parse", "tests/fixtures/parse/table.pdf", "--no-ocr"]);
+    assert!(shown.status.success(), "{}", String::from_utf8_lossy(&shown.stderr));
+    let markdown = String::from_utf8(shown.stdout).unwrap();
+    assert!(
+        markdown.contains("| Route | Adult | Child |\n| --- | --- | --- |\n| Nordhavn to Ske | 12 EUR | 6 EUR |"),
+        "{markdown}"
+    );
+    let json_out = lectern(&["parse", "tests/fixtures/formats/deck.pptx", "--format", "json"]);
+    let parsed: Value = serde_json::from_slice(&json_out.stdout).unwrap();
+    assert_eq!((parsed["kind"].as_str(), parsed["pages"].as_u64()), (Some("pptx"), Some(2)), "{parsed}");
+    assert_eq!(parsed["report"]["tables"], 1);
+
+    let scored = lectern(&["eval-parse", "--dataset", "tests/fixtures/parse", "--json"]);
+    assert!(scored.status.success(), "{}", String::from_utf8_lossy(&scored.stderr));
+    let scores: Value = serde_json::from_slice(&scored.stdout).unwrap();
+    let by_file = |name: &str| scores.as_array().unwrap().iter().find(|s| s["file"] == name).cloned().unwrap();
+    let columns = by_file("two-column.pdf");
+    assert!(columns["textSimilarity"].as_f64().unwrap() > 0.95, "column by column: {columns}");
+    assert_eq!(columns["headingRecall"], 1.0);
+    let table = by_file("table.pdf");
+    assert!(table["tableCellF1"].as_f64().unwrap() > 0.95, "{table}");
+
+    let missing = lectern(&["parse", "tests/fixtures/parse/none.pdf"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("none.pdf"));
+}
