@@ -139,6 +139,7 @@ async fn build_kb(ctx: &AppContext, chunks: usize, corpus: &[String]) -> (Uuid, 
                     pages: Set(None),
                     chunk_count: Set(per_document as i32),
                     metadata: Set(serde_json::json!({})),
+                    parse: Set(None),
                     created_at: Set(now),
                     updated_at: Set(now),
                 }
