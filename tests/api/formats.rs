@@ -277,3 +277,39 @@ fn parse_and_eval_parse_show_and_score_what_the_pipeline_reads() {
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("none.pdf"));
 }
+
+/// A DOCX with a picture of text (a scanned letter pasted into a report): the picture's words
+/// are found, in the section where the picture is, and the document lists the image as OCRed.
+#[tokio::test]
+async fn an_image_inside_a_docx_is_read_where_it_appears() {
+    use std::io::Write;
+    let app = spawn_app().await;
+    let (token, _) = app.bootstrap().await;
+    let kb = app.create("/v1/knowledge-bases", &token, "", json!({"name": "Reports"})).await;
+    let picture = render(&shared_path("pdfs/pypdf__crazyones.pdf"), 1, 150);
+    let body = r#"<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><w:body>
+        <w:p><w:pPr><w:pStyle w:val="Heading1"/></w:pPr><w:r><w:t>Appendix: the poster</w:t></w:r></w:p>
+        <w:p><w:r><w:t>The poster from the reception wall is pasted below.</w:t></w:r></w:p>
+        <w:p><w:r><w:drawing><a:graphic><a:graphicData><a:blip r:embed="rId7"/></a:graphicData></a:graphic></w:drawing></w:r></w:p>
+        <w:p><w:r><w:t>It was photographed in March.</w:t></w:r></w:p></w:body></w:document>"#;
+    let rels = r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId7" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/image" Target="media/poster.png"/></Relationships>"#;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    for (name, bytes) in [
+        ("[Content_Types].xml", b"<Types/>".as_slice()),
+        ("word/document.xml", body.as_bytes()),
+        ("word/_rels/document.xml.rels", rels.as_bytes()),
+        ("word/media/poster.png", picture.as_slice()),
+    ] {
+        zip.start_file(name, options).unwrap();
+        zip.write_all(bytes).unwrap();
+    }
+    let docx = zip.finish().unwrap().into_inner();
+    let docs = ingest(&app, &token, &kb, vec![("report.docx", docx)]).await;
+    let report = view(&docs, "report.docx");
+    assert_eq!(report["status"], "ready", "{report}");
+    assert_eq!(report["parse"]["ocrPages"][0]["image"], "word/media/poster.png", "{report}");
+    let hit = &lexical(&app, &token, &kb, "misfits rebels troublemakers").await[0];
+    assert_eq!(hit["documentTitle"], "report.docx");
+    assert_eq!(hit["headings"], json!(["Appendix: the poster"]), "{hit}");
+}

@@ -8,7 +8,7 @@ use quick_xml::events::Event;
 use quick_xml::Reader;
 
 use super::zipped::{self, attr};
-use super::{table, DocumentKind, Limits, ParseError, ParsedDocument, Section};
+use super::{table, DocumentKind, EmbeddedImage, Limits, ParseError, ParsedDocument, Section};
 
 pub fn parse(bytes: &[u8], limits: &Limits) -> Result<ParsedDocument, ParseError> {
     let mut archive = zipped::open(bytes)?;
@@ -16,9 +16,40 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<ParsedDocument, ParseError
         zipped::read_part(&mut archive, "word/styles.xml", limits)?.map(|xml| heading_styles(&xml)).unwrap_or_default();
     let document = zipped::read_part(&mut archive, "word/document.xml", limits)?
         .ok_or_else(|| ParseError::Malformed("word/document.xml is missing".to_owned()))?;
-    let sections = body_sections(&document, &styles)?;
+    let (sections, blips) = body_sections(&document, &styles)?;
     let title = sections.iter().find_map(|s| s.headings.first().cloned());
-    Ok(ParsedDocument::new(DocumentKind::Docx, title, None, sections))
+    let mut parsed = ParsedDocument::new(DocumentKind::Docx, title, None, sections);
+    parsed.images = images(&mut archive, &blips, limits)?;
+    Ok(parsed)
+}
+
+/// Most images of one document that OCR reads; the smallest (icons, rules) are skipped.
+const MAX_IMAGES: usize = 100;
+const MIN_IMAGE_SIDE: usize = 32;
+
+/// The images the body shows (their section and relationship id), read from the package.
+fn images(
+    archive: &mut zipped::Archive<'_>,
+    blips: &[(usize, String)],
+    limits: &Limits,
+) -> Result<Vec<EmbeddedImage>, ParseError> {
+    if blips.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rels = zipped::read_part(archive, "word/_rels/document.xml.rels", limits)?.unwrap_or_default();
+    let targets = zipped::relationships(&rels);
+    let mut out = Vec::new();
+    for (section, id) in blips {
+        let Some(target) = targets.iter().find(|(rid, _)| rid == id).map(|(_, t)| t) else { continue };
+        let name = zipped::resolve("word/", target);
+        let Some(bytes) = zipped::read_bytes(archive, &name, limits)? else { continue };
+        let big_enough = imagesize::blob_size(&bytes)
+            .is_ok_and(|size| size.width >= MIN_IMAGE_SIDE * 3 && size.height >= MIN_IMAGE_SIDE);
+        if big_enough && out.len() < MAX_IMAGES {
+            out.push(EmbeddedImage { section: *section, name, bytes });
+        }
+    }
+    Ok(out)
 }
 
 /// Heading level by style id: from `w:name` ("heading 1", "Title") in styles.xml, plus the
@@ -62,7 +93,9 @@ struct TableReader {
     cell: String,
 }
 
-fn body_sections(xml: &str, styles: &HashMap<String, u8>) -> Result<Vec<Section>, ParseError> {
+/// The body's sections, and the images it shows: an empty section where each appears, with
+/// the image's relationship id.
+fn body_sections(xml: &str, styles: &HashMap<String, u8>) -> Result<(Vec<Section>, Vec<(usize, String)>), ParseError> {
     let mut reader = Reader::from_str(xml);
     let mut sections = Vec::new();
     let mut headings: Vec<(u8, String)> = Vec::new();
@@ -73,6 +106,7 @@ fn body_sections(xml: &str, styles: &HashMap<String, u8>) -> Result<Vec<Section>
     // Nested tables are read into the cells of the outermost one.
     let mut table_depth = 0u32;
     let mut table = TableReader::default();
+    let mut blips: Vec<(usize, String)> = Vec::new();
     let heading_path = |headings: &[(u8, String)]| headings.iter().map(|(_, h)| h.clone()).collect::<Vec<_>>();
     let flush = |sections: &mut Vec<Section>, headings: &[(u8, String)], current: &mut String| {
         let text = current.trim().to_owned();
@@ -83,6 +117,15 @@ fn body_sections(xml: &str, styles: &HashMap<String, u8>) -> Result<Vec<Section>
     };
     loop {
         match reader.read_event() {
+            Ok(Event::Empty(e) | Event::Start(e)) if e.local_name().as_ref() == b"blip" && table_depth == 0 => {
+                if let Some(id) = attr(&e, b"embed") {
+                    current.push_str(&paragraph);
+                    paragraph.clear();
+                    flush(&mut sections, &headings, &mut current);
+                    blips.push((sections.len(), id));
+                    sections.push(Section::prose(None, heading_path(&headings), String::new()));
+                }
+            }
             Ok(Event::Start(e)) => match e.local_name().as_ref() {
                 b"t" => in_text = true,
                 b"p" => {
@@ -148,5 +191,5 @@ fn body_sections(xml: &str, styles: &HashMap<String, u8>) -> Result<Vec<Section>
         }
     }
     flush(&mut sections, &headings, &mut current);
-    Ok(sections)
+    Ok((sections, blips))
 }

@@ -142,19 +142,25 @@ impl Section {
     }
 }
 
-/// A page (or an image document: page None) whose text was recognised by OCR.
+/// A page (or an image document: page None, or an image inside a document: its name) whose
+/// text was recognised by OCR.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct OcrPage {
     pub page: Option<u32>,
+    /// The image's name inside the document (`word/media/image1.png`), for embedded images.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
     /// Tesseract's mean word confidence, 0–100.
     pub confidence: f32,
     pub words: usize,
 }
 
-/// A page OCR could not read (its text layer, if any, is kept).
+/// A page or image OCR could not read (its text layer, if any, is kept).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct OcrFailure {
     pub page: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
     pub reason: String,
 }
 
@@ -169,6 +175,14 @@ pub struct ParseReport {
     pub tables: usize,
 }
 
+/// An image inside a document (DOCX), OCRed into the empty section that marks where it appears.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmbeddedImage {
+    pub section: usize,
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParsedDocument {
     pub kind: DocumentKind,
@@ -181,11 +195,22 @@ pub struct ParsedDocument {
     /// Pages whose text came from OCR.
     pub ocr: Vec<OcrPage>,
     pub ocr_failures: Vec<OcrFailure>,
+    /// Images inside the document still to be OCRed.
+    pub images: Vec<EmbeddedImage>,
 }
 
 impl ParsedDocument {
     pub fn new(kind: DocumentKind, title: Option<String>, pages: Option<u32>, sections: Vec<Section>) -> Self {
-        Self { kind, title, pages, sections, needs_ocr: Vec::new(), ocr: Vec::new(), ocr_failures: Vec::new() }
+        Self {
+            kind,
+            title,
+            pages,
+            sections,
+            needs_ocr: Vec::new(),
+            ocr: Vec::new(),
+            ocr_failures: Vec::new(),
+            images: Vec::new(),
+        }
     }
 
     /// All text, sections separated by blank lines.
@@ -208,11 +233,11 @@ impl ParsedDocument {
                     ParseError::Ocr(reason) => reason,
                     other => other.to_string(),
                 };
-                self.ocr_failures.push(OcrFailure { page, reason });
+                self.ocr_failures.push(OcrFailure { page, image: None, reason });
                 return;
             }
         };
-        self.ocr.push(OcrPage { page, confidence: found.confidence, words: found.words });
+        self.ocr.push(OcrPage { page, image: None, confidence: found.confidence, words: found.words });
         // A blank page read as blank keeps what its text layer had.
         if found.text.trim().is_empty() {
             return;
@@ -226,6 +251,30 @@ impl ParsedDocument {
         }
         if let Some(text) = text {
             self.sections.push(Section::prose(page, Vec::new(), text));
+        }
+    }
+
+    /// What OCR made of an embedded image: text it reads with some confidence goes where the
+    /// image is; photos (few words, low confidence) add nothing.
+    pub fn apply_image_ocr(&mut self, image: &EmbeddedImage, result: Result<ocr::Recognised, ParseError>) {
+        let page = self.sections.get(image.section).and_then(|s| s.page);
+        let name = Some(image.name.clone());
+        match result {
+            Ok(found) => {
+                self.ocr.push(OcrPage { page, image: name, confidence: found.confidence, words: found.words });
+                if found.words >= 3 && found.confidence >= 60.0 {
+                    if let Some(section) = self.sections.get_mut(image.section) {
+                        section.text = found.text;
+                    }
+                }
+            }
+            Err(error) => {
+                let reason = match error {
+                    ParseError::Ocr(reason) => reason,
+                    other => other.to_string(),
+                };
+                self.ocr_failures.push(OcrFailure { page, image: name, reason });
+            }
         }
     }
 
@@ -256,6 +305,7 @@ impl ParsedDocument {
         }
         // Pages OCR could not read keep what their text layer had.
         self.needs_ocr.clear();
+        self.images.clear();
         Ok(self)
     }
 }
@@ -395,7 +445,7 @@ pub fn parse(bytes: &[u8], kind: DocumentKind, limits: &Limits) -> Result<Parsed
             }
         }
     };
-    if parsed.needs_ocr.is_empty() {
+    if parsed.needs_ocr.is_empty() && parsed.images.is_empty() {
         return parsed.finish(false);
     }
     Ok(parsed)
@@ -413,6 +463,12 @@ pub fn parse_with_ocr(
         let session = ocr.start(bytes, kind)?;
         for page in parsed.needs_ocr.clone() {
             parsed.apply_ocr(page, session.recognise(page, limits));
+        }
+    }
+    if let Some(ocr) = ocr {
+        for image in std::mem::take(&mut parsed.images) {
+            let found = ocr.recognise_image(&image.bytes, limits);
+            parsed.apply_image_ocr(&image, found);
         }
     }
     parsed.finish(ocr.is_some())

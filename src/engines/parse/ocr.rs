@@ -75,6 +75,12 @@ impl Ocr {
         String::from_utf8_lossy(&output.stdout).lines().skip(1).map(|l| l.trim().to_owned()).collect()
     }
 
+    /// Recognises an image given as bytes (one embedded in a document), its size checked first.
+    pub fn recognise_image(&self, bytes: &[u8], limits: &Limits) -> Result<Recognised, ParseError> {
+        check_image(bytes, limits)?;
+        self.start(bytes, DocumentKind::Png)?.recognise(None, limits)
+    }
+
     /// Starts OCR on one document: its bytes are written once to a private directory.
     pub fn start(&self, bytes: &[u8], kind: DocumentKind) -> Result<Session, ParseError> {
         let dir = tempfile::tempdir().map_err(|e| ParseError::Ocr(format!("no scratch directory: {e}")))?;

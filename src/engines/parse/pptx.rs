@@ -44,8 +44,9 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<ParsedDocument, ParseError
 /// relationships), or by their file numbers when those are missing.
 fn slide_paths(archive: &mut Archive<'_>, limits: &Limits) -> Result<Vec<String>, ParseError> {
     let presentation = zipped::read_part(archive, "ppt/presentation.xml", limits)?.unwrap_or_default();
-    let rels =
-        relationships(&zipped::read_part(archive, "ppt/_rels/presentation.xml.rels", limits)?.unwrap_or_default());
+    let rels = zipped::relationships(
+        &zipped::read_part(archive, "ppt/_rels/presentation.xml.rels", limits)?.unwrap_or_default(),
+    );
     let mut ordered = Vec::new();
     let mut reader = Reader::from_str(&presentation);
     loop {
@@ -59,7 +60,7 @@ fn slide_paths(archive: &mut Archive<'_>, limits: &Limits) -> Result<Vec<String>
                     .and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()))
                     .and_then(|id| rels.iter().find(|(rid, _)| *rid == id).map(|(_, t)| t.clone()));
                 if let Some(target) = target {
-                    ordered.push(resolve("ppt/", &target));
+                    ordered.push(zipped::resolve("ppt/", &target));
                 }
             }
             Ok(Event::Eof) | Err(_) => break,
@@ -84,46 +85,10 @@ fn slide_paths(archive: &mut Archive<'_>, limits: &Limits) -> Result<Vec<String>
 fn notes_path(archive: &mut Archive<'_>, slide: &str, limits: &Limits) -> Result<Option<String>, ParseError> {
     let (dir, file) = slide.rsplit_once('/').unwrap_or(("", slide));
     let Some(xml) = zipped::read_part(archive, &format!("{dir}/_rels/{file}.rels"), limits)? else { return Ok(None) };
-    Ok(relationships(&xml)
+    Ok(zipped::relationships(&xml)
         .into_iter()
         .find(|(_, t)| t.contains("notesSlide"))
-        .map(|(_, t)| resolve(&format!("{dir}/"), &t)))
-}
-
-/// (Id, Target) of every relationship.
-fn relationships(xml: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut reader = Reader::from_str(xml);
-    loop {
-        match reader.read_event() {
-            Ok(Event::Start(e) | Event::Empty(e)) if e.local_name().as_ref() == b"Relationship" => {
-                if let (Some(id), Some(target)) = (attr(&e, b"Id"), attr(&e, b"Target")) {
-                    out.push((id, target));
-                }
-            }
-            Ok(Event::Eof) | Err(_) => break,
-            _ => {}
-        }
-    }
-    out
-}
-
-/// A relationship target relative to `base` (a directory ending in `/`), `..` resolved.
-fn resolve(base: &str, target: &str) -> String {
-    if let Some(absolute) = target.strip_prefix('/') {
-        return absolute.to_owned();
-    }
-    let mut parts: Vec<&str> = base.trim_end_matches('/').split('/').filter(|p| !p.is_empty()).collect();
-    for piece in target.split('/') {
-        match piece {
-            ".." => {
-                parts.pop();
-            }
-            "." | "" => {}
-            other => parts.push(other),
-        }
-    }
-    parts.join("/")
+        .map(|(_, t)| zipped::resolve(&format!("{dir}/"), &t)))
 }
 
 #[derive(Default)]

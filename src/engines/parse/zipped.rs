@@ -4,6 +4,9 @@
 
 use std::io::{Cursor, Read};
 
+use quick_xml::events::Event;
+use quick_xml::Reader;
+
 use super::{DocumentKind, Limits, ParseError};
 
 pub type Archive<'a> = zip::ZipArchive<Cursor<&'a [u8]>>;
@@ -77,6 +80,42 @@ pub fn read_part(archive: &mut Archive<'_>, name: &str, limits: &Limits) -> Resu
         }
         None => Ok(None),
     }
+}
+
+/// (Id, Target) of every relationship.
+pub fn relationships(xml: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut reader = Reader::from_str(xml);
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e) | Event::Empty(e)) if e.local_name().as_ref() == b"Relationship" => {
+                if let (Some(id), Some(target)) = (attr(&e, b"Id"), attr(&e, b"Target")) {
+                    out.push((id, target));
+                }
+            }
+            Ok(Event::Eof) | Err(_) => break,
+            _ => {}
+        }
+    }
+    out
+}
+
+/// A relationship target relative to `base` (a directory ending in `/`), `..` resolved.
+pub fn resolve(base: &str, target: &str) -> String {
+    if let Some(absolute) = target.strip_prefix('/') {
+        return absolute.to_owned();
+    }
+    let mut parts: Vec<&str> = base.trim_end_matches('/').split('/').filter(|p| !p.is_empty()).collect();
+    for piece in target.split('/') {
+        match piece {
+            ".." => {
+                parts.pop();
+            }
+            "." | "" => {}
+            other => parts.push(other),
+        }
+    }
+    parts.join("/")
 }
 
 /// The value of the attribute whose local name is `local`.

@@ -338,37 +338,70 @@ async fn recognise(
     mut parsed: parse::ParsedDocument,
     job: Option<&job::Model>,
 ) -> Result<parse::ParsedDocument, JobError> {
-    let (Some(ocr), false) = (&engines.ocr, parsed.needs_ocr.is_empty()) else { return Ok(parsed) };
+    let Some(ocr) = &engines.ocr else { return Ok(parsed) };
+    if parsed.needs_ocr.is_empty() && parsed.images.is_empty() {
+        return Ok(parsed);
+    }
     let kb = knowledge_base::Entity::find_by_id(doc.kb_id).one(&ctx.db).await?;
     let languages: Vec<String> =
         kb.as_ref().map(super::languages::of_kb).unwrap_or_default().into_iter().map(str::to_owned).collect();
-    let ocr = ocr.clone();
-    let session = tokio::task::spawn_blocking(move || ocr.with_languages(&languages).start(&bytes, kind))
-        .await
-        .map_err(|e| JobError::permanent(format!("OCR failed: {e}")))?
-        .map_err(|e| JobError::transient(e.to_string()))?;
-    let session = std::sync::Arc::new(session);
+    let ocr = std::sync::Arc::new(ocr.with_languages(&languages));
     let pages = parsed.needs_ocr.clone();
-    let total = pages.len();
-    for (done, page) in pages.into_iter().enumerate() {
-        let permit = engines.ocr_slots.clone().acquire_owned().await.map_err(JobError::transient)?;
-        let session = session.clone();
-        let work = tokio::task::spawn_blocking(move || {
-            let found = session.recognise(page, &limits);
-            drop(permit);
-            found
-        });
-        let found = match job {
-            Some(job) => {
-                report(ctx, job, "ocr", done, total).await?;
-                renewing_lease(ctx, job, "ocr", done, total, work).await?
-            }
-            None => work.await,
-        };
-        let found = found.map_err(|e| JobError::permanent(format!("OCR failed: {e}")))?;
-        parsed.apply_ocr(page, found);
+    let images = std::mem::take(&mut parsed.images);
+    let total = pages.len() + images.len();
+    let mut done = 0;
+    if !pages.is_empty() {
+        let starting = ocr.clone();
+        let session = tokio::task::spawn_blocking(move || starting.start(&bytes, kind))
+            .await
+            .map_err(|e| JobError::permanent(format!("OCR failed: {e}")))?
+            .map_err(|e| JobError::transient(e.to_string()))?;
+        let session = std::sync::Arc::new(session);
+        for page in pages {
+            let session = session.clone();
+            let found = in_ocr_pool(ctx, engines, job, done, total, move || session.recognise(page, &limits)).await?;
+            parsed.apply_ocr(page, found);
+            done += 1;
+        }
+    }
+    for image in images {
+        let (reader, image) = (ocr.clone(), std::sync::Arc::new(image));
+        let shown = image.clone();
+        let found =
+            in_ocr_pool(ctx, engines, job, done, total, move || reader.recognise_image(&shown.bytes, &limits)).await?;
+        parsed.apply_image_ocr(&image, found);
+        done += 1;
     }
     Ok(parsed)
+}
+
+/// Runs one OCR in the OCR pool (a blocking thread), reporting "ocr" progress and keeping the
+/// job's lease while it waits or runs.
+async fn in_ocr_pool<T: Send + 'static>(
+    ctx: &AppContext,
+    engines: &crate::app::engines::Engines,
+    job: Option<&job::Model>,
+    done: usize,
+    total: usize,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, JobError> {
+    let run = async {
+        let permit = engines.ocr_slots.clone().acquire_owned().await.map_err(JobError::transient)?;
+        tokio::task::spawn_blocking(move || {
+            let out = work();
+            drop(permit);
+            out
+        })
+        .await
+        .map_err(|e| JobError::permanent(format!("OCR failed: {e}")))
+    };
+    match job {
+        Some(job) => {
+            report(ctx, job, "ocr", done, total).await?;
+            renewing_lease(ctx, job, "ocr", done, total, run).await?
+        }
+        None => run.await,
+    }
 }
 
 /// Marks the document failed with the reason (after the last attempt or a permanent error).
