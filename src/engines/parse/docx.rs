@@ -30,7 +30,7 @@ const MIN_IMAGE_SIDE: usize = 32;
 /// The images the body shows (their section and relationship id), read from the package.
 fn images(
     archive: &mut zipped::Archive<'_>,
-    blips: &[(usize, String)],
+    blips: &[Blip],
     limits: &Limits,
 ) -> Result<Vec<EmbeddedImage>, ParseError> {
     if blips.is_empty() {
@@ -93,9 +93,12 @@ struct TableReader {
     cell: String,
 }
 
+/// Where an image appears (its placeholder section) and its relationship id.
+type Blip = (usize, String);
+
 /// The body's sections, and the images it shows: an empty section where each appears, with
 /// the image's relationship id.
-fn body_sections(xml: &str, styles: &HashMap<String, u8>) -> Result<(Vec<Section>, Vec<(usize, String)>), ParseError> {
+fn body_sections(xml: &str, styles: &HashMap<String, u8>) -> Result<(Vec<Section>, Vec<Blip>), ParseError> {
     let mut reader = Reader::from_str(xml);
     let mut sections = Vec::new();
     let mut headings: Vec<(u8, String)> = Vec::new();
@@ -106,7 +109,7 @@ fn body_sections(xml: &str, styles: &HashMap<String, u8>) -> Result<(Vec<Section
     // Nested tables are read into the cells of the outermost one.
     let mut table_depth = 0u32;
     let mut table = TableReader::default();
-    let mut blips: Vec<(usize, String)> = Vec::new();
+    let mut blips: Vec<Blip> = Vec::new();
     let heading_path = |headings: &[(u8, String)]| headings.iter().map(|(_, h)| h.clone()).collect::<Vec<_>>();
     let flush = |sections: &mut Vec<Section>, headings: &[(u8, String)], current: &mut String| {
         let text = current.trim().to_owned();
