@@ -281,7 +281,7 @@ fn parse_and_eval_parse_show_and_score_what_the_pipeline_reads() {
 /// A DOCX with a picture of text (a scanned letter pasted into a report): the picture's words
 /// are found, in the section where the picture is, and the document lists the image as OCRed.
 #[tokio::test]
-async fn an_image_inside_a_docx_is_read_where_it_appears() {
+async fn images_inside_a_docx_and_on_a_slide_are_read_where_they_appear() {
     use std::io::Write;
     let app = spawn_app().await;
     let (token, _) = app.bootstrap().await;
@@ -305,11 +305,50 @@ async fn an_image_inside_a_docx_is_read_where_it_appears() {
         zip.write_all(bytes).unwrap();
     }
     let docx = zip.finish().unwrap().into_inner();
-    let docs = ingest(&app, &token, &kb, vec![("report.docx", docx)]).await;
+    // A slide that is only a picture, as decks made of scans are.
+    let ns = r#"xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships""#;
+    let slide = format!(
+        r#"<p:sld {ns}><p:cSld><p:spTree><p:pic><p:blipFill><a:blip r:embed="rId2"/></p:blipFill></p:pic></p:spTree></p:cSld></p:sld>"#
+    );
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, bytes) in [
+        ("[Content_Types].xml", b"<Types/>".as_slice()),
+        (
+            "ppt/presentation.xml",
+            format!(
+                r#"<p:presentation {ns}><p:sldIdLst><p:sldId id="256" r:id="rId1"/></p:sldIdLst></p:presentation>"#
+            )
+            .as_bytes(),
+        ),
+        (
+            "ppt/_rels/presentation.xml.rels",
+            br#"<Relationships><Relationship Id="rId1" Target="slides/slide1.xml"/></Relationships>"#.as_slice(),
+        ),
+        ("ppt/slides/slide1.xml", slide.as_bytes()),
+        (
+            "ppt/slides/_rels/slide1.xml.rels",
+            br#"<Relationships><Relationship Id="rId2" Target="../media/scan.png"/></Relationships>"#.as_slice(),
+        ),
+        ("ppt/media/scan.png", picture.as_slice()),
+    ] {
+        zip.start_file(name, options).unwrap();
+        zip.write_all(bytes).unwrap();
+    }
+    let pptx = zip.finish().unwrap().into_inner();
+    let docs = ingest(&app, &token, &kb, vec![("report.docx", docx), ("scans.pptx", pptx)]).await;
+    let deck = view(&docs, "scans.pptx");
+    assert_eq!(
+        (deck["status"].as_str(), deck["parse"]["ocrPages"][0]["page"].as_u64()),
+        (Some("ready"), Some(1)),
+        "{deck}"
+    );
+    assert_eq!(deck["parse"]["ocrPages"][0]["image"], "ppt/media/scan.png");
     let report = view(&docs, "report.docx");
     assert_eq!(report["status"], "ready", "{report}");
     assert_eq!(report["parse"]["ocrPages"][0]["image"], "word/media/poster.png", "{report}");
-    let hit = &lexical(&app, &token, &kb, "misfits rebels troublemakers").await[0];
-    assert_eq!(hit["documentTitle"], "report.docx");
-    assert_eq!(hit["headings"], json!(["Appendix: the poster"]), "{hit}");
+    let hits = lexical(&app, &token, &kb, "misfits rebels troublemakers").await;
+    let in_report = hits.iter().find(|h| h["documentTitle"] == "report.docx").unwrap();
+    assert_eq!(in_report["headings"], json!(["Appendix: the poster"]), "{in_report}");
+    let in_deck = hits.iter().find(|h| h["documentTitle"] == "scans.pptx").unwrap();
+    assert_eq!(in_deck["pages"], json!([1]), "the slide the picture is on");
 }

@@ -23,10 +23,6 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<ParsedDocument, ParseError
     Ok(parsed)
 }
 
-/// Most images of one document that OCR reads; the smallest (icons, rules) are skipped.
-const MAX_IMAGES: usize = 100;
-const MIN_IMAGE_SIDE: usize = 32;
-
 /// The images the body shows (their section and relationship id), read from the package.
 fn images(
     archive: &mut zipped::Archive<'_>,
@@ -42,10 +38,7 @@ fn images(
     for (section, id) in blips {
         let Some(target) = targets.iter().find(|(rid, _)| rid == id).map(|(_, t)| t) else { continue };
         let name = zipped::resolve("word/", target);
-        let Some(bytes) = zipped::read_bytes(archive, &name, limits)? else { continue };
-        let big_enough = imagesize::blob_size(&bytes)
-            .is_ok_and(|size| size.width >= MIN_IMAGE_SIDE * 3 && size.height >= MIN_IMAGE_SIDE);
-        if big_enough && out.len() < MAX_IMAGES {
+        if let Some(bytes) = zipped::image_worth_reading(archive, &name, limits, out.len())? {
             out.push(EmbeddedImage { section: *section, name, bytes });
         }
     }

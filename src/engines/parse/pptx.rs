@@ -6,7 +6,7 @@ use quick_xml::events::Event;
 use quick_xml::Reader;
 
 use super::zipped::{self, attr, Archive};
-use super::{table, DocumentKind, Limits, ParseError, ParsedDocument, Section};
+use super::{table, DocumentKind, EmbeddedImage, Limits, ParseError, ParsedDocument, Section};
 
 pub fn parse(bytes: &[u8], limits: &Limits) -> Result<ParsedDocument, ParseError> {
     let mut archive = zipped::open(bytes)?;
@@ -16,6 +16,7 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<ParsedDocument, ParseError
         return Err(ParseError::TooManyPages { pages: count, limit: limits.max_pages });
     }
     let mut sections = Vec::new();
+    let mut images = Vec::new();
     for (number, path) in (1..).zip(&slides) {
         let Some(xml) = zipped::read_part(&mut archive, path, limits)? else { continue };
         let slide = read_slide(&xml)?;
@@ -35,9 +36,26 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<ParsedDocument, ParseError
         for rows in slide.tables {
             sections.extend(table::section(Some(number), headings.clone(), rows));
         }
+        // Pictures on the slide (a scanned chart, a screenshot) are OCRed onto its page.
+        if !slide.images.is_empty() {
+            let (dir, file) = path.rsplit_once('/').unwrap_or(("", path));
+            let rels =
+                zipped::read_part(&mut archive, &format!("{dir}/_rels/{file}.rels"), limits)?.unwrap_or_default();
+            let targets = zipped::relationships(&rels);
+            for id in &slide.images {
+                let Some(target) = targets.iter().find(|(rid, _)| rid == id).map(|(_, t)| t) else { continue };
+                let name = zipped::resolve(&format!("{dir}/"), target);
+                if let Some(bytes) = zipped::image_worth_reading(&mut archive, &name, limits, images.len())? {
+                    images.push(EmbeddedImage { section: sections.len(), name, bytes });
+                    sections.push(Section::prose(Some(number), headings.clone(), String::new()));
+                }
+            }
+        }
     }
     let title = sections.iter().find_map(|s| s.headings.first().cloned());
-    Ok(ParsedDocument::new(DocumentKind::Pptx, title, Some(count), sections))
+    let mut parsed = ParsedDocument::new(DocumentKind::Pptx, title, Some(count), sections);
+    parsed.images = images;
+    Ok(parsed)
 }
 
 /// The slides' part names in presentation order (from `presentation.xml` and its
@@ -96,6 +114,8 @@ struct Slide {
     title: Option<String>,
     paragraphs: Vec<String>,
     tables: Vec<Vec<Vec<String>>>,
+    /// Relationship ids of the pictures it shows.
+    images: Vec<String>,
 }
 
 /// The text of a slide (or notes slide): paragraphs of its shapes, the title placeholder's text
@@ -119,9 +139,11 @@ fn read_slide(xml: &str) -> Result<Slide, ParseError> {
                 b"tr" => rows.iter_mut().for_each(|r| r.push(Vec::new())),
                 b"tc" => cell.clear(),
                 b"ph" => placeholder = Some(attr(&e, b"type").unwrap_or_else(|| "body".to_owned())),
+                b"blip" => slide.images.extend(attr(&e, b"embed")),
                 _ => {}
             },
             Ok(Event::Empty(e)) => match e.local_name().as_ref() {
+                b"blip" => slide.images.extend(attr(&e, b"embed")),
                 b"ph" => placeholder = Some(attr(&e, b"type").unwrap_or_else(|| "body".to_owned())),
                 b"br" => paragraph.push('\n'),
                 _ => {}

@@ -72,6 +72,25 @@ pub fn read_bytes(archive: &mut Archive<'_>, name: &str, limits: &Limits) -> Res
     Ok(Some(buffer))
 }
 
+/// Most images of one document that OCR reads.
+const MAX_IMAGES: usize = 100;
+
+/// An image part worth OCR: present, not tiny (icons, rules), and fewer than the document's
+/// image limit read so far (`already`).
+pub fn image_worth_reading(
+    archive: &mut Archive<'_>,
+    name: &str,
+    limits: &Limits,
+    already: usize,
+) -> Result<Option<Vec<u8>>, ParseError> {
+    if already >= MAX_IMAGES {
+        return Ok(None);
+    }
+    let Some(bytes) = read_bytes(archive, name, limits)? else { return Ok(None) };
+    let big_enough = imagesize::blob_size(&bytes).is_ok_and(|size| size.width >= 96 && size.height >= 32);
+    Ok(big_enough.then_some(bytes))
+}
+
 /// A part as UTF-8 text (XML); None when the archive has no such part.
 pub fn read_part(archive: &mut Archive<'_>, name: &str, limits: &Limits) -> Result<Option<String>, ParseError> {
     match read_bytes(archive, name, limits)? {
