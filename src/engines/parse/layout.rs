@@ -1,11 +1,11 @@
-//! Page text cleanup shared by the PDF parser and OCR: running headers, footers and page
-//! numbers removed, words hyphenated at line ends joined, and the PDF outline (bookmarks)
-//! turned into heading paths at the lines where its entries start.
+//! A PDF page's lines as sections: running headers, footers and page numbers removed, words
+//! hyphenated at line ends joined, paragraphs by the gaps between lines, headings by type size,
+//! tables and columns found by `regions`.
 
 use std::collections::HashMap;
 
 use super::pdf_lines::Line;
-use super::{table, Section};
+use super::{regions, table, Section};
 
 /// Lines looked at as header or footer candidates at each end of a page.
 const EDGE_LINES: usize = 2;
@@ -110,12 +110,12 @@ pub fn sections_from_lines(pages: Vec<(u32, Vec<Line>)>, font_headings: bool) ->
     let mut path: Vec<(usize, String)> = Vec::new();
     let mut out = Vec::new();
     for (page, lines) in pages {
-        let lines = in_column_order(lines);
+        let lines = regions::in_column_order(lines);
         let before = out.len();
         let mut text = String::new();
         let mut previous: Option<&Line> = None;
         let mut pending_heading: Option<(usize, String)> = None;
-        let tables = tables_in(&lines);
+        let tables = regions::tables_in(&lines);
         for (i, line) in lines.iter().enumerate() {
             if let Some(found) = tables.iter().find(|t| t.start <= i && i < t.end) {
                 if i == found.start {
@@ -173,111 +173,6 @@ pub fn sections_from_lines(pages: Vec<(u32, Vec<Line>)>, font_headings: bool) ->
         }
     }
     out
-}
-
-/// A two-column page drawn line by line across both columns (each line then holds a left and a
-/// right run of prose at the same height) read column by column: the lines above the columns
-/// (title, authors) first, then the left column top to bottom, then the right one, then what
-/// follows. Pages drawn column by column already come in that order and are left alone.
-fn in_column_order(lines: Vec<Line>) -> Vec<Line> {
-    let split: Vec<usize> = lines
-        .iter()
-        .enumerate()
-        .filter(|(_, l)| l.cells.len() == 2 && l.cells.iter().all(|(_, c)| c.chars().count() >= 20))
-        .map(|(i, _)| i)
-        .collect();
-    let (Some(&first), Some(&last)) = (split.first(), split.last()) else { return lines };
-    // Most of the stretch between the first and last split line must be split, at one gutter.
-    let span = last - first + 1;
-    let gutters: Vec<f64> = split.iter().map(|&i| lines[i].cells[1].0).collect();
-    let gutter = gutters.iter().sum::<f64>() / gutters.len() as f64;
-    let aligned = gutters.iter().all(|g| (g - gutter).abs() <= lines[first].size.max(1.0) * 2.0);
-    if split.len() < 3 || split.len() * 10 < span * 6 || !aligned {
-        return lines;
-    }
-    let mut left = Vec::new();
-    let mut right = Vec::new();
-    for line in &lines[first..=last] {
-        let mut parts = line.cells.iter().map(|(x, text)| Line {
-            text: text.clone(),
-            y: line.y,
-            x: *x,
-            size: line.size,
-            cells: vec![(*x, text.clone())],
-        });
-        match (line.cells.len(), line.cells.first()) {
-            (2, _) => {
-                left.extend(parts.next());
-                right.extend(parts.next());
-            }
-            (_, Some((x, _))) if *x >= gutter - line.size => right.push(line.clone()),
-            _ => left.push(line.clone()),
-        }
-    }
-    let mut out: Vec<Line> = lines[..first].to_vec();
-    out.extend(left);
-    out.extend(right);
-    out.extend(lines[last + 1..].iter().cloned());
-    out
-}
-
-/// Lines `start..end` of a page that form a table, as rows of cells.
-struct FoundTable {
-    start: usize,
-    end: usize,
-    rows: Vec<Vec<String>>,
-}
-
-/// Tables set with whitespace (ruled ones too: their rules are not text): at least three
-/// consecutive lines of two or more cells, every cell starting at one of the column positions
-/// of the first (its header) within a character or two, cells short (columns of prose are not
-/// a table).
-fn tables_in(lines: &[Line]) -> Vec<FoundTable> {
-    let mut found = Vec::new();
-    let mut i = 0;
-    while i < lines.len() {
-        let header = &lines[i];
-        if header.cells.len() < 2 {
-            i += 1;
-            continue;
-        }
-        let columns: Vec<f64> = header.cells.iter().map(|(x, _)| *x).collect();
-        let tolerance = header.size.max(1.0) * 1.5;
-        let place = |x: f64| columns.iter().position(|c| (c - x).abs() <= tolerance);
-        let mut end = i + 1;
-        while end < lines.len() {
-            let cells = &lines[end].cells;
-            let aligned = cells.len() >= 2 && cells.iter().all(|(x, _)| place(*x).is_some());
-            if !aligned {
-                break;
-            }
-            end += 1;
-        }
-        let rows: Vec<Vec<String>> = lines[i..end]
-            .iter()
-            .map(|line| {
-                let mut row = vec![String::new(); columns.len()];
-                for (x, text) in &line.cells {
-                    if let Some(at) = place(*x) {
-                        if !row[at].is_empty() {
-                            row[at].push(' ');
-                        }
-                        row[at].push_str(text);
-                    }
-                }
-                row
-            })
-            .collect();
-        let cells: Vec<&String> = rows.iter().flatten().filter(|c| !c.is_empty()).collect();
-        let short = !cells.is_empty() && cells.iter().map(|c| c.chars().count()).sum::<usize>() / cells.len() <= 40;
-        if end - i >= 3 && short {
-            found.push(FoundTable { start: i, end, rows });
-            i = end;
-        } else {
-            i += 1;
-        }
-    }
-    found
 }
 
 fn flush(out: &mut Vec<Section>, page: u32, path: &[(usize, String)], text: &mut String) {
@@ -338,81 +233,12 @@ fn is_heading_text(text: &str) -> bool {
         && text.split_whitespace().count() <= 16
 }
 
-/// One bookmark: its depth (1 = top), title and 1-based page.
-pub struct OutlineEntry {
-    pub level: usize,
-    pub title: String,
-    pub page: u32,
-}
-
-/// Splits page sections where outline entries start (at the line that carries the entry's
-/// title; at the top of the page when no line does) and gives every part its heading path.
-pub fn apply_outline(sections: Vec<Section>, outline: &[OutlineEntry]) -> Vec<Section> {
-    if outline.is_empty() {
-        return sections;
-    }
-    let mut path: Vec<(usize, String)> = Vec::new();
-    let mut out = Vec::with_capacity(sections.len());
-    for section in sections {
-        let entries: Vec<&OutlineEntry> = outline.iter().filter(|e| Some(e.page) == section.page).collect();
-        let mut rest = section.text.as_str();
-        let mut pieces: Vec<(Vec<String>, String)> = Vec::new();
-        for entry in entries {
-            let found = find_title(rest, &entry.title);
-            let (before, after) = match found {
-                Some((start, end)) => (&rest[..start], &rest[end..]),
-                None => ("", rest),
-            };
-            pieces.push((headings(&path), before.to_owned()));
-            path.retain(|(level, _)| *level < entry.level);
-            path.push((entry.level, entry.title.trim().to_owned()));
-            rest = after;
-        }
-        pieces.push((headings(&path), rest.to_owned()));
-        let before = out.len();
-        for (headings, text) in pieces {
-            let text = text.trim();
-            if !text.is_empty() {
-                out.push(Section::prose(section.page, headings, text.to_owned()));
-            }
-        }
-        // Every page keeps a section, even an empty one, so pages still count.
-        if out.len() == before {
-            out.push(Section::prose(section.page, headings(&path), String::new()));
-        }
-    }
-    out
-}
-
-/// Where a heading's title starts a passage of `text`: the first occurrence at a line start,
-/// else the first after a section number ("2.1 Scope"), else the first anywhere, as whole
-/// words, case and spacing aside (PDF text layers often have no line breaks). The span covers
-/// the number too.
-fn find_title(text: &str, title: &str) -> Option<(usize, usize)> {
-    let words: Vec<String> = title.split_whitespace().map(regex::escape).collect();
-    if words.is_empty() {
-        return None;
-    }
-    let body = words.join(r"\s+");
-    let number = r"(?:[0-9]+(?:\.[0-9]+)*\.?|[ivxlcIVXLC]+\.)\s+";
-    let patterns = [
-        format!(r"(?im)^[ \t]*(?:{number})?{body}(?:\s|$)"),
-        format!(r"(?i)(?:^|\s){number}{body}(?:\s|$)"),
-        format!(r"(?i)(?:^|\s){body}(?:\s|$)"),
-    ];
-    patterns.iter().find_map(|pattern| {
-        let found = regex::Regex::new(pattern).ok()?.find(text)?;
-        let start = found.start() + (found.as_str().len() - found.as_str().trim_start().len());
-        Some((start, found.end()))
-    })
-}
-
-fn headings(path: &[(usize, String)]) -> Vec<String> {
+pub(super) fn headings(path: &[(usize, String)]) -> Vec<String> {
     path.iter().map(|(_, t)| t.clone()).collect()
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     #[test]
@@ -438,35 +264,8 @@ mod tests {
         );
     }
 
-    fn line(text: &str, y: f64, size: f64) -> Line {
+    pub(in crate::engines::parse) fn line(text: &str, y: f64, size: f64) -> Line {
         Line { text: text.to_owned(), y, x: 72.0, size, cells: vec![(72.0, text.to_owned())] }
-    }
-
-    fn row(cells: &[(f64, &str)], y: f64) -> Line {
-        let text = cells.iter().map(|(_, t)| *t).collect::<Vec<_>>().join(" ");
-        Line { text, y, x: cells[0].0, size: 10.0, cells: cells.iter().map(|(x, t)| (*x, t.to_string())).collect() }
-    }
-
-    #[test]
-    fn aligned_short_cells_are_a_table_and_prose_columns_are_not() {
-        let lines = vec![
-            line("Fares from May.", 40.0, 10.0),
-            row(&[(72.0, "Route"), (220.0, "Adult"), (300.0, "Child")], 60.0),
-            row(&[(72.0, "Nordhavn to Ske"), (221.0, "12 EUR"), (301.0, "6 EUR")], 72.0),
-            row(&[(72.0, "Ske to Ostby"), (219.5, "9 EUR")], 84.0),
-            line("Children under four travel free of charge on every route.", 110.0, 10.0),
-        ];
-        let sections = sections_from_lines(vec![(1, lines)], true);
-        assert_eq!(sections.len(), 3, "{sections:#?}");
-        let table = sections[1].table.as_ref().unwrap();
-        assert_eq!(table.header, ["Route", "Adult", "Child"]);
-        assert_eq!(table.rows, [["Nordhavn to Ske", "12 EUR", "6 EUR"], ["Ske to Ostby", "9 EUR", ""]]);
-        assert_eq!(sections[2].text, "Children under four travel free of charge on every route.");
-
-        let prose = "a long sentence of running text set in the left column of a page";
-        let columns: Vec<Line> =
-            (0..5).map(|n| row(&[(72.0, prose), (320.0, prose)], 60.0 + 12.0 * n as f64)).collect();
-        assert!(sections_from_lines(vec![(1, columns)], true).iter().all(|s| s.table.is_none()));
     }
 
     #[test]
@@ -501,57 +300,10 @@ mod tests {
     }
 
     #[test]
-    fn a_page_drawn_across_both_columns_is_read_column_by_column() {
-        let left = [
-            "The left column starts the story here",
-            "and the left column goes on with it",
-            "until the left column ends its part",
-        ];
-        let right = [
-            "The right column continues the story",
-            "and the right column carries it on",
-            "until the right column ends it all",
-        ];
-        let mut lines = vec![line("A Two Column Title", 40.0, 10.0)];
-        for (i, (l, r)) in left.iter().zip(right).enumerate() {
-            lines.push(row(&[(72.0, l), (320.0, r)], 60.0 + 12.0 * i as f64));
-        }
-        let text = sections_from_lines(vec![(1, lines)], false).remove(0).text;
-        assert_eq!(text, format!("A Two Column Title\n\n{}\n\n{}", left.join("\n"), right.join("\n")));
-    }
-
-    #[test]
     fn hyphenated_words_are_joined_but_compounds_kept() {
         assert_eq!(
             join_hyphenated("recog-\nnised text\nJean-\nPaul and 1990-\n2000"),
             "recognised text\nJean-\nPaul and 1990-\n2000"
-        );
-    }
-
-    #[test]
-    fn outline_entries_split_pages_at_their_titles_and_give_heading_paths() {
-        let sections = vec![
-            Section::prose(Some(1), vec![], "Preface words.\n1 Introduction\nIntro text.".into()),
-            Section::prose(Some(2), vec![], "More intro.\n1.1 Scope\nScope text.".into()),
-            Section::prose(Some(3), vec![], "2 Methods\nMethod text.".into()),
-        ];
-        let outline = vec![
-            OutlineEntry { level: 1, title: "1 Introduction".into(), page: 1 },
-            OutlineEntry { level: 2, title: "1.1  Scope".into(), page: 2 },
-            OutlineEntry { level: 1, title: "2 Methods".into(), page: 3 },
-        ];
-        let out = apply_outline(sections, &outline);
-        let got: Vec<(Option<u32>, Vec<String>, &str)> =
-            out.iter().map(|s| (s.page, s.headings.clone(), s.text.as_str())).collect();
-        assert_eq!(
-            got,
-            [
-                (Some(1), vec![], "Preface words."),
-                (Some(1), vec!["1 Introduction".to_owned()], "Intro text."),
-                (Some(2), vec!["1 Introduction".to_owned()], "More intro."),
-                (Some(2), vec!["1 Introduction".to_owned(), "1.1  Scope".to_owned()], "Scope text."),
-                (Some(3), vec!["2 Methods".to_owned()], "Method text."),
-            ]
         );
     }
 }

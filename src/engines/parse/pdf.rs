@@ -8,7 +8,7 @@ use std::panic::AssertUnwindSafe;
 use lopdf::{Document, Object};
 
 use super::text::normalise;
-use super::{layout, pdf_lines, DocumentKind, Limits, ParseError, ParsedDocument};
+use super::{layout, outline, pdf_lines, DocumentKind, Limits, ParseError, ParsedDocument};
 
 pub fn parse(bytes: &[u8], limits: &Limits) -> Result<ParsedDocument, ParseError> {
     // lopdf is robust but not panic-free on hostile input: a panic is a damaged file.
@@ -80,9 +80,9 @@ fn parse_inner(bytes: &[u8], limits: &Limits) -> Result<ParsedDocument, ParseErr
         .filter(|(_, lines)| !usable(&lines.iter().map(|l| l.text.as_str()).collect::<Vec<_>>().join("\n")))
         .map(|(n, _)| Some(*n))
         .collect();
-    let outline = outline(&doc);
-    let sections = layout::sections_from_lines(page_lines, outline.is_empty());
-    let sections = layout::apply_outline(sections, &outline);
+    let bookmarks = bookmarks(&doc);
+    let sections = layout::sections_from_lines(page_lines, bookmarks.is_empty());
+    let sections = outline::apply_outline(sections, &bookmarks);
     let mut parsed = ParsedDocument::new(DocumentKind::Pdf, title(&doc), Some(count), sections);
     parsed.needs_ocr = needs_ocr;
     Ok(parsed)
@@ -101,12 +101,12 @@ fn plain_lines(text: &str) -> Vec<pdf_lines::Line> {
 }
 
 /// The bookmarks, when the PDF has any that point at pages.
-fn outline(doc: &Document) -> Vec<layout::OutlineEntry> {
+fn bookmarks(doc: &Document) -> Vec<outline::OutlineEntry> {
     let Ok(toc) = doc.get_toc() else { return Vec::new() };
     toc.toc
         .into_iter()
         .filter(|e| !e.title.trim().is_empty())
-        .map(|e| layout::OutlineEntry {
+        .map(|e| outline::OutlineEntry {
             level: e.level,
             title: e.title.chars().filter(|c| !c.is_control()).collect(),
             page: u32::try_from(e.page).unwrap_or(u32::MAX),
