@@ -181,27 +181,6 @@ pub struct Settings {
     pub dashboard_dir: Option<PathBuf>,
 }
 
-/// An OAuth 2.0 / OpenID Connect login provider.
-#[derive(Debug, Clone)]
-pub struct OAuthProvider {
-    /// `google`, `github` or `oidc`: the path segment of its login URLs.
-    pub id: &'static str,
-    /// Shown on the login button.
-    pub name: String,
-    pub client_id: String,
-    pub client_secret: Secret<String>,
-    pub kind: OAuthKind,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OAuthKind {
-    /// OpenID Connect: endpoints from `<issuer>/.well-known/openid-configuration`, identity
-    /// from the signed ID token.
-    Oidc { issuer: String },
-    /// GitHub (or GitHub Enterprise Server): plain OAuth 2.0, identity from its REST API.
-    GitHub { web_url: String, api_url: String },
-}
-
 /// Who may create an account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -451,49 +430,7 @@ impl Settings {
     }
 }
 
-/// Reads the providers whose client id is set; a client id without its secret (or an OIDC
-/// client without an issuer) is an error naming the missing key.
-fn oauth_providers(var: &impl Fn(&str) -> Option<String>) -> Result<Vec<OAuthProvider>, SettingsError> {
-    let url = |key: &'static str, default: &str| -> Result<String, SettingsError> {
-        let value = var(key).unwrap_or_else(|| default.to_owned());
-        if value.starts_with("http://") || value.starts_with("https://") {
-            Ok(value.trim_end_matches('/').to_owned())
-        } else {
-            Err(invalid(key, "must start with http:// or https://"))
-        }
-    };
-    let specs: [(&'static str, &'static str, &'static str, &'static str); 3] = [
-        ("google", "LECTERN_OAUTH_GOOGLE_CLIENT_ID", "LECTERN_OAUTH_GOOGLE_CLIENT_SECRET", "Google"),
-        ("github", "LECTERN_OAUTH_GITHUB_CLIENT_ID", "LECTERN_OAUTH_GITHUB_CLIENT_SECRET", "GitHub"),
-        ("oidc", "LECTERN_OIDC_CLIENT_ID", "LECTERN_OIDC_CLIENT_SECRET", "Single sign-on"),
-    ];
-    let mut providers = Vec::new();
-    for (id, id_key, secret_key, default_name) in specs {
-        let Some(client_id) = var(id_key) else { continue };
-        let client_secret =
-            var(secret_key).ok_or_else(|| invalid(secret_key, format!("is required when {id_key} is set")))?;
-        let (name, kind) = match id {
-            "google" => (default_name.to_owned(), OAuthKind::Oidc { issuer: "https://accounts.google.com".to_owned() }),
-            "github" => (
-                default_name.to_owned(),
-                OAuthKind::GitHub {
-                    web_url: url("LECTERN_OAUTH_GITHUB_URL", "https://github.com")?,
-                    api_url: url("LECTERN_OAUTH_GITHUB_API_URL", "https://api.github.com")?,
-                },
-            ),
-            _ => {
-                var("LECTERN_OIDC_ISSUER")
-                    .ok_or_else(|| invalid("LECTERN_OIDC_ISSUER", "is required when LECTERN_OIDC_CLIENT_ID is set"))?;
-                let issuer = url("LECTERN_OIDC_ISSUER", "")?;
-                (var("LECTERN_OIDC_NAME").unwrap_or_else(|| default_name.to_owned()), OAuthKind::Oidc { issuer })
-            }
-        };
-        providers.push(OAuthProvider { id, name, client_id, client_secret: Secret::new(client_secret), kind });
-    }
-    Ok(providers)
-}
-
-/// `~/.cache/lectern/models`, or `./models` where there is no home directory.
+/// The database backend a URL names.
 fn backend_of(url: &str) -> Result<DatabaseBackend, SettingsError> {
     if url.starts_with("sqlite:") {
         Ok(DatabaseBackend::Sqlite)
@@ -509,6 +446,7 @@ fn backend_of(url: &str) -> Result<DatabaseBackend, SettingsError> {
 #[cfg(test)]
 mod tests;
 
+mod oauth;
 mod parsers;
 mod rerank;
 mod scale_out;
@@ -519,4 +457,7 @@ use parsers::{
 };
 pub use parsers::{StripeProduct, StripeSettings};
 use scale_out::{blob_s3, node_mode, redis_url};
+
+use oauth::oauth_providers;
+pub use oauth::{OAuthKind, OAuthProvider};
 pub use secret::Secret;
